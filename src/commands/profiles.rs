@@ -1,0 +1,42 @@
+//! `eksmon profiles list|show`.
+
+use crate::cli::ProfilesCommand;
+use crate::profile::Lookup;
+use crate::profile::source::{BUILTIN, description, read_file};
+use anyhow::{Context as _, Result};
+use std::io::Write as _;
+
+pub fn run(command: &ProfilesCommand) -> Result<()> {
+    let lookup = Lookup::from_env();
+    let mut out = String::new();
+    match command {
+        ProfilesCommand::List => {
+            let mut rows: Vec<(String, &str, String)> = BUILTIN
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), "built-in", description(text)))
+                .collect();
+            for (name, path) in lookup.user_profiles() {
+                let about = read_file(&path, path.display().to_string()).map_or_else(
+                    |e| format!("(unreadable: {})", e.message),
+                    |p| description(&p.text),
+                );
+                rows.push((name, "user", about));
+            }
+            let width = rows.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+            for (name, kind, about) in rows {
+                out += &format!("{name:<width$}  {kind:<8}  {about}\n");
+            }
+        }
+        ProfilesCommand::Show { name } => {
+            out = lookup.resolve(name)?.text;
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")
+}

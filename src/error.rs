@@ -1,0 +1,128 @@
+//! Errors that change the exit code, and the one place that prints errors.
+
+use std::fmt;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+/// 0 ok; 1 a tool or the cluster failed; 2 bad usage or input, nothing was run.
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Where a setting came from, as error messages name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// eksmon's own defaults.
+    Defaults,
+    /// A profile file (`team.yaml`, `built-in example.yaml`), with the line when known.
+    File { name: String, line: Option<usize> },
+    /// One `--set key=value` argument.
+    Set(String),
+    /// A dedicated flag such as `--exposure`.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Defaults => f.write_str("built-in defaults"),
+            Origin::File {
+                name,
+                line: Some(line),
+            } => write!(f, "{name}:{line}"),
+            Origin::File { name, line: None } => f.write_str(name),
+            Origin::Set(arg) => write!(f, "--set {arg}"),
+            Origin::Flag(flag) => f.write_str(flag),
+        }
+    }
+}
+
+/// Bad input: printed as one line naming what is wrong and where it came from; exit 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub message: String,
+    pub origin: Option<Origin>,
+    pub hints: Vec<String>,
+}
+
+impl InputError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            origin: None,
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, origin: Origin) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(origin) = &self.origin {
+            write!(f, " ({origin})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Prints `error: …` (and any `hint:` lines) to stderr and picks the exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    let (code, hints) = match err.downcast_ref::<InputError>() {
+        Some(input) => (EXIT_USAGE, input.hints.as_slice()),
+        None => (EXIT_FAILURE, &[][..]),
+    };
+    let _ = writeln!(stderr, "error: {}", one_line(&format!("{err:#}")));
+    for hint in hints {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+    ExitCode::from(code)
+}
+
+/// Keeps the error on one line even when a value in it spans several.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// True when writing failed only because the reader went away (`eksmon render | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_name_their_origin() {
+        let err = InputError::new("alb.subnets[0]: bad").at(Origin::File {
+            name: "team.yaml".into(),
+            line: Some(7),
+        });
+        assert_eq!(err.to_string(), "alb.subnets[0]: bad (team.yaml:7)");
+        let err = InputError::new("x").at(Origin::Set("a=b".into()));
+        assert_eq!(err.to_string(), "x (--set a=b)");
+    }
+
+    #[test]
+    fn control_characters_never_break_the_line() {
+        assert_eq!(one_line("a\nb\u{1b}[31m"), "a b [31m");
+    }
+}

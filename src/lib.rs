@@ -1,0 +1,38 @@
+//! eksmon: Prometheus + Grafana monitoring on Amazon EKS with Helm.
+//!
+//! One direction of data: profile files, `--set` and flags → [`settings::Settings`] (typed,
+//! validated) → minijinja templates → chart values YAML → stdout, files, or helm.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod field_path;
+pub mod profile;
+pub mod render;
+pub mod settings;
+pub mod validate;
+pub mod yaml;
+
+use clap::Parser as _;
+use std::process::ExitCode;
+
+/// Parses the command line, runs the command and reports any error; the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version exit 0; usage errors exit 2, as everywhere else.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                error::EXIT_USAGE
+            } else {
+                0
+            });
+        }
+    };
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => error::report(&err),
+    }
+}

@@ -1,0 +1,5 @@
+//! The `eksmon` binary; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    eksmon::main()
+}

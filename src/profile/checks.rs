@@ -1,0 +1,223 @@
+//! Checks that span several fields, run once all layers are merged.
+
+use super::Provenance;
+use crate::error::InputError;
+use crate::field_path::{FieldPath, Segment};
+use crate::settings::{Chart, Exposure, Settings};
+
+/// Fails on the first rule the merged settings break, naming the field and its origin.
+pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), InputError> {
+    let fail = |path: FieldPath, message: String| {
+        let origin = provenance.origin_of(&path);
+        Err(InputError::new(format!("{path}: {message}")).at(origin))
+    };
+
+    if s.exposure == Exposure::Alb {
+        let wanted = |chart| charts.contains(&chart);
+        for (chart, host) in [
+            (Chart::Prometheus, &s.prometheus.host),
+            (Chart::Grafana, &s.grafana.host),
+        ] {
+            if wanted(chart) && host.is_none() {
+                let path = FieldPath::keys(&format!("{}.host", chart.name()));
+                let cause = provenance.origin_of(&FieldPath::keys("exposure"));
+                return Err(InputError::new(format!(
+                    "{path}: required when exposure is alb (the Ingress routes by host)"
+                ))
+                .at(cause)
+                .hint(format!(
+                    "set it in the profile or with --set {path}=NAME.example.com"
+                )));
+            }
+        }
+        if let (Some(p), Some(g)) = (&s.prometheus.host, &s.grafana.host)
+            && p == g
+            && charts.len() == Chart::ALL.len()
+        {
+            return fail(
+                FieldPath::keys("grafana.host"),
+                format!("`{g}` is also prometheus.host; each app needs its own host"),
+            );
+        }
+        if s.alb.subnets.len() == 1 {
+            return fail(
+                FieldPath::keys("alb.subnets"),
+                "an ALB needs at least 2 subnets in different Availability Zones".into(),
+            );
+        }
+        for (name, list) in [
+            (
+                "alb.subnets",
+                s.alb.subnets.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+            ),
+            (
+                "alb.securityGroups",
+                s.alb.security_groups.iter().map(|x| x.as_str()).collect(),
+            ),
+            (
+                "alb.inboundCidrs",
+                s.alb.inbound_cidrs.iter().map(|x| x.as_str()).collect(),
+            ),
+        ] {
+            if let Some(index) = first_repeat(&list) {
+                let mut path = FieldPath::keys(name);
+                path.0.push(Segment::Index(index));
+                return fail(path, format!("`{}` is listed twice", list[index]));
+            }
+        }
+        let hc = &s.alb.healthcheck;
+        if hc.timeout_seconds >= hc.interval_seconds {
+            return fail(
+                FieldPath::keys("alb.healthcheck.timeoutSeconds"),
+                format!(
+                    "{}s must be shorter than intervalSeconds ({}s)",
+                    hc.timeout_seconds, hc.interval_seconds
+                ),
+            );
+        }
+        for (field, value, range) in [
+            ("intervalSeconds", hc.interval_seconds, 5..=300),
+            ("timeoutSeconds", hc.timeout_seconds, 2..=120),
+            (
+                "healthyThresholdCount",
+                u16::from(hc.healthy_threshold_count),
+                2..=10,
+            ),
+            (
+                "unhealthyThresholdCount",
+                u16::from(hc.unhealthy_threshold_count),
+                2..=10,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return fail(
+                    FieldPath::keys(&format!("alb.healthcheck.{field}")),
+                    format!(
+                        "{value} is outside {}..={} (the ALB's limits)",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+            }
+        }
+    }
+
+    if s.exposure == Exposure::Nlb {
+        if let (Some(p), Some(g)) = (
+            &s.prometheus.load_balancer_name,
+            &s.grafana.load_balancer_name,
+        ) && p == g
+        {
+            return fail(
+                FieldPath::keys("grafana.loadBalancerName"),
+                format!(
+                    "`{g}` is also prometheus.loadBalancerName; load balancer names are unique per region"
+                ),
+            );
+        }
+        if let Some(index) = first_repeat(
+            &s.nlb
+                .source_ranges
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>(),
+        ) {
+            let mut path = FieldPath::keys("nlb.sourceRanges");
+            path.0.push(Segment::Index(index));
+            return fail(path, "listed twice".into());
+        }
+    }
+    Ok(())
+}
+
+/// The index of the first item that repeats an earlier one.
+fn first_repeat(items: &[&str]) -> Option<usize> {
+    (1..items.len()).find(|&i| items[..i].contains(&items[i]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Lookup, Request, load};
+
+    fn load_sets(sets: &[&str], charts: &[Chart]) -> Result<Settings, String> {
+        let lookup = Lookup {
+            user_dir: None,
+            env_profile: None,
+            local_file: "/nonexistent/eksmon.yaml".into(),
+        };
+        let request = Request {
+            profiles: Vec::new(),
+            sets: sets.iter().map(|s| (*s).to_owned()).collect(),
+            flags: Vec::new(),
+        };
+        load(&request, &lookup, charts)
+            .map(|l| l.settings)
+            .map_err(|e| e.to_string())
+    }
+
+    const HOSTS: [&str; 2] = [
+        "prometheus.host=p.example.com",
+        "grafana.host=g.example.com",
+    ];
+
+    #[test]
+    fn alb_needs_hosts_for_the_charts_rendered() {
+        let err = load_sets(&["exposure=alb"], &Chart::ALL).unwrap_err();
+        assert_eq!(
+            err,
+            "prometheus.host: required when exposure is alb (the Ingress routes by host) (--set exposure=alb)"
+        );
+        assert!(load_sets(&["exposure=alb", HOSTS[1]], &[Chart::Grafana]).is_ok());
+        assert!(load_sets(&["exposure=nlb"], &Chart::ALL).is_ok());
+    }
+
+    #[test]
+    fn alb_rules() {
+        let with = |extra: &str| {
+            let mut sets = vec!["exposure=alb", HOSTS[0], HOSTS[1]];
+            sets.push(extra);
+            load_sets(&sets, &Chart::ALL)
+        };
+        assert!(
+            with("alb.subnets=[subnet-0123abcd]")
+                .unwrap_err()
+                .contains("at least 2 subnets")
+        );
+        assert!(
+            with("alb.subnets=[subnet-0123abcd, subnet-0123abcd]")
+                .unwrap_err()
+                .contains("alb.subnets[1]")
+        );
+        assert!(with("alb.subnets=[subnet-0123abcd, subnet-4567abcd]").is_ok());
+        assert!(
+            with("alb.healthcheck.timeoutSeconds=20")
+                .unwrap_err()
+                .contains("shorter than intervalSeconds")
+        );
+        assert!(
+            with("alb.healthcheck.healthyThresholdCount=11")
+                .unwrap_err()
+                .contains("2..=10")
+        );
+        assert!(
+            with("grafana.host=p.example.com")
+                .unwrap_err()
+                .contains("each app needs its own host")
+        );
+    }
+
+    #[test]
+    fn nlb_names_are_unique() {
+        let err = load_sets(
+            &[
+                "exposure=nlb",
+                "prometheus.loadBalancerName=mon",
+                "grafana.loadBalancerName=mon",
+            ],
+            &Chart::ALL,
+        )
+        .unwrap_err();
+        assert!(err.starts_with("grafana.loadBalancerName:"), "{err}");
+    }
+}

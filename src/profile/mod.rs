@@ -1,0 +1,410 @@
+//! From profile files, `--set` and flags to one validated [`Settings`].
+//!
+//! Layers, lowest first: built-in defaults < `--profile`s (in order) < `./eksmon.yaml` or
+//! `EKSMON_PROFILE` when no `--profile` is given < `--set`s < flags. Maps deep-merge, lists and
+//! scalars replace. Each layer is checked as it is added, so an error names the layer (and line)
+//! that set the offending field.
+
+mod checks;
+pub mod set;
+pub mod source;
+
+use crate::error::{InputError, Origin};
+use crate::field_path::{FieldPath, Segment};
+use crate::settings::{Chart, Settings};
+use crate::yaml::{self, Value};
+pub use source::Lookup;
+
+/// What the command line asked for, before anything is read.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `--profile NAME|PATH`, in order.
+    pub profiles: Vec<String>,
+    /// `--set key=value`, in order.
+    pub sets: Vec<String>,
+    /// Dedicated flags, already turned into a path and a value.
+    pub flags: Vec<FlagValue>,
+}
+
+/// A flag such as `--exposure alb`, as a one-field layer.
+#[derive(Debug, Clone)]
+pub struct FlagValue {
+    pub flag: &'static str,
+    pub path: &'static str,
+    pub value: Value,
+}
+
+/// One layer of settings and where it came from.
+#[derive(Debug, Clone)]
+struct Layer {
+    origin: LayerOrigin,
+    value: Value,
+}
+
+#[derive(Debug, Clone)]
+enum LayerOrigin {
+    /// A profile file; its text is kept to find lines for errors.
+    File {
+        display: String,
+        text: String,
+    },
+    Set(String),
+    Flag(&'static str),
+}
+
+impl Layer {
+    fn origin_at(&self, path: &FieldPath) -> Origin {
+        match &self.origin {
+            LayerOrigin::File { display, text } => Origin::File {
+                name: display.clone(),
+                line: yaml::locate(text, path),
+            },
+            LayerOrigin::Set(arg) => Origin::Set(arg.clone()),
+            LayerOrigin::Flag(flag) => Origin::Flag((*flag).to_owned()),
+        }
+    }
+}
+
+/// The layers behind a [`Settings`], to say where any field came from.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    layers: Vec<Layer>,
+}
+
+impl Provenance {
+    /// The layer that last set `path` (or its deepest existing parent); defaults when none did.
+    pub fn origin_of(&self, path: &FieldPath) -> Origin {
+        let mut best: Option<(usize, &Layer)> = None;
+        for layer in &self.layers {
+            let depth = set_depth(&layer.value, path);
+            if depth > 0 && best.is_none_or(|(d, _)| depth >= d) {
+                best = Some((depth, layer));
+            }
+        }
+        best.map_or(Origin::Defaults, |(_, layer)| layer.origin_at(path))
+    }
+}
+
+/// How many leading segments of `path` exist in `value`.
+fn set_depth(value: &Value, path: &FieldPath) -> usize {
+    let mut node = value;
+    for (depth, segment) in path.segments().iter().enumerate() {
+        let next = match (segment, node) {
+            (Segment::Key(key), Value::Mapping(map)) => map.get(key.as_str()),
+            (Segment::Index(i), Value::Sequence(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(child) => node = child,
+            None => return depth,
+        }
+    }
+    path.segments().len()
+}
+
+/// Settings for one run, with where each came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub provenance: Provenance,
+}
+
+/// Reads, layers and validates everything `request` names, for rendering `charts`.
+pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Loaded, InputError> {
+    let mut layers = Vec::new();
+    for profile in lookup.select(&request.profiles)? {
+        layers.push(file_layer(profile)?);
+    }
+    for arg in &request.sets {
+        layers.push(Layer {
+            origin: LayerOrigin::Set(arg.clone()),
+            value: set::parse(arg)?,
+        });
+    }
+    for flag in &request.flags {
+        let keys = flag.path.split('.').map(str::to_owned).collect();
+        layers.push(Layer {
+            origin: LayerOrigin::Flag(flag.flag),
+            value: set::nest(keys, flag.value.clone()),
+        });
+    }
+
+    let mut merged = Value::Mapping(yaml::Mapping::new());
+    let mut provenance = Provenance::default();
+    let mut settings = Settings::default();
+    for layer in layers {
+        deep_merge(&mut merged, layer.value.clone());
+        provenance.layers.push(layer);
+        settings = yaml::from_value(merged.clone()).map_err(|err| {
+            let origin = provenance.origin_of(&err.path);
+            InputError::new(describe(&err.path, &err.message)).at(origin)
+        })?;
+    }
+    checks::check(&settings, charts, &provenance)?;
+    Ok(Loaded {
+        settings,
+        provenance,
+    })
+}
+
+fn file_layer(profile: source::ProfileText) -> Result<Layer, InputError> {
+    let at_line = |line| Origin::File {
+        name: profile.display.clone(),
+        line,
+    };
+    let value = yaml::parse(&profile.text).map_err(|err| {
+        InputError::new(format!("invalid YAML: {}", err.message)).at(at_line(err.line))
+    })?;
+    match value {
+        Value::Mapping(_) => Ok(Layer {
+            origin: LayerOrigin::File {
+                display: profile.display,
+                text: profile.text,
+            },
+            value,
+        }),
+        Value::Null => Err(InputError::new("profile is empty")
+            .at(at_line(None))
+            .hint("a profile is a YAML mapping such as `namespace: monitoring`; see `eksmon profiles show example`")),
+        _ => Err(InputError::new("a profile must be a YAML mapping of settings")
+            .at(at_line(Some(1)))
+            .hint("see `eksmon profiles show example`")),
+    }
+}
+
+/// Maps merge key by key; anything else (lists included) replaces.
+pub fn deep_merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Mapping(base), Value::Mapping(over)) => {
+            for (key, value) in over {
+                match base.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over,
+    }
+}
+
+/// One line for a field that does not fit, with a suggestion for misspelt keys and values.
+fn describe(path: &FieldPath, message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let names = backticked(rest);
+        let (unknown, expected) = names.split_first().unwrap_or((&"", &[]));
+        let mut line = format!("unknown key `{path}`");
+        if let Some(close) = suggest(unknown, expected.iter().copied()) {
+            line += &format!(" (did you mean `{close}`?)");
+        } else if !expected.is_empty() {
+            line += &format!(" (expected one of: {})", expected.join(", "));
+        }
+        return line;
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let names = backticked(rest);
+        let (unknown, expected) = names.split_first().unwrap_or((&"", &[]));
+        let mut line = format!("{path}: `{unknown}` is not one of {}", expected.join(", "));
+        if let Some(close) = suggest(unknown, expected.iter().copied()) {
+            line += &format!(" (did you mean `{close}`?)");
+        }
+        return line;
+    }
+    let message = message
+        .replace("missing field", "missing key")
+        .replace("expected u8", "expected a whole number up to 255")
+        .replace("expected u16", "expected a whole number up to 65535")
+        .replace("expected a sequence", "expected a list")
+        .replace("expected a map", "expected a mapping")
+        .replace("invalid type: unit value", "invalid type: null");
+    let message = match message.find("expected struct ") {
+        Some(at) => format!("{}expected a mapping", &message[..at]),
+        None => message,
+    };
+    if path.is_empty() {
+        message
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// The `a`, `b` in "… `a`, expected one of `b`, `c`".
+fn backticked(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// The closest candidate, when one is close enough to be a likely typo.
+pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let fold = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    let wrong = fold(wrong);
+    candidates
+        .into_iter()
+        .filter_map(|candidate| {
+            let folded = fold(candidate);
+            let edits = strsim::levenshtein(&wrong, &folded);
+            let close = edits <= (wrong.len().max(folded.len()) / 3).max(1)
+                || strsim::jaro_winkler(&wrong, &folded) >= 0.85;
+            close.then_some((edits, candidate))
+        })
+        .min_by_key(|(edits, _)| *edits)
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Exposure;
+    use std::path::Path;
+
+    fn lookup(dir: &Path) -> Lookup {
+        Lookup {
+            user_dir: Some(dir.join("profiles")),
+            env_profile: None,
+            local_file: dir.join("eksmon.yaml"),
+        }
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    fn request(profiles: &[&str], sets: &[&str]) -> Request {
+        Request {
+            profiles: profiles.iter().map(|s| (*s).to_owned()).collect(),
+            sets: sets.iter().map(|s| (*s).to_owned()).collect(),
+            flags: Vec::new(),
+        }
+    }
+
+    fn load_err(dir: &Path, req: &Request) -> String {
+        load(req, &lookup(dir), &Chart::ALL)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn later_layers_win_and_maps_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            "namespace: a\nalb:\n  scheme: internal\n  tags: {team: a, env: dev}\n  subnets: [x-1, x-2, x-3]\n",
+        );
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            "namespace: b\nalb:\n  tags: {team: b}\n  subnets: [y-1, y-2]\n",
+        );
+        let mut req = request(&[&a, &b], &["namespace=c"]);
+        req.flags.push(FlagValue {
+            flag: "--exposure",
+            path: "exposure",
+            value: Value::String("nlb".into()),
+        });
+        let loaded = load(&req, &lookup(dir.path()), &Chart::ALL).unwrap();
+        let s = loaded.settings;
+        assert_eq!(s.namespace.as_str(), "c");
+        assert_eq!(s.exposure, Exposure::Nlb);
+        // Maps merge: `env` from a survives, `team` from b wins.
+        let tags: Vec<String> = s.alb.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(tags, ["env=dev", "team=b"]);
+        // Lists replace.
+        assert_eq!(s.alb.subnets.len(), 2);
+        // Untouched fields keep the defaults.
+        assert_eq!(s.prometheus.storage_size.as_str(), "50Gi");
+        assert_eq!(
+            loaded.provenance.origin_of(&FieldPath::keys("namespace")),
+            Origin::Set("namespace=c".into())
+        );
+        assert_eq!(
+            loaded
+                .provenance
+                .origin_of(&FieldPath::keys("alb.tags.env"))
+                .to_string(),
+            format!("{a}:4")
+        );
+        assert_eq!(
+            loaded
+                .provenance
+                .origin_of(&FieldPath::keys("grafana.release")),
+            Origin::Defaults
+        );
+    }
+
+    #[test]
+    fn errors_name_field_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "p.yaml",
+            "namespace: ok\nalb:\n  subnets:\n    - subnet-0123abcd\n    - subnet-12\n",
+        );
+        let err = load_err(dir.path(), &request(&[&p], &[]));
+        assert!(
+            err.starts_with("alb.subnets[1]: `subnet-12` is not a subnet ID"),
+            "{err}"
+        );
+        assert!(err.ends_with(&format!("({p}:5)")), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_get_suggestions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "p.yaml", "alb:\n  subnet: [a, b]\n");
+        let err = load_err(dir.path(), &request(&[&p], &[]));
+        assert_eq!(
+            err,
+            format!("unknown key `alb.subnet` (did you mean `subnets`?) ({p}:2)")
+        );
+        let err = load_err(dir.path(), &request(&[], &["prometheus.storage_size=10Gi"]));
+        assert_eq!(
+            err,
+            "unknown key `prometheus.storage_size` (did you mean `storageSize`?) (--set prometheus.storage_size=10Gi)"
+        );
+        let err = load_err(dir.path(), &request(&[], &["exposure=elb"]));
+        assert!(
+            err.contains("`elb` is not one of alb, nlb, none (did you mean `alb`?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn type_errors_read_well() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_err(dir.path(), &request(&[], &["alb.subnets=subnet-0123abcd"]));
+        assert!(
+            err.starts_with(
+                "alb.subnets: invalid type: string \"subnet-0123abcd\", expected a list"
+            ),
+            "{err}"
+        );
+        let err = load_err(dir.path(), &request(&[], &["alb=3"]));
+        assert!(err.contains("expected a mapping"), "{err}");
+    }
+
+    #[test]
+    fn yaml_syntax_and_empty_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "tabs.yaml", "alb:\n\tscheme: internal\n");
+        assert!(load_err(dir.path(), &request(&[&p], &[])).ends_with(&format!("({p}:2)")));
+        let p = write(dir.path(), "empty.yaml", "# nothing\n");
+        assert!(load_err(dir.path(), &request(&[&p], &[])).starts_with("profile is empty"));
+        let p = write(dir.path(), "list.yaml", "- a\n");
+        assert!(load_err(dir.path(), &request(&[&p], &[])).contains("YAML mapping"));
+        let p = write(dir.path(), "dup.yaml", "namespace: a\nnamespace: b\n");
+        assert!(load_err(dir.path(), &request(&[&p], &[])).contains("duplicate"));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("subnet", ["subnets", "scheme"]), Some("subnets"));
+        assert_eq!(
+            suggest("storage_class", ["storageClass"]),
+            Some("storageClass")
+        );
+        assert_eq!(suggest("zzz", ["subnets", "scheme"]), None);
+    }
+}

@@ -1,0 +1,346 @@
+//! Settings → templates → chart values.
+//!
+//! Templates (embedded from `templates/`) see only the validated [`Settings`] (`s`) and a few
+//! values derived from it here (`d`). Their output is parsed back, the profile's raw `values`
+//! escape hatch is deep-merged over it, and the result is written by our own YAML emitter, so the
+//! bytes are the same on every run and mean the same to Helm's YAML 1.1 reader.
+
+use crate::profile::deep_merge;
+use crate::settings::{AlbAuth, Chart, Dashboard, Exposure, OnUnauthenticated, Settings, Tags};
+use crate::yaml::{self, Value};
+use anyhow::{Context as _, Result};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("aws.j2", include_str!("../templates/aws.j2")),
+    (
+        "prometheus.yaml.j2",
+        include_str!("../templates/prometheus.yaml.j2"),
+    ),
+    (
+        "grafana.yaml.j2",
+        include_str!("../templates/grafana.yaml.j2"),
+    ),
+];
+
+const API_ENDPOINTS_DASHBOARD: &str = include_str!("../templates/dashboards/api-endpoints.json");
+
+/// The values for one chart: a YAML document headed by `# eksmon: <chart> values`.
+pub fn values_document(settings: &Settings, chart: Chart) -> Result<String> {
+    let values = values(settings, chart)?;
+    let source = match chart {
+        Chart::Prometheus => &settings.charts.prometheus,
+        Chart::Grafana => &settings.charts.grafana,
+    };
+    Ok(format!(
+        "# eksmon: {chart} values\n# chart: {name} {version} from {repo}\n{body}",
+        chart = chart.name(),
+        name = source.name,
+        version = source.version,
+        repo = source.repo,
+        body = yaml::emit(&values),
+    ))
+}
+
+/// The values for one chart, as a YAML tree.
+pub fn values(settings: &Settings, chart: Chart) -> Result<Value> {
+    let env = environment()?;
+    let template = env.get_template(&format!("{}.yaml.j2", chart.name()))?;
+    let context = minijinja::context! {
+        s => minijinja::Value::from_serialize(settings),
+        d => minijinja::Value::from_serialize(Derived::from(settings)),
+    };
+    let text = template
+        .render(context)
+        .with_context(|| format!("internal error: the {} template failed", chart.name()))?;
+    let mut values =
+        yaml::parse_trusted(&text, &format!("the rendered {} template", chart.name()))?;
+    let overrides = match chart {
+        Chart::Prometheus => &settings.prometheus.values,
+        Chart::Grafana => &settings.grafana.values,
+    };
+    if !overrides.is_empty() {
+        deep_merge(&mut values, Value::Mapping(overrides.clone()));
+    }
+    Ok(values)
+}
+
+fn environment() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Quoting is done explicitly with `tojson`; the default would JSON-escape `*.yaml` templates.
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_keep_trailing_newline(true);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
+}
+
+/// Values computed from the settings, so templates stay free of logic about names and URLs.
+#[derive(Debug, Serialize)]
+struct Derived {
+    prometheus_url: String,
+    prometheus_service_port: u16,
+    grafana_service_port: u16,
+    grafana_root_url: Option<String>,
+    alb_tags: String,
+    nlb_tags: String,
+    alb_auth: Option<AuthAnnotations>,
+    dashboards: Vec<DashboardValues>,
+}
+
+#[derive(Debug, Serialize)]
+struct AuthAnnotations {
+    r#type: &'static str,
+    /// The JSON the `auth-idp-<type>` annotation takes; it names a Secret, never holds one.
+    idp: String,
+    scope: String,
+    on_unauthenticated: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct DashboardValues {
+    name: &'static str,
+    gnet_id: Option<u32>,
+    revision: Option<u32>,
+    json: Option<&'static str>,
+}
+
+impl From<&Settings> for Derived {
+    fn from(s: &Settings) -> Self {
+        let nlb_tls = s.exposure == Exposure::Nlb && s.nlb.certificate_arn.is_some();
+        let https_port = |tls| if tls { 443 } else { 80 };
+        let prometheus_service_port = https_port(nlb_tls);
+        let port_suffix = if prometheus_service_port == 80 {
+            String::new()
+        } else {
+            format!(":{prometheus_service_port}")
+        };
+        let grafana_root_url = match (s.exposure, &s.grafana.host) {
+            (Exposure::Alb, Some(host)) => Some(format!("https://{host}")),
+            (Exposure::Nlb, Some(host)) if nlb_tls => Some(format!("https://{host}")),
+            (Exposure::Nlb, Some(host)) => Some(format!("http://{host}")),
+            _ => None,
+        };
+        Self {
+            prometheus_url: format!(
+                "http://{}.{}.svc.cluster.local{port_suffix}",
+                prometheus_server_fullname(s),
+                prometheus_namespace(s),
+            ),
+            prometheus_service_port,
+            grafana_service_port: https_port(nlb_tls),
+            grafana_root_url,
+            alb_tags: tag_list(&s.alb.tags),
+            nlb_tags: tag_list(&s.nlb.tags),
+            alb_auth: s.alb.auth.as_ref().map(auth_annotations),
+            dashboards: s.grafana.dashboards.iter().map(|d| dashboard(*d)).collect(),
+        }
+    }
+}
+
+/// `k1=v1,k2=v2`, the form the load balancer controller's tag annotations take.
+fn tag_list(tags: &Tags) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn auth_annotations(auth: &AlbAuth) -> AuthAnnotations {
+    let on_unauthenticated = |o: Option<OnUnauthenticated>| match o {
+        Some(OnUnauthenticated::Allow) => "allow",
+        Some(OnUnauthenticated::Deny) => "deny",
+        Some(OnUnauthenticated::Authenticate) | None => "authenticate",
+    };
+    let scope = |s: &Option<crate::settings::OAuthScope>| {
+        s.as_ref()
+            .map_or_else(|| "openid".to_owned(), ToString::to_string)
+    };
+    match auth {
+        AlbAuth::Oidc(oidc) => AuthAnnotations {
+            r#type: "oidc",
+            idp: serde_json::json!({
+                "issuer": oidc.issuer.as_str(),
+                "authorizationEndpoint": oidc.authorization_endpoint.as_str(),
+                "tokenEndpoint": oidc.token_endpoint.as_str(),
+                "userInfoEndpoint": oidc.user_info_endpoint.as_str(),
+                "secretName": oidc.secret_name.as_str(),
+            })
+            .to_string(),
+            scope: scope(&oidc.scope),
+            on_unauthenticated: on_unauthenticated(oidc.on_unauthenticated_request),
+        },
+        AlbAuth::Cognito(cognito) => AuthAnnotations {
+            r#type: "cognito",
+            idp: serde_json::json!({
+                "userPoolARN": cognito.user_pool_arn.as_str(),
+                "userPoolClientID": cognito.user_pool_client_id.as_str(),
+                "userPoolDomain": cognito.user_pool_domain.as_str(),
+            })
+            .to_string(),
+            scope: scope(&cognito.scope),
+            on_unauthenticated: on_unauthenticated(cognito.on_unauthenticated_request),
+        },
+    }
+}
+
+fn dashboard(which: Dashboard) -> DashboardValues {
+    let from_grafana_com = |id, revision| DashboardValues {
+        name: which.name(),
+        gnet_id: Some(id),
+        revision: Some(revision),
+        json: None,
+    };
+    match which {
+        Dashboard::KubernetesCluster => from_grafana_com(315, 3),
+        Dashboard::NodeExporter => from_grafana_com(1860, 37),
+        Dashboard::ApiEndpoints => DashboardValues {
+            name: which.name(),
+            gnet_id: None,
+            revision: None,
+            json: Some(API_ENDPOINTS_DASHBOARD),
+        },
+    }
+}
+
+/// A string at `path` in a chart's raw values, when the profile overrides it there.
+fn raw_string<'a>(values: &'a yaml::Mapping, path: &[&str]) -> Option<&'a str> {
+    let (last, parents) = path.split_last()?;
+    let mut map = values;
+    for key in parents {
+        map = map.get(*key)?.as_mapping()?;
+    }
+    map.get(*last)?.as_str().filter(|s| !s.is_empty())
+}
+
+/// Helm's `trunc 63 | trimSuffix "-"`.
+fn helm_trunc(name: String) -> String {
+    let mut name: String = name.chars().take(63).collect();
+    if name.ends_with('-') {
+        name.pop();
+    }
+    name
+}
+
+/// The chart's fullname rule: the release name when it contains the chart name, else
+/// `<release>-<chart>`; `fullnameOverride` wins.
+fn chart_fullname(
+    release: &str,
+    chart_name: &str,
+    values: &yaml::Mapping,
+    fullname_override: Option<&str>,
+) -> String {
+    if let Some(name) = fullname_override {
+        return helm_trunc(name.to_owned());
+    }
+    let name = raw_string(values, &["nameOverride"]).unwrap_or(chart_name);
+    if release.contains(name) {
+        helm_trunc(release.to_owned())
+    } else {
+        helm_trunc(format!("{release}-{name}"))
+    }
+}
+
+/// The Prometheus server's Service name, as the prometheus chart's `prometheus.server.fullname`.
+pub fn prometheus_server_fullname(s: &Settings) -> String {
+    let values = &s.prometheus.values;
+    if let Some(name) = raw_string(values, &["server", "fullnameOverride"]) {
+        return helm_trunc(name.to_owned());
+    }
+    let component = raw_string(values, &["server", "name"]).unwrap_or("server");
+    // Unlike the other charts, the server's name ignores the top-level fullnameOverride.
+    let base = chart_fullname(
+        s.prometheus.release.as_str(),
+        s.charts.prometheus.name.as_str(),
+        values,
+        None,
+    );
+    helm_trunc(format!("{base}-{component}"))
+}
+
+fn prometheus_namespace(s: &Settings) -> String {
+    raw_string(&s.prometheus.values, &["forceNamespace"])
+        .map_or_else(|| s.namespace.to_string(), str::to_owned)
+}
+
+/// Grafana's fullname: its Deployment, Service and admin Secret are all named this.
+pub fn grafana_fullname(s: &Settings) -> String {
+    chart_fullname(
+        s.grafana.release.as_str(),
+        s.charts.grafana.name.as_str(),
+        &s.grafana.values,
+        raw_string(&s.grafana.values, &["fullnameOverride"]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(yaml_text: &str) -> Settings {
+        crate::yaml::from_value(crate::yaml::parse(yaml_text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fullnames_follow_the_charts_rules() {
+        let s = Settings::default();
+        assert_eq!(prometheus_server_fullname(&s), "prometheus-server");
+        assert_eq!(grafana_fullname(&s), "grafana");
+        let s = settings("prometheus: {release: mon}\ngrafana: {release: mon}\n");
+        assert_eq!(prometheus_server_fullname(&s), "mon-prometheus-server");
+        assert_eq!(grafana_fullname(&s), "mon-grafana");
+        let s = settings(
+            "prometheus: {values: {server: {fullnameOverride: prom}}}\ngrafana: {values: {fullnameOverride: graf}}\n",
+        );
+        assert_eq!(prometheus_server_fullname(&s), "prom");
+        assert_eq!(grafana_fullname(&s), "graf");
+        let s = settings("prometheus: {values: {nameOverride: metrics, server: {name: main}}}\n");
+        assert_eq!(prometheus_server_fullname(&s), "prometheus-metrics-main");
+    }
+
+    #[test]
+    fn datasource_follows_release_namespace_and_port() {
+        let s = settings("namespace: mon\nprometheus: {release: metrics}\n");
+        assert_eq!(
+            Derived::from(&s).prometheus_url,
+            "http://metrics-prometheus-server.mon.svc.cluster.local"
+        );
+        let s = settings(
+            "exposure: nlb\nnlb: {certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc'}\n",
+        );
+        assert_eq!(
+            Derived::from(&s).prometheus_url,
+            "http://prometheus-server.prometheus.svc.cluster.local:443"
+        );
+    }
+
+    #[test]
+    fn raw_values_merge_last() {
+        let s = settings(
+            "prometheus:\n  values:\n    server:\n      retention: 30d\n      extraFlags: [web.enable-lifecycle]\n",
+        );
+        let values = values(&s, Chart::Prometheus).unwrap();
+        let server = values.get("server").unwrap();
+        assert_eq!(server.get("retention").unwrap().as_str(), Some("30d"));
+        assert!(
+            server.get("persistentVolume").is_some(),
+            "merge keeps rendered keys"
+        );
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let s = settings("exposure: nlb\nnlb: {tags: {b: '2', a: '1'}}\n");
+        let first = values_document(&s, Chart::Grafana).unwrap();
+        for _ in 0..5 {
+            assert_eq!(values_document(&s, Chart::Grafana).unwrap(), first);
+        }
+        assert!(
+            first.contains("additional-resource-tags: \"a=1,b=2\""),
+            "{first}"
+        );
+    }
+}

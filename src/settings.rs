@@ -1,0 +1,563 @@
+//! `Settings`: the typed, validated profile that templates see. Field names and defaults follow
+//! the profile schema (camelCase keys; defaults are the seed's sizes and classes).
+//!
+//! Every string that ends up in a manifest is a newtype whose conversion runs a check from
+//! [`crate::validate`], so a value that exists here is already known to be well-formed.
+
+use crate::validate;
+use crate::yaml::Mapping;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A scalar read as text: profiles may write `cpu: 1`, `size: 50Gi` or a tag `cost: 100`.
+#[derive(Debug, Clone)]
+pub struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl serde::de::Visitor<'_> for Scalar {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_owned()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Scalar)
+    }
+}
+
+macro_rules! checked_string {
+    ($($(#[$doc:meta])* $name:ident => $check:path;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "ScalarText", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<ScalarText> for $name {
+            type Error = String;
+            fn try_from(text: ScalarText) -> Result<Self, String> {
+                $check(&text.0)?;
+                Ok(Self(text.0))
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = String;
+            fn try_from(text: &str) -> Result<Self, String> {
+                Self::try_from(ScalarText(text.to_owned()))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )+};
+}
+
+checked_string! {
+    /// A Kubernetes namespace.
+    Namespace => validate::dns_label;
+    /// A Helm release name.
+    ReleaseName => validate::release_name;
+    /// A StorageClass name.
+    StorageClassName => validate::storage_class;
+    /// A subnet ID or Name tag.
+    SubnetRef => validate::subnet;
+    /// A security group ID or name.
+    SecurityGroupRef => validate::security_group;
+    /// An ACM certificate ARN.
+    CertificateArn => validate::certificate_arn;
+    /// A regional WAFv2 web ACL ARN.
+    Wafv2AclArn => validate::wafv2_acl_arn;
+    /// An ingress host name.
+    Host => validate::host;
+    /// An IPv4/IPv6 CIDR.
+    Cidr => validate::cidr;
+    /// A storage or memory size.
+    SizeQuantity => validate::size_quantity;
+    /// A CPU amount.
+    CpuQuantity => validate::cpu_quantity;
+    /// A Prometheus retention duration.
+    Retention => validate::retention;
+    /// An AWS tag key.
+    TagKey => validate::tag_key;
+    /// An AWS tag value.
+    TagValue => validate::tag_value;
+    /// An ALB IngressGroup name.
+    GroupName => validate::group_name;
+    /// A load balancer name.
+    LoadBalancerName => validate::load_balancer_name;
+    /// An ELB TLS policy.
+    SslPolicy => validate::ssl_policy;
+    /// Target-group success codes.
+    SuccessCodes => validate::success_codes;
+    /// An https:// URL.
+    HttpsUrl => validate::https_url;
+    /// A Kubernetes Secret name.
+    SecretName => validate::secret_name;
+    /// A Cognito user pool ARN.
+    UserPoolArn => validate::user_pool_arn;
+    /// A Cognito app client ID.
+    UserPoolClientId => validate::user_pool_client_id;
+    /// A Cognito domain prefix.
+    UserPoolDomain => validate::user_pool_domain;
+    /// An OAuth scope list.
+    OAuthScope => validate::oauth_scope;
+    /// A chart repository URL.
+    ChartRepo => validate::chart_repo;
+    /// A chart name.
+    ChartName => validate::chart_name;
+    /// An exact chart version.
+    ChartVersion => validate::chart_version;
+}
+
+/// A built-in default; `defaults_pass_their_checks` proves each one valid.
+macro_rules! default_of {
+    ($ty:ident, $text:expr) => {
+        $ty($text.to_owned())
+    };
+}
+
+/// AWS tags, in key order so the rendered `k=v` list is stable.
+pub type Tags = BTreeMap<TagKey, TagValue>;
+
+/// How Prometheus and Grafana are reached from outside the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Exposure {
+    /// An ALB per Ingress (shared through `alb.groupName`), via the AWS Load Balancer Controller.
+    Alb,
+    /// A Service of type LoadBalancer backed by an NLB.
+    Nlb,
+    /// ClusterIP only; reach them with `kubectl port-forward`.
+    #[default]
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    InternetFacing,
+    /// The AWS Load Balancer Controller's own default, and ours.
+    #[default]
+    Internal,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::InternetFacing => "internet-facing",
+            Scheme::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    pub namespace: Namespace,
+    pub exposure: Exposure,
+    pub storage_class: StorageClassName,
+    pub create_storage_class: bool,
+    pub alb: Alb,
+    pub nlb: Nlb,
+    pub prometheus: Prometheus,
+    pub grafana: Grafana,
+    pub charts: Charts,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            namespace: default_of!(Namespace, "prometheus"),
+            exposure: Exposure::None,
+            storage_class: default_of!(StorageClassName, "ebs-sc-gp3"),
+            create_storage_class: false,
+            alb: Alb::default(),
+            nlb: Nlb::default(),
+            prometheus: Prometheus::default(),
+            grafana: Grafana::default(),
+            charts: Charts::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Alb {
+    pub group_name: Option<GroupName>,
+    pub scheme: Scheme,
+    pub subnets: Vec<SubnetRef>,
+    pub security_groups: Vec<SecurityGroupRef>,
+    pub certificate_arn: Option<CertificateArn>,
+    pub ssl_policy: Option<SslPolicy>,
+    pub inbound_cidrs: Vec<Cidr>,
+    pub wafv2_acl_arn: Option<Wafv2AclArn>,
+    pub tags: Tags,
+    pub healthcheck: Healthcheck,
+    pub auth: Option<AlbAuth>,
+}
+
+impl Default for Alb {
+    fn default() -> Self {
+        Self {
+            group_name: None,
+            scheme: Scheme::Internal,
+            subnets: Vec::new(),
+            security_groups: Vec::new(),
+            certificate_arn: None,
+            ssl_policy: Some(default_of!(
+                SslPolicy,
+                "ELBSecurityPolicy-TLS13-1-2-2021-06"
+            )),
+            inbound_cidrs: Vec::new(),
+            wafv2_acl_arn: None,
+            tags: Tags::new(),
+            healthcheck: Healthcheck::default(),
+            auth: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Healthcheck {
+    pub interval_seconds: u16,
+    pub timeout_seconds: u16,
+    pub healthy_threshold_count: u8,
+    pub unhealthy_threshold_count: u8,
+    pub success_codes: SuccessCodes,
+}
+
+impl Default for Healthcheck {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 15,
+            timeout_seconds: 10,
+            healthy_threshold_count: 2,
+            unhealthy_threshold_count: 4,
+            success_codes: default_of!(SuccessCodes, "200,301,302"),
+        }
+    }
+}
+
+/// ALB authentication in front of both apps (HTTPS listener only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum AlbAuth {
+    Oidc(OidcAuth),
+    Cognito(CognitoAuth),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcAuth {
+    pub issuer: HttpsUrl,
+    pub authorization_endpoint: HttpsUrl,
+    pub token_endpoint: HttpsUrl,
+    pub user_info_endpoint: HttpsUrl,
+    /// Secret (in the release namespace) with `clientID` and `clientSecret`; never the secret itself.
+    pub secret_name: SecretName,
+    #[serde(default)]
+    pub scope: Option<OAuthScope>,
+    #[serde(default)]
+    pub on_unauthenticated_request: Option<OnUnauthenticated>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CognitoAuth {
+    pub user_pool_arn: UserPoolArn,
+    pub user_pool_client_id: UserPoolClientId,
+    pub user_pool_domain: UserPoolDomain,
+    #[serde(default)]
+    pub scope: Option<OAuthScope>,
+    #[serde(default)]
+    pub on_unauthenticated_request: Option<OnUnauthenticated>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnauthenticated {
+    Authenticate,
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Nlb {
+    pub scheme: Scheme,
+    pub cross_zone: bool,
+    pub source_ranges: Vec<Cidr>,
+    pub certificate_arn: Option<CertificateArn>,
+    pub tags: Tags,
+}
+
+impl Default for Nlb {
+    fn default() -> Self {
+        Self {
+            scheme: Scheme::Internal,
+            cross_zone: true,
+            source_ranges: Vec::new(),
+            certificate_arn: None,
+            tags: Tags::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Resources {
+    pub cpu: CpuQuantity,
+    pub memory: SizeQuantity,
+}
+
+impl Resources {
+    fn of(cpu: &str, memory: &str) -> Self {
+        Self {
+            cpu: default_of!(CpuQuantity, cpu),
+            memory: default_of!(SizeQuantity, memory),
+        }
+    }
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Self::of("500m", "512Mi")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Prometheus {
+    pub release: ReleaseName,
+    pub host: Option<Host>,
+    pub storage_size: SizeQuantity,
+    pub retention: Retention,
+    pub resources: Resources,
+    pub load_balancer_name: Option<LoadBalancerName>,
+    pub alertmanager: Alertmanager,
+    pub node_exporter: NodeExporter,
+    /// Raw chart values, deep-merged over the rendered ones.
+    pub values: Mapping,
+}
+
+impl Default for Prometheus {
+    fn default() -> Self {
+        Self {
+            release: default_of!(ReleaseName, "prometheus"),
+            host: None,
+            storage_size: default_of!(SizeQuantity, "50Gi"),
+            retention: default_of!(Retention, "15d"),
+            resources: Resources::of("500m", "512Mi"),
+            load_balancer_name: None,
+            alertmanager: Alertmanager::default(),
+            node_exporter: NodeExporter::default(),
+            values: Mapping::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Alertmanager {
+    pub enabled: bool,
+    pub storage_size: SizeQuantity,
+}
+
+impl Default for Alertmanager {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            storage_size: default_of!(SizeQuantity, "20Gi"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NodeExporter {
+    pub exclude_fargate: bool,
+    pub resources: Resources,
+}
+
+impl Default for NodeExporter {
+    fn default() -> Self {
+        Self {
+            exclude_fargate: true,
+            resources: Resources::of("100m", "64Mi"),
+        }
+    }
+}
+
+/// Dashboards eksmon knows how to provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dashboard {
+    /// grafana.com 315: Kubernetes cluster monitoring (via Prometheus).
+    KubernetesCluster,
+    /// grafana.com 1860: Node Exporter Full.
+    NodeExporter,
+    /// The seed's API-server endpoint panel, shipped in the binary.
+    ApiEndpoints,
+}
+
+impl Dashboard {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dashboard::KubernetesCluster => "kubernetes-cluster",
+            Dashboard::NodeExporter => "node-exporter",
+            Dashboard::ApiEndpoints => "api-endpoints",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Grafana {
+    pub release: ReleaseName,
+    pub host: Option<Host>,
+    pub storage_size: SizeQuantity,
+    pub load_balancer_name: Option<LoadBalancerName>,
+    pub dashboards: Vec<Dashboard>,
+    /// Raw chart values, deep-merged over the rendered ones.
+    pub values: Mapping,
+}
+
+impl Default for Grafana {
+    fn default() -> Self {
+        Self {
+            release: default_of!(ReleaseName, "grafana"),
+            host: None,
+            storage_size: default_of!(SizeQuantity, "100Gi"),
+            load_balancer_name: None,
+            dashboards: vec![
+                Dashboard::KubernetesCluster,
+                Dashboard::NodeExporter,
+                Dashboard::ApiEndpoints,
+            ],
+            values: Mapping::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartRef {
+    pub repo: ChartRepo,
+    pub name: ChartName,
+    pub version: ChartVersion,
+}
+
+impl ChartRef {
+    fn of(repo: &str, name: &str, version: &str) -> Self {
+        Self {
+            repo: default_of!(ChartRepo, repo),
+            name: default_of!(ChartName, name),
+            version: default_of!(ChartVersion, version),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Charts {
+    pub prometheus: ChartRef,
+    pub grafana: ChartRef,
+}
+
+impl Default for Charts {
+    fn default() -> Self {
+        Self {
+            prometheus: ChartRef::of(
+                "https://prometheus-community.github.io/helm-charts",
+                "prometheus",
+                "29.27.0",
+            ),
+            grafana: ChartRef::of(
+                "https://grafana-community.github.io/helm-charts",
+                "grafana",
+                "12.11.1",
+            ),
+        }
+    }
+}
+
+/// The two charts eksmon manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Chart {
+    Prometheus,
+    Grafana,
+}
+
+impl Chart {
+    pub const ALL: [Chart; 2] = [Chart::Prometheus, Chart::Grafana];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Chart::Prometheus => "prometheus",
+            Chart::Grafana => "grafana",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in default must pass its own check (they skip it when built).
+    #[test]
+    fn defaults_pass_their_checks() {
+        let defaults = crate::yaml::to_value(&Settings::default());
+        let back: Settings = crate::yaml::from_value(defaults).expect("defaults validate");
+        assert_eq!(back, Settings::default());
+    }
+
+    #[test]
+    fn numbers_are_read_as_text() {
+        let value = crate::yaml::parse("cpu: 1\nmemory: 512Mi\n").unwrap();
+        let resources: Resources = crate::yaml::from_value(value).unwrap();
+        assert_eq!(resources.cpu.as_str(), "1");
+    }
+
+    #[test]
+    fn auth_is_tagged_by_type() {
+        let value = crate::yaml::parse(
+            "type: cognito\nuserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x\nuserPoolClientId: abc\nuserPoolDomain: login\n",
+        )
+        .unwrap();
+        let auth: AlbAuth = crate::yaml::from_value(value).unwrap();
+        assert!(matches!(auth, AlbAuth::Cognito(_)));
+    }
+}
