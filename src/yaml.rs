@@ -499,6 +499,18 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// Parses a multi-document stream (such as `helm template` output); empty documents are dropped.
+pub fn parse_all(text: &str) -> anyhow::Result<Vec<Value>> {
+    let mut documents = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value = <Value as serde::Deserialize>::deserialize(document)?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}
+
 /// Parses text already known to be YAML (our own templates and embedded files).
 pub fn parse_trusted(text: &str, what: &str) -> anyhow::Result<Value> {
     serde_yaml::from_str(text)

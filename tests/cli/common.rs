@@ -1,0 +1,107 @@
+//! Shared helpers: a clean `eksmon` command, helm binaries, YAML lookups.
+
+use assert_cmd::Command;
+use eksmon::yaml::Value;
+use std::path::{Path, PathBuf};
+
+/// A test's private world: a temp dir used as cwd, HOME and config dir.
+pub struct World {
+    pub dir: tempfile::TempDir,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `eksmon` with a scrubbed environment, run in this world's dir.
+    pub fn eksmon(&self) -> Command {
+        Command::from_std(self.std_eksmon())
+    }
+
+    /// The same as a plain `std::process::Command`, for redirects and signals.
+    pub fn std_eksmon(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("eksmon"));
+        for (key, _) in std::env::vars_os() {
+            let key_text = key.to_string_lossy();
+            let scrub = ["HELM_", "AWS_", "EKSMON_", "KUBE", "XDG_", "INSTA_"]
+                .iter()
+                .any(|prefix| key_text.starts_with(prefix));
+            if scrub {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.current_dir(self.path())
+            .env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Writes a file under this world's dir and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+/// A real helm binary of the given major version (3 or 4), as `scripts/fetch-tools` installs it.
+pub fn helm(major: u8) -> PathBuf {
+    let from_env = std::env::var_os(format!("EKSMON_TEST_HELM{major}")).map(PathBuf::from);
+    let path = from_env.unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tools/helm{major}/helm"))
+    });
+    assert!(
+        path.is_file(),
+        "helm {major} not found at {}: run scripts/fetch-tools (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// One of the test charts in `tests/charts/`.
+pub fn test_chart(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/charts")
+        .join(name)
+}
+
+/// stdout of a successful run, as text.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("run");
+    assert!(
+        output.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 stdout")
+}
+
+/// The value at a dotted path (`metadata.annotations`); keys with dots are given as `[key]`.
+pub fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
+    let mut node = value;
+    for key in path {
+        node = match key.parse::<usize>() {
+            Ok(index) => node.get(index),
+            Err(_) => node.get(*key),
+        }
+        .unwrap_or_else(|| panic!("no `{key}` in path {path:?} of {node:?}"));
+    }
+    node
+}
+
+pub fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
+    at(value, path)
+        .as_str()
+        .unwrap_or_else(|| panic!("{path:?} is not a string"))
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the built `eksmon` binary, real helm (3 and 4, from `scripts/fetch-tools`)
+//! and the small charts in `tests/charts/`.
+//!
+//! Every test runs in its own temp dir with HOME/XDG_CONFIG_HOME pointing there and the
+//! KUBECONFIG/HELM_*/AWS_*/EKSMON_* variables removed. To debug one: `cargo test --test cli NAME
+//! -- --nocapture`. Snapshots live in `tests/cli/snapshots/` (`cargo insta review` to update).
+
+mod common;
+mod helm_template;
+mod profiles;
+mod render;
+mod render_errors;

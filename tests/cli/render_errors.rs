@@ -1,0 +1,157 @@
+//! Bad input: exit 2, one `error:` line naming the field and its source, nothing on stdout.
+
+use crate::common::World;
+
+/// Runs `eksmon render ARGS` and returns stderr, checking the bad-input contract.
+fn fails(world: &World, args: &[&str]) -> String {
+    let output = world.eksmon().arg("render").args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty(), "stdout must be empty: {output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.lines().skip(1).all(|l| l.starts_with("hint: ")),
+        "only hints may follow the error line: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn unknown_key_in_a_file_names_file_line_and_suggestion() {
+    let world = World::new();
+    world.write(
+        "team.yaml",
+        "namespace: team\nalb:\n  scheme: internal\n  subnet: [a, b]\n",
+    );
+    let err = fails(&world, &["--profile", "team.yaml"]);
+    assert_eq!(
+        err,
+        "error: unknown key `alb.subnet` (did you mean `subnets`?) (team.yaml:4)\n"
+    );
+}
+
+#[test]
+fn bad_values_name_the_field() {
+    let world = World::new();
+    world.write("p.yaml", "prometheus:\n  storageSize: 50GB\n");
+    let err = fails(&world, &["--profile", "p.yaml"]);
+    assert_eq!(
+        err,
+        "error: prometheus.storageSize: `50GB` is not a Kubernetes quantity: unknown suffix `GB` (did you mean `50Gi`?) (p.yaml:2)\n"
+    );
+    let err = fails(
+        &world,
+        &["--set", "alb.subnets=[subnet-0123abcd, subnet-xyz]"],
+    );
+    assert!(
+        err.starts_with("error: alb.subnets[1]: `subnet-xyz` is not a subnet ID"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(--set alb.subnets=[subnet-0123abcd, subnet-xyz])"),
+        "{err}"
+    );
+    let err = fails(&world, &["--namespace", "Monitoring"]);
+    assert!(
+        err.starts_with("error: namespace: `Monitoring` is not a DNS-1123 label"),
+        "{err}"
+    );
+    assert!(err.trim_end().ends_with("(--namespace)"), "{err}");
+}
+
+#[test]
+fn alb_without_hosts_says_what_to_set() {
+    let world = World::new();
+    let err = fails(&world, &["--exposure", "alb"]);
+    assert!(
+        err.starts_with("error: prometheus.host: required when exposure is alb"),
+        "{err}"
+    );
+    assert!(err.contains("(--exposure)"), "{err}");
+    assert!(
+        err.contains("hint: set it in the profile or with --set prometheus.host="),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_yaml_reports_the_line() {
+    let world = World::new();
+    world.write("bad.yaml", "namespace: ok\nalb:\n  subnets: [a,\n");
+    let err = fails(&world, &["--profile", "bad.yaml"]);
+    assert!(err.starts_with("error: invalid YAML:"), "{err}");
+    assert!(err.contains("(bad.yaml:4)"), "{err}");
+    world.write("dup.yaml", "namespace: a\nnamespace: b\n");
+    assert!(fails(&world, &["--profile", "dup.yaml"]).contains("duplicate"));
+}
+
+#[test]
+fn set_syntax_errors() {
+    let world = World::new();
+    let err = fails(&world, &["--set", "alb.scheme"]);
+    assert!(
+        err.starts_with("error: `alb.scheme` is not key=value (--set alb.scheme)"),
+        "{err}"
+    );
+    let err = fails(&world, &["--set", "alb.subnets[0]=subnet-0123abcd"]);
+    assert!(err.contains("list indexes are not supported"), "{err}");
+    let err = fails(&world, &["--set", "alb.sheme=internal"]);
+    assert!(
+        err.contains("unknown key `alb.sheme` (did you mean `scheme`?)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_profile_suggests_names() {
+    let world = World::new();
+    let err = fails(&world, &["--profile", "exampel"]);
+    assert!(
+        err.starts_with("error: profile `exampel` not found\nhint: did you mean `example`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn injection_attempts_are_refused() {
+    let world = World::new();
+    for set in [
+        "grafana.host=a.example.com\n  evil: true",
+        "grafana.host=\"a.example.com\\n  evil: true\"",
+        "alb.tags.team=\"it's \\\"quoted\\\"\"",
+        "alb.tags.team=\"a,b=c\"",
+        "alb.subnets=[\"subnet-0123abcd, sg-x\", subnet-4567abcd]",
+        "grafana.host={{ .Release.Name }}.example.com",
+    ] {
+        let err = fails(&world, &["--profile", "example", "--set", set]);
+        assert!(err.contains("--set"), "{set}: {err}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let world = World::new();
+    let output = world
+        .eksmon()
+        .args(["render", "--exposure", "elb"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    world.eksmon().args(["render", "--help"]).assert().success();
+}
+
+#[test]
+fn empty_binary_and_huge_profiles() {
+    let world = World::new();
+    world.write("empty.yaml", "");
+    assert!(
+        fails(&world, &["--profile", "empty.yaml"])
+            .starts_with("error: profile is empty (empty.yaml)")
+    );
+    std::fs::write(world.path().join("bin.yaml"), [0xffu8, 0x00, 0x13, 0x37]).unwrap();
+    assert!(fails(&world, &["--profile", "bin.yaml"]).contains("not UTF-8"));
+    std::fs::write(world.path().join("huge.yaml"), vec![b'#'; 10 * 1024 * 1024]).unwrap();
+    assert!(fails(&world, &["--profile", "huge.yaml"]).contains("at most 1 MiB"));
+}
