@@ -24,9 +24,150 @@ pub enum Command {
         pipe one chart at a time (`eksmon render prometheus > prometheus-values.yaml`) or use --out-dir."
     )]
     Render(RenderArgs),
+    /// Install or upgrade both releases (helm upgrade --install, in parallel)
+    Install(InstallArgs),
+    /// Uninstall the releases; their volumes (the monitoring data) are kept unless --delete-data
+    Uninstall(UninstallArgs),
+    /// Show each release's chart, revision, status and address
+    Status(StatusArgs),
+    /// Print Grafana's initial admin password (from its Secret) and nothing else
+    #[command(
+        long_about = "Print Grafana's initial admin password (from its Secret) and nothing else.\n\n\
+        The Secret holds the password set at install time. Once an admin changes it in Grafana's UI \
+        (stored in grafana.db on the volume), the Secret is stale."
+    )]
+    GrafanaPassword(GrafanaPasswordArgs),
     /// List the profiles or print one
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+}
+
+/// Which cluster and which tools.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig context to use (helm --kube-context, kubectl --context)
+    #[arg(long, value_name = "CONTEXT")]
+    pub kube_context: Option<String>,
+
+    /// The helm binary (default: helm on PATH)
+    #[arg(long, env = "EKSMON_HELM", value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// The kubectl binary (default: kubectl on PATH)
+    #[arg(long, env = "EKSMON_KUBECTL", value_name = "PATH")]
+    pub kubectl: Option<PathBuf>,
+}
+
+/// How much eksmon says on stderr.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OutputArgs {
+    /// Print only errors and warnings
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each helm and kubectl command line
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Install only this release
+    #[arg(long, value_enum, value_name = "CHART")]
+    pub only: Option<Chart>,
+
+    /// Render through helm (client side) and print the manifests; nothing is applied
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Wait until the resources are ready, and roll back a release that fails
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Time limit for each helm operation, e.g. `10m` (helm's default is 5m0s)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Replace resources that cannot be updated in place (helm --force / --force-replace)
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Uninstall only this release
+    #[arg(long, value_enum, value_name = "CHART")]
+    pub only: Option<Chart>,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Also delete the releases' PersistentVolumeClaims: the stored metrics and dashboards are lost
+    #[arg(long)]
+    pub delete_data: bool,
+
+    /// Wait until the resources are gone
+    #[arg(long)]
+    pub wait: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Also print each helm and kubectl command line
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GrafanaPasswordArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Grafana's release name (default: the profile's `grafana.release`)
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+
+    /// Also print the kubectl command line (never the password)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Where settings come from; every command that reads a profile takes these.

@@ -76,18 +76,85 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Prints `error: …` (and any `hint:` lines) to stderr and picks the exit code.
+/// A runtime error's context with `hint:` lines to print under it.
+#[derive(Debug)]
+pub struct Hinted {
+    pub message: String,
+    pub hints: Vec<String>,
+}
+
+impl fmt::Display for Hinted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// Several releases failed independently (each with its own cause); exit 1.
+#[derive(Debug)]
+pub struct ReleaseFailures(pub Vec<(String, anyhow::Error)>);
+
+impl fmt::Display for ReleaseFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|(name, _)| name.as_str()).collect();
+        write!(f, "failed: {}", names.join(", "))
+    }
+}
+
+impl std::error::Error for ReleaseFailures {}
+
+/// Prints `error: …` (and any `hint:` or tool output lines) to stderr and picks the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let mut stderr = std::io::stderr().lock();
-    let (code, hints) = match err.downcast_ref::<InputError>() {
-        Some(input) => (EXIT_USAGE, input.hints.as_slice()),
-        None => (EXIT_FAILURE, &[][..]),
-    };
-    let _ = writeln!(stderr, "error: {}", one_line(&format!("{err:#}")));
-    for hint in hints {
-        let _ = writeln!(stderr, "hint: {hint}");
+    if let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() {
+        let described: Vec<(&String, (Vec<String>, u8))> = failures
+            .iter()
+            .map(|(release, cause)| (release, describe(cause)))
+            .collect();
+        // An interrupt stopped them all: say so once.
+        if let Some((_, (lines, code))) = described.iter().find(|(_, (_, code))| *code > EXIT_USAGE)
+        {
+            let _ = writeln!(stderr, "error: {}", lines[0]);
+            return ExitCode::from(*code);
+        }
+        for (release, (lines, _)) in &described {
+            let _ = writeln!(stderr, "error: {release}: {}", lines[0]);
+            for line in &lines[1..] {
+                let _ = writeln!(stderr, "{line}");
+            }
+        }
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let (lines, code) = describe(err);
+    let _ = writeln!(stderr, "error: {}", lines[0]);
+    for line in &lines[1..] {
+        let _ = writeln!(stderr, "{line}");
     }
     ExitCode::from(code)
+}
+
+/// The error line, the lines under it, and the exit code for one error.
+fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
+    let mut lines = vec![one_line(&format!("{err:#}"))];
+    if let Some(input) = err.downcast_ref::<InputError>() {
+        lines.extend(input.hints.iter().map(|h| format!("hint: {h}")));
+        return (lines, EXIT_USAGE);
+    }
+    let tool = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<crate::process::ToolError>());
+    if let Some(crate::process::ToolError::Interrupted { signal }) = tool {
+        let code = u8::try_from(128 + signal).unwrap_or(EXIT_FAILURE);
+        return (vec!["interrupted".into()], code);
+    }
+    if let Some(tool) = tool {
+        lines.extend(tool.details());
+    }
+    if let Some(hinted) = err.downcast_ref::<Hinted>() {
+        lines.extend(hinted.hints.iter().map(|h| format!("hint: {h}")));
+    }
+    (lines, EXIT_FAILURE)
 }
 
 /// Keeps the error on one line even when a value in it spans several.

@@ -3,13 +3,18 @@
 //! One direction of data: profile files, `--set` and flags → [`settings::Settings`] (typed,
 //! validated) → minijinja templates → chart values YAML → stdout, files, or helm.
 
+pub mod charts;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod field_path;
+pub mod helm;
+pub mod kube;
+pub mod process;
 pub mod profile;
 pub mod render;
 pub mod settings;
+pub mod ui;
 pub mod validate;
 pub mod yaml;
 

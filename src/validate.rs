@@ -325,6 +325,41 @@ pub fn retention(s: &str) -> Check {
     Ok(())
 }
 
+/// A Go duration as helm's `--timeout` takes it: `10m`, `1h30m`, `90s`, `5m0s`.
+pub fn go_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration (like `10m`, `1h30m` or `90s`)");
+    let mut rest = s;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let cut = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..cut].parse().map_err(|_| bad())?;
+        let tail = &rest[cut..];
+        let (unit_seconds, unit_len) = [
+            ("ns", 1e-9),
+            ("us", 1e-6),
+            ("µs", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+        ]
+        .iter()
+        .find(|(unit, _)| tail.starts_with(unit))
+        .map(|(unit, seconds)| (*seconds, unit.len()))
+        .ok_or_else(bad)?;
+        total += number * unit_seconds;
+        rest = &tail[unit_len..];
+    }
+    if s.is_empty() || total <= 0.0 || total > 7.0 * 24.0 * 3600.0 {
+        return Err(format!(
+            "`{s}` must be a positive duration of at most a week (like `10m`)"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
 /// An AWS tag key: 1–128 tag characters, no `=` (it would split the annotation's `k=v`), no `aws:`.
 pub fn tag_key(s: &str) -> Check {
     if s.is_empty() || s.chars().count() > 128 {
@@ -710,6 +745,23 @@ mod tests {
     fn retentions() {
         all_ok(retention, &["15d", "12h", "1w3d", "90m", "1y", "500ms"]);
         all_err(retention, &["15", "15 days", "d", "0d", "-1d", "15D", ""]);
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("10m"), Ok(std::time::Duration::from_secs(600)));
+        assert_eq!(
+            go_duration("1h30m"),
+            Ok(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(go_duration("5m0s"), Ok(std::time::Duration::from_secs(300)));
+        assert_eq!(
+            go_duration("1.5s"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
+        for bad in ["", "10", "m", "-5m", "0s", "10 m", "10d", "1000h"] {
+            assert!(go_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! -- --nocapture`. Snapshots live in `tests/cli/snapshots/` (`cargo insta review` to update).
 
 mod common;
+mod fixture;
 mod helm_template;
+mod install;
+mod lifecycle;
 mod profiles;
 mod render;
 mod render_errors;
+mod server;

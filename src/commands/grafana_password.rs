@@ -1,0 +1,57 @@
+//! `eksmon grafana-password`: the admin password from Grafana's Secret, on stdout, alone.
+
+use crate::cli::GrafanaPasswordArgs;
+use crate::error::{Hinted, InputError, Origin};
+use crate::kube;
+use crate::process::Invocation;
+use crate::profile::{self, Lookup};
+use crate::render::grafana_fullname;
+use crate::settings::ReleaseName;
+use anyhow::{Context as _, Result};
+use std::io::Write as _;
+use std::time::Duration;
+
+const STALE_HINT: &str = "the Secret holds the password set at install; if an admin changed it in \
+    Grafana's UI since, the Secret is stale (reset it with `grafana cli admin reset-admin-password` in the pod)";
+
+pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
+    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+    let mut settings = loaded.settings;
+    if let Some(release) = &args.release {
+        settings.grafana.release = ReleaseName::try_from(release.as_str()).map_err(|why| {
+            InputError::new(format!("--release: {why}")).at(Origin::Flag("--release".into()))
+        })?;
+    }
+    let secret = grafana_fullname(&settings);
+    let namespace = settings.namespace.as_str();
+    let kubectl = super::find_kubectl(&args.cluster)?;
+    let mut get = Invocation::new(kube::secret_key_args(
+        namespace,
+        args.cluster.kube_context.as_deref(),
+        &secret,
+        "admin-password",
+    ));
+    get.echo = args.verbose;
+    get.deadline = Some(Duration::from_secs(60));
+    let where_ = format!("Secret `{secret}` in namespace `{namespace}`");
+    let out = kubectl
+        .run(&get)
+        .map_err(anyhow::Error::from)
+        .context(Hinted {
+            message: format!("cannot read Grafana's admin password from {where_}"),
+            hints: vec![
+                "is Grafana installed there? `eksmon status` shows; -n and --release pick another"
+                    .into(),
+            ],
+        })?;
+    // The captured stdout is the secret: it goes to our stdout and nowhere else.
+    let password = kube::decode_secret(&out.stdout).map_err(|why| {
+        anyhow::Error::new(Hinted {
+            message: format!("{where_}: {why}"),
+            hints: vec![STALE_HINT.into()],
+        })
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{password}").context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")
+}

@@ -1,0 +1,253 @@
+//! `eksmon install`: both releases with `helm upgrade --install`, in parallel, from cached charts.
+
+use crate::charts::{ChartCache, Fetched};
+use crate::cli::InstallArgs;
+use crate::error::{InputError, Origin, ReleaseFailures};
+use crate::helm::{Helm, ReleaseOutcome, Upgrade};
+use crate::kube;
+use crate::process::{self, Invocation, ScratchFile};
+use crate::profile::{self, Lookup};
+use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
+use crate::settings::{Chart, Exposure, Settings};
+use crate::ui::{Task, Ui};
+use crate::validate;
+use anyhow::{Context as _, Result};
+use std::io::Write as _;
+use std::time::Duration;
+
+/// helm's own `--timeout` default; eksmon's deadline adds a margin on top.
+const HELM_DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+const DEADLINE_MARGIN: Duration = Duration::from_secs(60);
+
+pub fn run(args: &InstallArgs) -> Result<()> {
+    let charts = super::selected(args.only);
+    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &charts)?;
+    let settings = &loaded.settings;
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(validate::go_duration)
+        .transpose()
+        .map_err(|why| InputError::new(why).at(Origin::Flag("--timeout".into())))?;
+    // Everything is rendered before any process starts: bad input stops the run here.
+    let documents = charts
+        .iter()
+        .map(|&chart| Ok((chart, values_document(settings, chart)?)))
+        .collect::<Result<Vec<_>>>()?;
+
+    let ui = Ui::new(args.output.quiet, args.output.verbose);
+    process::handle_signals();
+    let helm = super::find_helm(&args.cluster, ui.verbose)?;
+    let cache = ChartCache::from_env()?;
+    let mut stdout_text = String::new();
+    if settings.create_storage_class {
+        stdout_text += &storage_class(settings, args, &ui)?;
+    }
+
+    let values = documents
+        .iter()
+        .map(|(chart, text)| {
+            let file =
+                ScratchFile::with_contents(&format!("eksmon-{}-", chart.name()), text.as_bytes())
+                    .context("cannot write a temporary values file")?;
+            Ok((*chart, file))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let deadline = timeout.unwrap_or(HELM_DEFAULT_TIMEOUT) + DEADLINE_MARGIN;
+    let progress = ui.progress();
+    let job = Job {
+        helm: &helm,
+        cache: &cache,
+        settings,
+        args,
+        echo: ui.verbose,
+        deadline,
+    };
+    let outcomes: Vec<(Chart, Result<ReleaseOutcome>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = values
+            .iter()
+            .map(|(chart, file)| {
+                let task = progress.task(super::release_of(settings, *chart));
+                let job = &job;
+                let handle = scope.spawn(move || job.install(*chart, file.path(), &task));
+                (*chart, handle)
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|(chart, handle)| {
+                let result = handle.join().unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "internal error: the install thread panicked"
+                    ))
+                });
+                (chart, result)
+            })
+            .collect()
+    });
+    drop(values);
+
+    let mut failures = Vec::new();
+    for (chart, outcome) in outcomes {
+        match outcome {
+            Ok(outcome) if args.dry_run => {
+                stdout_text += outcome.manifest.as_deref().unwrap_or_default()
+            }
+            Ok(_) => ui.note(&how_to_reach(settings, chart)),
+            Err(err) => failures.push((super::release_of(settings, chart).to_owned(), err)),
+        }
+    }
+    if !stdout_text.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(stdout_text.as_bytes())
+            .context("cannot write to stdout")?;
+        stdout.flush().context("cannot write to stdout")?;
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ReleaseFailures(failures).into())
+    }
+}
+
+/// What one release's thread needs.
+struct Job<'a> {
+    helm: &'a Helm,
+    cache: &'a ChartCache,
+    settings: &'a Settings,
+    args: &'a InstallArgs,
+    echo: bool,
+    deadline: Duration,
+}
+
+impl Job<'_> {
+    fn install(
+        &self,
+        chart: Chart,
+        values: &std::path::Path,
+        task: &Task,
+    ) -> Result<ReleaseOutcome> {
+        let chart_ref = match chart {
+            Chart::Prometheus => &self.settings.charts.prometheus,
+            Chart::Grafana => &self.settings.charts.grafana,
+        };
+        task.step(&format!(
+            "fetching chart {} {}",
+            chart_ref.name, chart_ref.version
+        ));
+        let (archive, fetched) = self.cache.ensure(self.helm, chart_ref, self.echo)?;
+        let verb = if self.args.dry_run {
+            "rendering"
+        } else {
+            "upgrading"
+        };
+        let source = if fetched == Fetched::Cached {
+            "cached "
+        } else {
+            ""
+        };
+        task.step(&format!(
+            "{verb} with {source}chart {} {}",
+            chart_ref.name, chart_ref.version
+        ));
+        let upgrade = Upgrade {
+            release: super::release_of(self.settings, chart),
+            chart: &archive,
+            namespace: self.settings.namespace.as_str(),
+            values,
+            kube_context: self.args.cluster.kube_context.as_deref(),
+            timeout: self.args.timeout.as_deref(),
+            wait: self.args.wait,
+            force: self.args.force,
+            dry_run: self.args.dry_run,
+        };
+        let mut invocation = Invocation::new(self.helm.upgrade_install_args(&upgrade));
+        invocation.echo = self.echo;
+        invocation.deadline = Some(self.deadline);
+        let result = self
+            .helm
+            .tool
+            .run(&invocation)
+            .map_err(anyhow::Error::from)
+            .and_then(|out| ReleaseOutcome::parse(&out.stdout));
+        match &result {
+            Ok(outcome) if self.args.dry_run => {
+                task.finish(&format!(
+                    "rendered {} (dry run: nothing applied)",
+                    outcome.name
+                ));
+            }
+            Ok(outcome) => task.finish(&format!(
+                "{}, revision {} (chart {} {})",
+                outcome.info.status, outcome.version, chart_ref.name, chart_ref.version
+            )),
+            Err(_) => task.finish("failed"),
+        }
+        result
+    }
+}
+
+/// Creates the profile's StorageClass when it is missing; never changes an existing one.
+/// On a dry run, returns the manifest it would apply instead.
+fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<String> {
+    let manifest = kube::storage_class_manifest(&settings.storage_class);
+    let name = settings.storage_class.as_str();
+    if args.dry_run {
+        ui.note(&format!(
+            "storageclass {name}: would be created if missing (dry run)"
+        ));
+        return Ok(format!(
+            "---\n# Source: eksmon StorageClass (createStorageClass)\n{manifest}"
+        ));
+    }
+    let kubectl = super::find_kubectl(&args.cluster)?;
+    let context = args.cluster.kube_context.as_deref();
+    let mut get = Invocation::new(kube::storage_class_get_args(context, name));
+    get.echo = ui.verbose;
+    get.deadline = Some(Duration::from_secs(60));
+    if !kubectl.run(&get)?.stdout.trim().is_empty() {
+        ui.note(&format!("storageclass {name}: exists, left as it is"));
+        return Ok(String::new());
+    }
+    let mut apply = Invocation::new(kube::apply_args(context));
+    apply.stdin = Some(manifest.into_bytes());
+    apply.echo = ui.verbose;
+    apply.deadline = Some(Duration::from_secs(60));
+    kubectl
+        .run(&apply)
+        .with_context(|| format!("cannot create StorageClass `{name}`"))?;
+    ui.note(&format!(
+        "storageclass {name}: created (gp3, encrypted, WaitForFirstConsumer)"
+    ));
+    Ok(String::new())
+}
+
+/// One line saying where an installed release can be reached.
+fn how_to_reach(settings: &Settings, chart: Chart) -> String {
+    let release = super::release_of(settings, chart);
+    let namespace = settings.namespace.as_str();
+    let (service, host, local_port) = match chart {
+        Chart::Prometheus => (
+            prometheus_server_fullname(settings),
+            &settings.prometheus.host,
+            9090,
+        ),
+        Chart::Grafana => (grafana_fullname(settings), &settings.grafana.host, 3000),
+    };
+    let reach = match (settings.exposure, host) {
+        (Exposure::Alb, Some(host)) => {
+            format!("https://{host} (once the ALB is up; `eksmon status` shows its address)")
+        }
+        (Exposure::Nlb, _) => format!(
+            "the NLB's DNS name: kubectl -n {namespace} get service {service} (EXTERNAL-IP)"
+        ),
+        _ => format!("kubectl -n {namespace} port-forward service/{service} {local_port}:80"),
+    };
+    let password = if chart == Chart::Grafana {
+        "; admin password: eksmon grafana-password"
+    } else {
+        ""
+    };
+    format!("{release}: {reach}{password}")
+}

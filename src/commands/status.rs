@@ -1,0 +1,168 @@
+//! `eksmon status`: each release's chart, revision, status, and address.
+
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::helm::{self, Helm};
+use crate::kube::{self, Address};
+use crate::process::Invocation;
+use crate::profile::{self, Lookup};
+use crate::settings::{Chart, Exposure};
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use std::io::Write as _;
+use std::time::Duration;
+
+#[derive(Debug, Serialize)]
+struct Row {
+    release: String,
+    chart: String,
+    app_version: String,
+    revision: String,
+    status: String,
+    updated: String,
+    address: Option<String>,
+    url: Option<String>,
+}
+
+pub fn run(args: &StatusArgs) -> Result<()> {
+    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+    let settings = &loaded.settings;
+    let namespace = settings.namespace.as_str();
+    let context = args.cluster.kube_context.as_deref();
+    let helm = super::find_helm(&args.cluster, args.verbose)?;
+    let mut list = Invocation::new(Helm::list_args(namespace, context));
+    list.echo = args.verbose;
+    list.deadline = Some(Duration::from_secs(60));
+    let listed = helm::parse_list(&helm.tool.run(&list)?.stdout)?;
+
+    let releases: Vec<&str> = Chart::ALL
+        .iter()
+        .map(|&chart| super::release_of(settings, chart))
+        .collect();
+    let addresses = addresses(args, namespace, context, &releases);
+    let rows: Vec<Row> = Chart::ALL
+        .iter()
+        .map(|&chart| {
+            let release = super::release_of(settings, chart);
+            let host = match chart {
+                Chart::Prometheus => &settings.prometheus.host,
+                Chart::Grafana => &settings.grafana.host,
+            };
+            let url = (settings.exposure == Exposure::Alb)
+                .then(|| host.as_ref().map(|h| format!("https://{h}")))
+                .flatten();
+            let address = addresses
+                .iter()
+                .find(|a| a.release == release)
+                .and_then(|a| a.address.clone());
+            match listed.iter().find(|r| r.name == release) {
+                Some(found) => Row {
+                    release: release.to_owned(),
+                    chart: found.chart.clone(),
+                    app_version: found.app_version.clone(),
+                    revision: found.revision.clone(),
+                    status: found.status.clone(),
+                    updated: found.updated.clone(),
+                    address,
+                    url,
+                },
+                None => Row {
+                    release: release.to_owned(),
+                    chart: String::new(),
+                    app_version: String::new(),
+                    revision: String::new(),
+                    status: "not installed".into(),
+                    updated: String::new(),
+                    address: None,
+                    url: None,
+                },
+            }
+        })
+        .collect();
+
+    let text = match args.output {
+        OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        OutputFormat::Table => table(&rows),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")
+}
+
+/// Ingress/LoadBalancer addresses from kubectl; empty (with a warning) when kubectl cannot tell.
+fn addresses(
+    args: &StatusArgs,
+    namespace: &str,
+    context: Option<&str>,
+    releases: &[&str],
+) -> Vec<Address> {
+    let found = super::find_kubectl(&args.cluster).and_then(|kubectl| {
+        let mut get = Invocation::new(kube::endpoints_args(namespace, context, releases));
+        get.echo = args.verbose;
+        get.deadline = Some(Duration::from_secs(60));
+        kube::parse_addresses(&kubectl.run(&get)?.stdout)
+    });
+    found.unwrap_or_else(|err| {
+        eprintln!("warning: addresses unknown: {err:#}");
+        Vec::new()
+    })
+}
+
+fn table(rows: &[Row]) -> String {
+    let headers = [
+        "RELEASE",
+        "CHART",
+        "APP VERSION",
+        "REVISION",
+        "STATUS",
+        "UPDATED",
+        "ADDRESS",
+    ];
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            let address = match (&r.url, &r.address) {
+                (Some(url), Some(address)) => format!("{url} ({address})"),
+                (Some(url), None) => url.clone(),
+                (None, Some(address)) => address.clone(),
+                (None, None) => "-".into(),
+            };
+            let dash = |s: &str| {
+                if s.is_empty() {
+                    "-".to_owned()
+                } else {
+                    s.to_owned()
+                }
+            };
+            [
+                r.release.clone(),
+                dash(&r.chart),
+                dash(&r.app_version),
+                dash(&r.revision),
+                r.status.clone(),
+                dash(&r.updated),
+                address,
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&headers.map(str::to_owned));
+    for row in &cells {
+        out += &line(row);
+    }
+    out
+}

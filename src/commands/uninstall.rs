@@ -1,0 +1,148 @@
+//! `eksmon uninstall`: both releases (Grafana first); volumes stay unless `--delete-data`.
+
+use crate::cli::UninstallArgs;
+use crate::error::{InputError, ReleaseFailures};
+use crate::helm::{self, Helm};
+use crate::kube;
+use crate::process::{self, Invocation};
+use crate::profile::{self, Lookup};
+use crate::settings::Chart;
+use crate::ui::Ui;
+use anyhow::{Context as _, Result};
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(600);
+
+pub fn run(args: &UninstallArgs) -> Result<()> {
+    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+    let settings = &loaded.settings;
+    let namespace = settings.namespace.as_str();
+    let context = args.cluster.kube_context.as_deref();
+    // Grafana first: it reads from Prometheus, not the other way round.
+    let releases: Vec<&str> = [Chart::Grafana, Chart::Prometheus]
+        .into_iter()
+        .filter(|chart| args.only.is_none_or(|only| only == *chart))
+        .map(|chart| super::release_of(settings, chart))
+        .collect();
+    let ui = Ui::new(args.output.quiet, args.output.verbose);
+    let target = match context {
+        Some(context) => format!("namespace `{namespace}` of context `{context}`"),
+        None => format!("namespace `{namespace}` (current context)"),
+    };
+    if !args.yes {
+        let question = format!(
+            "Uninstall {} from {target}? Volumes are kept",
+            releases.join(" and ")
+        );
+        confirm_or_stop(&ui, &question)?;
+        if args.delete_data {
+            let question = format!(
+                "Also DELETE the volumes of {}? The stored metrics and dashboards are lost",
+                releases.join(" and ")
+            );
+            confirm_or_stop(&ui, &question)?;
+        }
+    }
+
+    process::handle_signals();
+    let helm = super::find_helm(&args.cluster, ui.verbose)?;
+    let mut failures = Vec::new();
+    for release in &releases {
+        match uninstall_one(&helm, release, namespace, context, args.wait, ui.verbose) {
+            Ok(true) => ui.note(&format!("{release}: uninstalled")),
+            Ok(false) => ui.note(&format!("{release}: not installed")),
+            Err(err) => failures.push(((*release).to_owned(), err)),
+        }
+    }
+    if let Some(signal) = process::cancelled() {
+        return Err(process::ToolError::Interrupted { signal }.into());
+    }
+
+    let volumes = volumes(args, &ui, &releases, namespace, context);
+    if let Err(err) = volumes {
+        if failures.is_empty() {
+            return Err(err);
+        }
+        ui.warn(&format!("{err:#}"));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ReleaseFailures(failures).into())
+    }
+}
+
+fn confirm_or_stop(ui: &Ui, question: &str) -> Result<()> {
+    if ui.confirm(question, "--yes")? {
+        Ok(())
+    } else {
+        Err(InputError::new("cancelled; nothing was uninstalled").into())
+    }
+}
+
+/// `Ok(false)` when the release was not there (not an error: the goal is reached).
+fn uninstall_one(
+    helm: &Helm,
+    release: &str,
+    namespace: &str,
+    context: Option<&str>,
+    wait: bool,
+    echo: bool,
+) -> Result<bool> {
+    let mut invocation = Invocation::new(helm.uninstall_args(release, namespace, context, wait));
+    invocation.echo = echo;
+    invocation.deadline = Some(DEADLINE);
+    match helm.tool.run(&invocation) {
+        Ok(_) => Ok(true),
+        Err(err) if helm::is_release_not_found(&err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Deletes the releases' PVCs with `--delete-data`; otherwise lists the ones kept.
+fn volumes(
+    args: &UninstallArgs,
+    ui: &Ui,
+    releases: &[&str],
+    namespace: &str,
+    context: Option<&str>,
+) -> Result<()> {
+    let kubectl = match super::find_kubectl(&args.cluster) {
+        Ok(kubectl) => kubectl,
+        Err(err) if !args.delete_data => {
+            ui.warn(&format!("{err:#}; cannot list the volumes that were kept"));
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
+    if args.delete_data {
+        for release in releases {
+            let mut delete = Invocation::new(kube::pvc_delete_args(namespace, context, release));
+            delete.echo = ui.verbose;
+            delete.deadline = Some(DEADLINE);
+            let out = kubectl
+                .run(&delete)
+                .with_context(|| format!("cannot delete the volumes of {release}"))?;
+            let deleted = out.stdout.lines().filter(|l| !l.trim().is_empty()).count();
+            ui.note(&format!("{release}: deleted {deleted} volume claim(s)"));
+        }
+        return Ok(());
+    }
+    let mut list = Invocation::new(kube::pvc_list_args(namespace, context, releases));
+    list.echo = ui.verbose;
+    list.deadline = Some(Duration::from_secs(60));
+    let out = kubectl
+        .run(&list)
+        .context("cannot list the volumes that were kept")?;
+    let claims = kube::parse_pvcs(&out.stdout)?;
+    for claim in &claims {
+        ui.note(&format!(
+            "kept: persistentvolumeclaim/{} ({}, {})",
+            claim.name, claim.size, claim.storage_class
+        ));
+    }
+    if !claims.is_empty() {
+        ui.note("(the monitoring data is on them; `eksmon uninstall --delete-data` deletes them)");
+    }
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! Helm: version detection, the argv for each operation (pure, unit-tested per major version),
+//! and the JSON helm prints back.
+//!
+//! Helm 4 renamed flags that Helm 3 still requires: `--atomic` → `--rollback-on-failure`,
+//! `--force` → `--force-replace`, and `--wait`/`--dry-run` take values. eksmon never passes a
+//! flag the detected helm would reject.
+
+use crate::process::{Invocation, Tool, ToolError};
+use serde::Deserialize;
+use std::ffi::OsString;
+use std::path::Path;
+
+/// A helm release version such as `v3.17.2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Self> {
+        let core = text.trim().trim_start_matches('v');
+        let core = core.split(['-', '+']).next()?;
+        let mut parts = core.split('.').map(str::parse::<u32>);
+        let version = Self {
+            major: parts.next()?.ok()?,
+            minor: parts.next()?.ok()?,
+            patch: parts.next().unwrap_or(Ok(0)).ok()?,
+        };
+        Some(version)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// The oldest helm eksmon drives (OCI support without the experimental flag).
+pub const MINIMUM: Version = Version {
+    major: 3,
+    minor: 8,
+    patch: 0,
+};
+
+/// A helm binary whose version is known.
+#[derive(Debug, Clone)]
+pub struct Helm {
+    pub tool: Tool,
+    pub version: Version,
+}
+
+impl Helm {
+    /// Asks the binary for its version, once per run.
+    pub fn detect(tool: Tool, echo: bool) -> anyhow::Result<Helm> {
+        let mut invocation = Invocation::new(["version", "--template", "{{.Version}}"]);
+        invocation.echo = echo;
+        invocation.deadline = Some(std::time::Duration::from_secs(30));
+        let out = tool.run(&invocation)?;
+        let version = Version::parse(&out.stdout).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`{}` printed `{}` for its version; is it helm?",
+                tool.path.display(),
+                out.stdout.trim()
+            )
+        })?;
+        if version < MINIMUM {
+            anyhow::bail!(
+                "helm {version} at `{}` is too old; eksmon needs helm {MINIMUM} or newer (helm 4 works too)",
+                tool.path.display()
+            );
+        }
+        Ok(Helm { tool, version })
+    }
+
+    fn helm4(&self) -> bool {
+        self.version.major >= 4
+    }
+
+    /// `helm upgrade --install` for one release from a local chart archive.
+    pub fn upgrade_install_args(&self, req: &Upgrade<'_>) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "upgrade".into(),
+            "--install".into(),
+            req.release.into(),
+            req.chart.into(),
+            "--namespace".into(),
+            req.namespace.into(),
+            "--create-namespace".into(),
+            "--values".into(),
+            req.values.into(),
+            "--output".into(),
+            "json".into(),
+        ];
+        push_context(&mut args, req.kube_context);
+        if let Some(timeout) = req.timeout {
+            args.extend(["--timeout".into(), timeout.into()]);
+        }
+        if req.wait {
+            if self.helm4() {
+                args.extend(["--wait=watcher".into(), "--rollback-on-failure".into()]);
+            } else {
+                args.extend(["--wait".into(), "--atomic".into()]);
+            }
+        }
+        if req.force {
+            args.push(
+                if self.helm4() {
+                    "--force-replace"
+                } else {
+                    "--force"
+                }
+                .into(),
+            );
+        }
+        if req.dry_run {
+            args.push(
+                if self.helm4() {
+                    "--dry-run=client"
+                } else {
+                    "--dry-run"
+                }
+                .into(),
+            );
+            // A dry run prints every manifest; keep Secrets (Grafana's admin password) out of it.
+            if self.helm4() || self.version.minor >= 13 {
+                args.push("--hide-secret".into());
+            }
+        }
+        args
+    }
+
+    /// `helm pull` of one pinned chart version into `destination`.
+    pub fn pull_args(repo: &str, name: &str, version: &str, destination: &Path) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["pull".into()];
+        if repo.starts_with("oci://") {
+            args.push(format!("{}/{name}", repo.trim_end_matches('/')).into());
+        } else {
+            args.extend(["--repo".into(), repo.into(), name.into()]);
+        }
+        args.extend([
+            "--version".into(),
+            version.into(),
+            "--destination".into(),
+            destination.into(),
+        ]);
+        args
+    }
+
+    /// `helm uninstall` for one release.
+    pub fn uninstall_args(
+        &self,
+        release: &str,
+        namespace: &str,
+        kube_context: Option<&str>,
+        wait: bool,
+    ) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "uninstall".into(),
+            release.into(),
+            "--namespace".into(),
+            namespace.into(),
+        ];
+        push_context(&mut args, kube_context);
+        if wait {
+            args.push(
+                if self.helm4() {
+                    "--wait=watcher"
+                } else {
+                    "--wait"
+                }
+                .into(),
+            );
+        }
+        args
+    }
+
+    /// `helm list` of every release in a namespace, as JSON.
+    pub fn list_args(namespace: &str, kube_context: Option<&str>) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "list".into(),
+            "--namespace".into(),
+            namespace.into(),
+            "--all".into(),
+            "--output".into(),
+            "json".into(),
+        ];
+        push_context(&mut args, kube_context);
+        args
+    }
+}
+
+fn push_context(args: &mut Vec<OsString>, kube_context: Option<&str>) {
+    if let Some(context) = kube_context {
+        args.extend(["--kube-context".into(), context.into()]);
+    }
+}
+
+/// What `upgrade_install_args` needs.
+#[derive(Debug, Clone)]
+pub struct Upgrade<'a> {
+    pub release: &'a str,
+    pub chart: &'a Path,
+    pub namespace: &'a str,
+    pub values: &'a Path,
+    pub kube_context: Option<&'a str>,
+    pub timeout: Option<&'a str>,
+    pub wait: bool,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+/// The part of `helm upgrade --output json` eksmon reports.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReleaseOutcome {
+    pub name: String,
+    #[serde(default)]
+    pub version: u32,
+    pub info: ReleaseInfo,
+    #[serde(default)]
+    pub manifest: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReleaseInfo {
+    pub status: String,
+}
+
+impl ReleaseOutcome {
+    pub fn parse(stdout: &str) -> anyhow::Result<Self> {
+        serde_json::from_str(stdout.trim()).map_err(|e| {
+            anyhow::anyhow!("helm printed something other than its JSON release summary: {e}")
+        })
+    }
+}
+
+/// One row of `helm list --output json`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct ListedRelease {
+    pub name: String,
+    pub namespace: String,
+    pub revision: String,
+    pub updated: String,
+    pub status: String,
+    pub chart: String,
+    pub app_version: String,
+}
+
+pub fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
+    let text = stdout.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(|e| anyhow::anyhow!("cannot read `helm list` output: {e}"))
+}
+
+/// True when helm's error says the release does not exist (not an error for uninstall).
+pub fn is_release_not_found(err: &ToolError) -> bool {
+    matches!(err, ToolError::Failed { stderr, .. } if stderr.contains("not found"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::ToolKind;
+
+    fn helm(version: &str) -> Helm {
+        Helm {
+            tool: Tool {
+                kind: ToolKind::Helm,
+                path: "/usr/bin/helm".into(),
+            },
+            version: Version::parse(version).unwrap(),
+        }
+    }
+
+    fn strings(args: &[OsString]) -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn upgrade<'a>(wait: bool, force: bool, dry_run: bool) -> Upgrade<'a> {
+        Upgrade {
+            release: "prometheus",
+            chart: Path::new("/cache/prometheus-29.27.0.tgz"),
+            namespace: "mon",
+            values: Path::new("/tmp/v.yaml"),
+            kube_context: Some("prod"),
+            timeout: Some("10m"),
+            wait,
+            force,
+            dry_run,
+        }
+    }
+
+    #[test]
+    fn parses_versions() {
+        assert_eq!(
+            Version::parse("v4.1.4"),
+            Some(Version {
+                major: 4,
+                minor: 1,
+                patch: 4
+            })
+        );
+        assert_eq!(
+            Version::parse("v3.17.2+gabc"),
+            Some(Version {
+                major: 3,
+                minor: 17,
+                patch: 2
+            })
+        );
+        assert!(Version::parse("v3.7.0").unwrap() < MINIMUM);
+        assert_eq!(Version::parse("garbage"), None);
+    }
+
+    #[test]
+    fn helm4_argv() {
+        let args = strings(&helm("v4.1.4").upgrade_install_args(&upgrade(true, true, true)));
+        assert_eq!(
+            args.join(" "),
+            "upgrade --install prometheus /cache/prometheus-29.27.0.tgz --namespace mon --create-namespace \
+             --values /tmp/v.yaml --output json --kube-context prod --timeout 10m --wait=watcher \
+             --rollback-on-failure --force-replace --dry-run=client --hide-secret"
+        );
+    }
+
+    #[test]
+    fn helm3_argv() {
+        let args = strings(&helm("v3.17.2").upgrade_install_args(&upgrade(true, true, true)));
+        assert_eq!(
+            args.join(" "),
+            "upgrade --install prometheus /cache/prometheus-29.27.0.tgz --namespace mon --create-namespace \
+             --values /tmp/v.yaml --output json --kube-context prod --timeout 10m --wait --atomic --force \
+             --dry-run --hide-secret"
+        );
+        let old = strings(&helm("v3.8.0").upgrade_install_args(&upgrade(false, false, true)));
+        assert!(
+            old.ends_with(&["--dry-run".to_owned()]),
+            "no --hide-secret before 3.13: {old:?}"
+        );
+        assert!(!old.contains(&"--wait".to_owned()));
+    }
+
+    #[test]
+    fn pull_argv_for_http_and_oci() {
+        let dest = Path::new("/cache/tmp");
+        assert_eq!(
+            strings(&Helm::pull_args(
+                "https://charts.example.com",
+                "grafana",
+                "12.11.1",
+                dest
+            ))
+            .join(" "),
+            "pull --repo https://charts.example.com grafana --version 12.11.1 --destination /cache/tmp"
+        );
+        assert_eq!(
+            strings(&Helm::pull_args(
+                "oci://ghcr.io/grafana-community/helm-charts/",
+                "grafana",
+                "12.11.1",
+                dest
+            ))
+            .join(" "),
+            "pull oci://ghcr.io/grafana-community/helm-charts/grafana --version 12.11.1 --destination /cache/tmp"
+        );
+    }
+
+    #[test]
+    fn uninstall_and_list_argv() {
+        assert_eq!(
+            strings(&helm("v4.1.4").uninstall_args("grafana", "mon", None, true)).join(" "),
+            "uninstall grafana --namespace mon --wait=watcher"
+        );
+        assert_eq!(
+            strings(&helm("v3.17.2").uninstall_args("grafana", "mon", Some("c"), true)).join(" "),
+            "uninstall grafana --namespace mon --kube-context c --wait"
+        );
+        assert_eq!(
+            strings(&Helm::list_args("mon", None)).join(" "),
+            "list --namespace mon --all --output json"
+        );
+    }
+
+    #[test]
+    fn reads_release_json() {
+        let outcome = ReleaseOutcome::parse(
+            r#"{"name":"grafana","info":{"status":"deployed","description":"x"},"version":3,"manifest":"---\nkind: Service\n"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (outcome.version, outcome.info.status.as_str()),
+            (3, "deployed")
+        );
+        let listed = parse_list(
+            r#"[{"name":"grafana","namespace":"mon","revision":"2","updated":"2026-01-01 00:00:00 +0000 UTC","status":"deployed","chart":"grafana-12.11.1","app_version":"12.0.0"}]"#,
+        )
+        .unwrap();
+        assert_eq!(listed[0].chart, "grafana-12.11.1");
+        assert!(parse_list("").unwrap().is_empty());
+    }
+}

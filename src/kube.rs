@@ -1,0 +1,315 @@
+//! kubectl: the argv for each query eksmon makes (pure, unit-tested) and the JSON it reads back.
+
+use crate::settings::StorageClassName;
+use crate::yaml;
+use base64::Engine as _;
+use serde::Deserialize;
+use std::ffi::OsString;
+
+/// `--context C` and `-n NS` in kubectl's spelling.
+fn scope(namespace: Option<&str>, context: Option<&str>) -> Vec<OsString> {
+    let mut args = Vec::new();
+    if let Some(context) = context {
+        args.extend(["--context".into(), context.into()]);
+    }
+    if let Some(namespace) = namespace {
+        args.extend(["--namespace".into(), namespace.into()]);
+    }
+    args
+}
+
+fn instance_selector(releases: &[&str]) -> String {
+    match releases {
+        [one] => format!("app.kubernetes.io/instance={one}"),
+        many => format!("app.kubernetes.io/instance in ({})", many.join(",")),
+    }
+}
+
+/// One key of a Secret, base64 as stored (decoded in Rust, never by a shell pipe).
+pub fn secret_key_args(
+    namespace: &str,
+    context: Option<&str>,
+    secret: &str,
+    key: &str,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "secret".into(), secret.into()];
+    args.extend(scope(Some(namespace), context));
+    args.extend([
+        "--output".into(),
+        format!("jsonpath={{.data.{key}}}").into(),
+    ]);
+    args
+}
+
+/// The PVCs the releases' pods claimed (server, grafana, alertmanager StatefulSet claims).
+pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "persistentvolumeclaims".into()];
+    args.extend(scope(Some(namespace), context));
+    args.extend([
+        "--selector".into(),
+        instance_selector(releases).into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+pub fn pvc_delete_args(namespace: &str, context: Option<&str>, release: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["delete".into(), "persistentvolumeclaims".into()];
+    args.extend(scope(Some(namespace), context));
+    args.extend([
+        "--selector".into(),
+        instance_selector(&[release]).into(),
+        "--wait=false".into(),
+    ]);
+    args
+}
+
+/// Ingresses and Services of the releases, to report their addresses.
+pub fn endpoints_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "ingresses,services".into()];
+    args.extend(scope(Some(namespace), context));
+    args.extend([
+        "--selector".into(),
+        instance_selector(releases).into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+pub fn storage_class_get_args(context: Option<&str>, name: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "storageclass".into(), name.into()];
+    args.extend(scope(None, context));
+    args.extend([
+        "--ignore-not-found".into(),
+        "--output".into(),
+        "name".into(),
+    ]);
+    args
+}
+
+/// Server-side apply of a manifest given on stdin.
+pub fn apply_args(context: Option<&str>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "apply".into(),
+        "--server-side".into(),
+        "--field-manager=eksmon".into(),
+        "--filename".into(),
+        "-".into(),
+    ];
+    args.extend(scope(None, context));
+    args
+}
+
+/// A gp3 StorageClass for the EBS CSI driver: encrypted, bound when a pod is scheduled (so the
+/// volume lands in the pod's zone), expandable.
+pub fn storage_class_manifest(name: &StorageClassName) -> String {
+    let manifest = serde_json::json!({
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": name.as_str(),
+            "labels": {"app.kubernetes.io/managed-by": "eksmon"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": true,
+    });
+    yaml::emit(&yaml::to_value(&manifest))
+}
+
+/// Decodes a Secret value as kubectl prints it (base64 of UTF-8 text).
+pub fn decode_secret(encoded: &str) -> Result<String, String> {
+    let encoded = encoded.trim();
+    if encoded.is_empty() {
+        return Err("the Secret has no such key, or it is empty".into());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the Secret value is not valid base64: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| "the Secret value is not UTF-8 text".into())
+}
+
+#[derive(Debug, Deserialize)]
+struct List<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Meta {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pvc {
+    metadata: Meta,
+    #[serde(default)]
+    spec: PvcSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PvcSpec {
+    #[serde(default)]
+    storage_class_name: Option<String>,
+    #[serde(default)]
+    resources: Option<serde_json::Value>,
+}
+
+/// A PVC as `uninstall` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimSummary {
+    pub name: String,
+    pub size: String,
+    pub storage_class: String,
+}
+
+pub fn parse_pvcs(json: &str) -> anyhow::Result<Vec<ClaimSummary>> {
+    let list: List<Pvc> = serde_json::from_str(json)?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|pvc| ClaimSummary {
+            name: pvc.metadata.name,
+            size: pvc
+                .spec
+                .resources
+                .as_ref()
+                .and_then(|r| r.pointer("/requests/storage"))
+                .and_then(|s| s.as_str())
+                .unwrap_or("?")
+                .to_owned(),
+            storage_class: pvc.spec.storage_class_name.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The external address of a release's Ingress or LoadBalancer Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub release: String,
+    pub kind: String,
+    pub name: String,
+    pub address: Option<String>,
+}
+
+pub fn parse_addresses(json: &str) -> anyhow::Result<Vec<Address>> {
+    let list: List<serde_json::Value> = serde_json::from_str(json)?;
+    let mut found = Vec::new();
+    for item in list.items {
+        let kind = item["kind"].as_str().unwrap_or_default().to_owned();
+        let is_load_balancer = kind == "Ingress" || item["spec"]["type"] == "LoadBalancer";
+        if !is_load_balancer {
+            continue;
+        }
+        let ingress = &item["status"]["loadBalancer"]["ingress"][0];
+        let address = ingress["hostname"]
+            .as_str()
+            .or_else(|| ingress["ip"].as_str())
+            .map(str::to_owned);
+        found.push(Address {
+            release: item["metadata"]["labels"]["app.kubernetes.io/instance"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            kind,
+            name: item["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            address,
+        });
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined(args: &[OsString]) -> String {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn argv() {
+        assert_eq!(
+            joined(&secret_key_args(
+                "mon",
+                Some("prod"),
+                "grafana",
+                "admin-password"
+            )),
+            "get secret grafana --context prod --namespace mon --output jsonpath={.data.admin-password}"
+        );
+        assert_eq!(
+            joined(&pvc_list_args("mon", None, &["grafana", "prometheus"])),
+            "get persistentvolumeclaims --namespace mon --selector app.kubernetes.io/instance in (grafana,prometheus) --output json"
+        );
+        assert_eq!(
+            joined(&pvc_delete_args("mon", None, "grafana")),
+            "delete persistentvolumeclaims --namespace mon --selector app.kubernetes.io/instance=grafana --wait=false"
+        );
+        assert_eq!(
+            joined(&storage_class_get_args(None, "ebs-sc-gp3")),
+            "get storageclass ebs-sc-gp3 --ignore-not-found --output name"
+        );
+        assert_eq!(
+            joined(&apply_args(Some("c"))),
+            "apply --server-side --field-manager=eksmon --filename - --context c"
+        );
+    }
+
+    #[test]
+    fn decodes_secrets() {
+        assert_eq!(decode_secret("czNjcjN0\n"), Ok("s3cr3t".into()));
+        assert!(decode_secret("").is_err());
+        assert!(decode_secret("not base64!").unwrap_err().contains("base64"));
+        assert!(decode_secret("//79").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn storage_class_is_gp3_encrypted_and_late_binding() {
+        let name = StorageClassName::try_from("ebs-sc-gp3").unwrap();
+        let manifest = yaml::parse(&storage_class_manifest(&name)).unwrap();
+        assert_eq!(manifest["metadata"]["name"].as_str(), Some("ebs-sc-gp3"));
+        assert_eq!(manifest["provisioner"].as_str(), Some("ebs.csi.aws.com"));
+        assert_eq!(manifest["parameters"]["type"].as_str(), Some("gp3"));
+        assert_eq!(manifest["parameters"]["encrypted"].as_str(), Some("true"));
+        assert_eq!(
+            manifest["volumeBindingMode"].as_str(),
+            Some("WaitForFirstConsumer")
+        );
+        assert_eq!(manifest["allowVolumeExpansion"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn reads_pvcs_and_addresses() {
+        let pvcs = parse_pvcs(r#"{"items":[{"metadata":{"name":"grafana"},"spec":{"storageClassName":"gp3","resources":{"requests":{"storage":"100Gi"}}}}]}"#).unwrap();
+        assert_eq!(
+            pvcs[0],
+            ClaimSummary {
+                name: "grafana".into(),
+                size: "100Gi".into(),
+                storage_class: "gp3".into()
+            }
+        );
+        let addresses = parse_addresses(r#"{"items":[
+            {"kind":"Ingress","metadata":{"name":"grafana","labels":{"app.kubernetes.io/instance":"grafana"}},"status":{"loadBalancer":{"ingress":[{"hostname":"k8s-x.elb.amazonaws.com"}]}}},
+            {"kind":"Service","metadata":{"name":"grafana"},"spec":{"type":"ClusterIP"}},
+            {"kind":"Service","metadata":{"name":"prometheus-server","labels":{"app.kubernetes.io/instance":"prometheus"}},"spec":{"type":"LoadBalancer"},"status":{}}
+        ]}"#).unwrap();
+        assert_eq!(addresses.len(), 2);
+        assert_eq!(
+            addresses[0].address.as_deref(),
+            Some("k8s-x.elb.amazonaws.com")
+        );
+        assert_eq!(addresses[1].address, None);
+    }
+}

@@ -1,0 +1,121 @@
+//! What eksmon tells the person running it: progress (a spinner per release on a terminal, plain
+//! lines otherwise), notes, and confirmations. Everything goes to stderr; stdout is for data.
+
+use crate::error::InputError;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::io::IsTerminal as _;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: bool,
+    interactive: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool, verbose: bool) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::io::stdin().is_terminal();
+        Self {
+            quiet,
+            verbose,
+            interactive,
+        }
+    }
+
+    /// A line of information, unless `--quiet`.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A warning, shown even with `--quiet`.
+    pub fn warn(&self, line: &str) {
+        eprintln!("warning: {line}");
+    }
+
+    /// Asks a yes/no question on the terminal. Without one, fails with a hint to pass `flag`.
+    pub fn confirm(&self, question: &str, flag: &str) -> anyhow::Result<bool> {
+        if !self.interactive {
+            return Err(InputError::new(format!(
+                "{question} — no terminal to ask on; pass {flag} to go ahead"
+            ))
+            .into());
+        }
+        let answer = dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()?;
+        Ok(answer)
+    }
+
+    /// Progress for concurrent tasks: spinners on a terminal, plain lines otherwise.
+    pub fn progress(&self) -> Progress {
+        let multi = (self.interactive && !self.quiet).then(MultiProgress::new);
+        Progress {
+            multi,
+            quiet: self.quiet,
+        }
+    }
+}
+
+pub struct Progress {
+    multi: Option<MultiProgress>,
+    quiet: bool,
+}
+
+impl Progress {
+    /// One line of progress, e.g. for one release.
+    pub fn task(&self, name: &str) -> Task {
+        let bar = self.multi.as_ref().map(|multi| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:<12} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(name.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Task {
+            name: name.to_owned(),
+            bar,
+            quiet: self.quiet,
+            started: Instant::now(),
+        }
+    }
+}
+
+pub struct Task {
+    name: String,
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    started: Instant,
+}
+
+impl Task {
+    pub fn step(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.set_message(message.to_owned()),
+            None if !self.quiet => eprintln!("{}: {message}", self.name),
+            None => {}
+        }
+    }
+
+    /// The last line for this task, with the time it took.
+    pub fn finish(&self, message: &str) {
+        let line = format!("{message} ({:.1}s)", self.started.elapsed().as_secs_f64());
+        match &self.bar {
+            Some(bar) => {
+                bar.set_style(
+                    ProgressStyle::with_template("  {prefix:<12} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.finish_with_message(line);
+            }
+            None if !self.quiet => eprintln!("{}: {line}", self.name),
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! A stand-in cluster for lifecycle tests: a chart repo and discovery stub on loopback, the
+//! recording helm wrapper in front of real helm 3 or 4, the fake kubectl, and the memory driver.
+
+use crate::common::{World, helm, test_chart};
+use crate::server::Server;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// A chart repository with the two test charts, served on 127.0.0.1.
+pub struct Repo {
+    pub server: Server,
+}
+
+impl Repo {
+    /// A repository of its own (for tests that count requests).
+    pub fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let status = Command::new(helm(4))
+            .arg("package")
+            .arg(test_chart("prometheus"))
+            .arg(test_chart("grafana"))
+            .arg("--destination")
+            .arg(&dir)
+            .env("HELM_CACHE_HOME", dir.join(".helm"))
+            .env("HELM_CONFIG_HOME", dir.join(".helm"))
+            .env("HELM_DATA_HOME", dir.join(".helm"))
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "helm package: {status:?}");
+        let server = Server::start(dir.clone());
+        let status = Command::new(helm(4))
+            .args(["repo", "index"])
+            .arg(&dir)
+            .args(["--url", &server.url])
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "helm repo index: {status:?}");
+        Repo { server }
+    }
+
+    /// One repository shared by the tests that do not count requests.
+    pub fn shared() -> &'static Repo {
+        static SHARED: OnceLock<Repo> = OnceLock::new();
+        SHARED.get_or_init(Repo::new)
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cli/fixtures")
+        .join(name)
+}
+
+/// A world wired to `repo` and helm `major` (3 or 4), with `eksmon.yaml` naming the repo.
+pub struct Cluster {
+    pub world: World,
+    pub helm_major: u8,
+}
+
+impl Cluster {
+    pub fn new(repo: &Repo, helm_major: u8) -> Cluster {
+        let world = World::new();
+        world.write(
+            "eksmon.yaml",
+            &format!(
+                "namespace: monitoring\ncharts:\n  prometheus: {{repo: '{url}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{url}', name: grafana, version: 12.11.1}}\n",
+                url = repo.server.url
+            ),
+        );
+        world.write(
+            "kubeconfig",
+            &format!(
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: stub, cluster: {{server: '{}'}}}}]\nusers: [{{name: stub, user: {{}}}}]\ncontexts: [{{name: stub, context: {{cluster: stub, user: stub}}}}]\ncurrent-context: stub\n",
+                repo.server.url
+            ),
+        );
+        world.write("helm-memory-driver-data", "");
+        world.write("calls.log", "");
+        std::fs::create_dir_all(world.path().join("tmp")).unwrap();
+        Cluster { world, helm_major }
+    }
+
+    /// `eksmon ARGS` against this stand-in cluster.
+    pub fn eksmon(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.std_eksmon())
+    }
+
+    pub fn std_eksmon(&self) -> Command {
+        let dir = self.world.path();
+        let mut cmd = self.world.std_eksmon();
+        cmd.env("EKSMON_HELM", fixture("helm"))
+            .env("REAL_HELM", helm(self.helm_major))
+            .env("EKSMON_KUBECTL", fixture("kubectl"))
+            .env("EKSMON_TEST_LOG", dir.join("calls.log"))
+            .env("EKSMON_TEST_APPLIED", dir.join("applied.yaml"))
+            .env("HELM_CACHE_HOME", dir.join("helm/cache"))
+            .env("HELM_CONFIG_HOME", dir.join("helm/config"))
+            .env("HELM_DATA_HOME", dir.join("helm/data"))
+            .env("HELM_DRIVER", "memory")
+            .env(
+                "HELM_MEMORY_DRIVER_DATA",
+                dir.join("helm-memory-driver-data"),
+            )
+            .env("KUBECONFIG", dir.join("kubeconfig"))
+            .env("TMPDIR", dir.join("tmp"));
+        cmd
+    }
+
+    /// Files eksmon left in its temp dir (there should be none).
+    pub fn temp_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.world.path().join("tmp"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect()
+    }
+
+    /// Every recorded helm/kubectl call, one per line.
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.world.path().join("calls.log"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Recorded helm calls of one subcommand, as (start, end, exit code, values mode, argv).
+    pub fn helm_calls(&self, subcommand: &str) -> Vec<HelmCall> {
+        self.calls()
+            .iter()
+            .filter_map(|line| HelmCall::parse(line))
+            .filter(|call| call.argv.first().map(String::as_str) == Some(subcommand))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HelmCall {
+    pub start: f64,
+    pub end: f64,
+    pub exit: i32,
+    pub values_mode: String,
+    pub argv: Vec<String>,
+}
+
+impl HelmCall {
+    fn parse(line: &str) -> Option<HelmCall> {
+        let mut words = line.split(' ');
+        let start = words.next()?.parse().ok()?;
+        let end = words.next()?.parse().ok()?;
+        let exit = words.next()?.parse().ok()?;
+        let values_mode = words.next()?.strip_prefix("mode=")?.to_owned();
+        Some(HelmCall {
+            start,
+            end,
+            exit,
+            values_mode,
+            argv: words.map(str::to_owned).collect(),
+        })
+    }
+
+    pub fn has(&self, flag: &str) -> bool {
+        self.argv.iter().any(|a| a == flag)
+    }
+
+    /// The value after `flag`.
+    pub fn value_of(&self, flag: &str) -> Option<&str> {
+        let at = self.argv.iter().position(|a| a == flag)?;
+        self.argv.get(at + 1).map(String::as_str)
+    }
+}

@@ -1,0 +1,411 @@
+//! `eksmon install` against real helm 3 and 4 (client dry-run, memory driver), the loopback chart
+//! repo, and the recording wrapper.
+
+use crate::fixture::{Cluster, Repo};
+use eksmon::yaml::{self, Value};
+
+fn objects(stdout: &str) -> Vec<Value> {
+    yaml::parse_all(stdout).unwrap()
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"].as_str() == Some(kind) && o["metadata"]["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no {kind}/{name} in the dry-run output"))
+}
+
+fn dry_run_end_to_end(helm_major: u8) {
+    let cluster = Cluster::new(Repo::shared(), helm_major);
+    let output = cluster
+        .eksmon()
+        .args([
+            "install",
+            "--dry-run",
+            "--profile",
+            "example",
+            "--profile",
+            "eksmon.yaml",
+            "--exposure",
+            "alb",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let objects = objects(&stdout);
+    let ingress = find(&objects, "Ingress", "grafana");
+    assert_eq!(
+        ingress["spec"]["rules"][0]["host"].as_str(),
+        Some("grafana-main.bys.world")
+    );
+    assert_eq!(
+        ingress["metadata"]["namespace"].as_str(),
+        Some("monitoring")
+    );
+    let ingress = find(&objects, "Ingress", "prometheus-server");
+    assert_eq!(
+        ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"].as_str(),
+        Some("/-/healthy")
+    );
+    let pvc = find(&objects, "PersistentVolumeClaim", "grafana");
+    assert_eq!(
+        pvc["metadata"]["annotations"]["helm.sh/resource-policy"].as_str(),
+        Some("keep")
+    );
+    assert!(
+        !stdout.contains("admin-password"),
+        "Secrets stay out of dry-run output"
+    );
+    assert!(
+        stderr.contains("prometheus: rendered prometheus (dry run: nothing applied)"),
+        "{stderr}"
+    );
+
+    let upgrades = cluster.helm_calls("upgrade");
+    assert_eq!(upgrades.len(), 2);
+    for call in &upgrades {
+        let dry_run = if helm_major == 4 {
+            "--dry-run=client"
+        } else {
+            "--dry-run"
+        };
+        assert!(call.has(dry_run) && call.has("--hide-secret"), "{call:?}");
+        assert!(call.has("--create-namespace"));
+        assert_eq!(call.value_of("--namespace"), Some("monitoring"));
+        assert_eq!(call.values_mode, "600", "values files are private");
+    }
+    assert!(
+        cluster.temp_files().is_empty(),
+        "values files survived the run"
+    );
+}
+
+#[test]
+fn dry_run_on_helm4() {
+    dry_run_end_to_end(4);
+}
+
+#[test]
+fn dry_run_on_helm3() {
+    dry_run_end_to_end(3);
+}
+
+/// Runs a faked (no cluster) install with `flags` and returns the upgrade calls.
+fn faked_install(helm_major: u8, flags: &[&str]) -> Vec<crate::fixture::HelmCall> {
+    let cluster = Cluster::new(Repo::shared(), helm_major);
+    cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .arg("install")
+        .args(flags)
+        .assert()
+        .success();
+    cluster.helm_calls("upgrade")
+}
+
+#[test]
+fn argv_per_helm_major() {
+    let flags = [
+        "--wait",
+        "--timeout",
+        "10m",
+        "--force",
+        "--kube-context",
+        "prod",
+        "--only",
+        "grafana",
+    ];
+    let helm4 = faked_install(4, &flags);
+    assert_eq!(helm4.len(), 1);
+    let tail: Vec<&str> = helm4[0].argv[9..].iter().map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "--output",
+            "json",
+            "--kube-context",
+            "prod",
+            "--timeout",
+            "10m",
+            "--wait=watcher",
+            "--rollback-on-failure",
+            "--force-replace"
+        ]
+    );
+    let helm3 = faked_install(3, &flags);
+    let tail: Vec<&str> = helm3[0].argv[9..].iter().map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "--output",
+            "json",
+            "--kube-context",
+            "prod",
+            "--timeout",
+            "10m",
+            "--wait",
+            "--atomic",
+            "--force"
+        ]
+    );
+    assert_eq!(&helm3[0].argv[..3], ["upgrade", "--install", "grafana"]);
+    assert!(
+        helm3[0].argv[3].ends_with("/grafana-12.11.1.tgz"),
+        "installs from the cached archive"
+    );
+}
+
+#[test]
+fn charts_are_fetched_once_and_releases_run_concurrently() {
+    let repo = Repo::new();
+    let cluster = Cluster::new(&repo, 4);
+    let install = || {
+        cluster
+            .eksmon()
+            .env("EKSMON_TEST_FAKE", "upgrade")
+            .env("EKSMON_TEST_SLEEP", "1")
+            .arg("install")
+            .assert()
+            .success()
+    };
+    install();
+    assert_eq!(cluster.helm_calls("pull").len(), 2);
+    assert_eq!(repo.server.hits("/prometheus-29.27.0.tgz"), 1);
+    assert_eq!(repo.server.hits("/grafana-12.11.1.tgz"), 1);
+    let upgrades = cluster.helm_calls("upgrade");
+    assert_eq!(upgrades.len(), 2);
+    let (a, b) = (&upgrades[0], &upgrades[1]);
+    assert!(
+        a.start < b.end && b.start < a.end,
+        "upgrades did not overlap: {a:?} {b:?}"
+    );
+
+    install();
+    assert_eq!(
+        cluster.helm_calls("pull").len(),
+        2,
+        "the second install fetched again"
+    );
+    assert_eq!(
+        repo.server.hits("/index.yaml"),
+        2,
+        "one index read per chart, first run only"
+    );
+    assert_eq!(
+        cluster.helm_calls("version").len(),
+        2,
+        "helm version once per run"
+    );
+    // The user's helm repo list was never touched.
+    assert!(
+        !cluster
+            .world
+            .path()
+            .join("helm/config/repositories.yaml")
+            .exists()
+    );
+}
+
+#[test]
+fn a_failing_release_does_not_stop_the_other() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .env("EKSMON_TEST_FAIL", "grafana")
+        .arg("install")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("prometheus: deployed, revision 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: grafana: `helm upgrade --install grafana` failed (exit 1): Error: UPGRADE FAILED: simulated failure for grafana"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  | Error: UPGRADE FAILED"),
+        "helm's stderr is shown: {stderr}"
+    );
+    let exits: Vec<(String, i32)> = cluster
+        .helm_calls("upgrade")
+        .iter()
+        .map(|c| (c.argv[2].clone(), c.exit))
+        .collect();
+    assert!(
+        exits.contains(&("prometheus".into(), 0)) && exits.contains(&("grafana".into(), 1)),
+        "{exits:?}"
+    );
+    assert!(cluster.temp_files().is_empty());
+}
+
+#[test]
+fn helm_missing() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_HELM", "/nonexistent/helm")
+        .args(["install", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: helm not found (`/nonexistent/helm` is not an executable file)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: install helm"), "{stderr}");
+    let output = cluster
+        .eksmon()
+        .env_remove("EKSMON_HELM")
+        .env("PATH", "/nonexistent")
+        .args(["install", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("helm not found (not on PATH)"));
+}
+
+#[test]
+fn repo_unreachable() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = cluster
+        .eksmon()
+        .args([
+            "install",
+            "--dry-run",
+            "--set",
+            &format!("charts.grafana.repo=http://{closed}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "error: grafana: cannot fetch chart grafana 12.11.1 from http://{closed}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("prometheus: rendered"),
+        "the other release still ran: {stderr}"
+    );
+}
+
+#[test]
+fn bad_input_starts_no_process() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    for args in [
+        vec!["install", "--set", "alb.subnets=[bad]", "--exposure", "alb"],
+        vec!["install", "--timeout", "ten minutes"],
+        vec!["install", "--exposure", "alb"],
+    ] {
+        let output = cluster.eksmon().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty());
+    }
+    assert!(cluster.calls().is_empty(), "{:?}", cluster.calls());
+}
+
+#[test]
+fn interrupt_stops_helm_and_removes_values_files() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let child = cluster
+        .std_eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .env("EKSMON_TEST_SLEEP", "30")
+        .arg("install")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until both fake upgrades are running (they sleep), then interrupt.
+    let started = std::time::Instant::now();
+    let values_seen = loop {
+        let running = std::fs::read_to_string(cluster.world.path().join("calls.log")).unwrap();
+        let pulls_done = running.lines().filter(|l| l.contains(" pull ")).count() == 2;
+        if pulls_done {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            break cluster.temp_files();
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "install never reached the upgrades"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed().as_secs() < 25,
+        "eksmon did not stop promptly"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: interrupted"));
+    assert_eq!(
+        values_seen.len(),
+        2,
+        "both values files existed mid-install"
+    );
+    assert!(
+        cluster.temp_files().is_empty(),
+        "{:?} survived the interrupt",
+        cluster.temp_files()
+    );
+}
+
+#[test]
+fn creates_a_missing_storage_class_and_leaves_an_existing_one() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let install = |existing: &str| {
+        cluster
+            .eksmon()
+            .env("EKSMON_TEST_FAKE", "upgrade")
+            .env("FAKE_STORAGECLASS", existing)
+            .args([
+                "install",
+                "--set",
+                "createStorageClass=true",
+                "--set",
+                "storageClass=gp3-encrypted",
+            ])
+            .assert()
+            .success()
+    };
+    install("");
+    let applied = std::fs::read_to_string(cluster.world.path().join("applied.yaml")).unwrap();
+    let manifest = yaml::parse(&applied).unwrap();
+    assert_eq!(manifest["metadata"]["name"].as_str(), Some("gp3-encrypted"));
+    assert_eq!(manifest["provisioner"].as_str(), Some("ebs.csi.aws.com"));
+    std::fs::remove_file(cluster.world.path().join("applied.yaml")).unwrap();
+    install("storageclass.storage.k8s.io/gp3-encrypted");
+    assert!(
+        !cluster.world.path().join("applied.yaml").exists(),
+        "an existing class is never changed"
+    );
+    let applies = cluster
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("kubectl apply"))
+        .count();
+    assert_eq!(applies, 1);
+}
