@@ -41,41 +41,55 @@ pub fn secret_key_args(
     args
 }
 
-/// The PVCs the releases' pods claimed (server, grafana, alertmanager StatefulSet claims).
-pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["get".into(), "persistentvolumeclaims".into()];
+/// `kubectl VERB RESOURCE` over the objects labelled with the given releases.
+fn by_release(
+    verb: &str,
+    resource: &str,
+    namespace: &str,
+    context: Option<&str>,
+    releases: &[&str],
+    tail: &[&str],
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![verb.into(), resource.into()];
     args.extend(scope(Some(namespace), context));
-    args.extend([
-        "--selector".into(),
-        instance_selector(releases).into(),
-        "--output".into(),
-        "json".into(),
-    ]);
+    args.extend(["--selector".into(), instance_selector(releases).into()]);
+    args.extend(tail.iter().map(OsString::from));
     args
 }
 
+/// The PVCs the releases' pods claimed (server, grafana, alertmanager StatefulSet claims).
+pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
+    by_release(
+        "get",
+        "persistentvolumeclaims",
+        namespace,
+        context,
+        releases,
+        &["--output", "json"],
+    )
+}
+
 pub fn pvc_delete_args(namespace: &str, context: Option<&str>, release: &str) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["delete".into(), "persistentvolumeclaims".into()];
-    args.extend(scope(Some(namespace), context));
-    args.extend([
-        "--selector".into(),
-        instance_selector(&[release]).into(),
-        "--wait=false".into(),
-    ]);
-    args
+    by_release(
+        "delete",
+        "persistentvolumeclaims",
+        namespace,
+        context,
+        &[release],
+        &["--wait=false"],
+    )
 }
 
 /// Ingresses and Services of the releases, to report their addresses.
 pub fn endpoints_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["get".into(), "ingresses,services".into()];
-    args.extend(scope(Some(namespace), context));
-    args.extend([
-        "--selector".into(),
-        instance_selector(releases).into(),
-        "--output".into(),
-        "json".into(),
-    ]);
-    args
+    by_release(
+        "get",
+        "ingresses,services",
+        namespace,
+        context,
+        releases,
+        &["--output", "json"],
+    )
 }
 
 pub fn storage_class_get_args(context: Option<&str>, name: &str) -> Vec<OsString> {

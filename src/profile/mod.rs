@@ -257,14 +257,6 @@ mod tests {
     use crate::settings::Exposure;
     use std::path::Path;
 
-    fn lookup(dir: &Path) -> Lookup {
-        Lookup {
-            user_dir: Some(dir.join("profiles")),
-            env_profile: None,
-            local_file: dir.join("eksmon.yaml"),
-        }
-    }
-
     fn write(dir: &Path, name: &str, text: &str) -> String {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
@@ -280,7 +272,7 @@ mod tests {
     }
 
     fn load_err(dir: &Path, req: &Request) -> String {
-        load(req, &lookup(dir), &Chart::ALL)
+        load(req, &Lookup::in_dir(dir), &Chart::ALL)
             .unwrap_err()
             .to_string()
     }
@@ -304,7 +296,7 @@ mod tests {
             path: "exposure",
             value: Value::String("nlb".into()),
         });
-        let loaded = load(&req, &lookup(dir.path()), &Chart::ALL).unwrap();
+        let loaded = load(&req, &Lookup::in_dir(dir.path()), &Chart::ALL).unwrap();
         let s = loaded.settings;
         assert_eq!(s.namespace.as_str(), "c");
         assert_eq!(s.exposure, Exposure::Nlb);

@@ -55,6 +55,16 @@ impl Lookup {
         }
     }
 
+    /// Lookups confined to `dir` (its `profiles/` and `eksmon.yaml`), for tests.
+    #[cfg(test)]
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            user_dir: Some(dir.join("profiles")),
+            env_profile: None,
+            local_file: dir.join("eksmon.yaml"),
+        }
+    }
+
     /// The profiles to layer: the `--profile` ones, else `EKSMON_PROFILE`, else `./eksmon.yaml`.
     pub fn select(&self, named: &[String]) -> Result<Vec<ProfileText>, InputError> {
         if !named.is_empty() {
@@ -172,14 +182,6 @@ pub fn read_file(path: &Path, display: String) -> Result<ProfileText, InputError
 mod tests {
     use super::*;
 
-    fn lookup(dir: &Path) -> Lookup {
-        Lookup {
-            user_dir: Some(dir.join("profiles")),
-            env_profile: None,
-            local_file: dir.join("eksmon.yaml"),
-        }
-    }
-
     #[test]
     fn builtins_have_descriptions() {
         for (name, text) in BUILTIN {
@@ -201,7 +203,7 @@ mod tests {
         .unwrap();
         let file = dir.path().join("other.yaml");
         std::fs::write(&file, "namespace: other\n").unwrap();
-        let lookup = lookup(dir.path());
+        let lookup = Lookup::in_dir(dir.path());
         assert_eq!(
             lookup.resolve("example").unwrap().display,
             "built-in example.yaml"
@@ -222,7 +224,7 @@ mod tests {
     #[test]
     fn local_file_only_without_named_profiles() {
         let dir = tempfile::tempdir().unwrap();
-        let lookup = lookup(dir.path());
+        let lookup = Lookup::in_dir(dir.path());
         assert!(lookup.select(&[]).unwrap().is_empty());
         std::fs::write(&lookup.local_file, "namespace: local\n").unwrap();
         assert_eq!(lookup.select(&[]).unwrap().len(), 1);
