@@ -37,9 +37,25 @@ pub enum Command {
         (stored in grafana.db on the volume), the Secret is stale."
     )]
     GrafanaPassword(GrafanaPasswordArgs),
+    /// Create a profile by answering questions (needs a terminal)
+    Init(InitArgs),
+    /// Check what would break an install: tools, cluster access, controller, storage, nodes
+    Doctor(DoctorArgs),
     /// List the profiles or print one
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man pages (roff) for eksmon and its commands, or write them into a directory
+    Man {
+        /// Write `eksmon.1`, `eksmon-install.1`, … here instead of printing them
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// Which cluster and which tools.
@@ -151,6 +167,34 @@ pub struct StatusArgs {
 pub enum OutputFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Start from this profile's values (a name or path, as `--profile` takes it)
+    #[arg(long, value_name = "NAME|PATH")]
+    pub from: Option<String>,
+
+    /// Write the profile here instead of `~/.config/eksmon/profiles/NAME.yaml`; `-` prints it
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Also print each helm and kubectl command line
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

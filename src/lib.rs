@@ -6,8 +6,10 @@
 pub mod charts;
 pub mod cli;
 pub mod commands;
+pub mod doctor;
 pub mod error;
 pub mod field_path;
+pub mod files;
 pub mod helm;
 pub mod kube;
 pub mod process;
@@ -16,6 +18,7 @@ pub mod render;
 pub mod settings;
 pub mod ui;
 pub mod validate;
+pub mod wizard;
 pub mod yaml;
 
 use clap::Parser as _;

@@ -1,6 +1,8 @@
 //! One module per subcommand, and the one place that dispatches to them.
 
+mod doctor;
 mod grafana_password;
+mod init;
 mod install;
 mod profiles;
 mod render;
@@ -22,8 +24,52 @@ pub fn run(command: Command) -> Result<()> {
         Command::Uninstall(args) => uninstall::run(&args),
         Command::Status(args) => status::run(&args),
         Command::GrafanaPassword(args) => grafana_password::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Init(args) => init::run(&args),
         Command::Profiles(command) => profiles::run(&command),
+        Command::Completions { shell } => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "eksmon", &mut out);
+            write_stdout(&out)
+        }
+        Command::Man { out_dir } => man(out_dir.as_deref()),
     }
+}
+
+/// The main page and one page per subcommand, to stdout or as `DIR/eksmon[-sub].1`.
+fn man(out_dir: Option<&std::path::Path>) -> Result<()> {
+    use anyhow::Context as _;
+    let command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut pages = vec![("eksmon".to_owned(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("eksmon-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    let mut stream = Vec::new();
+    for (name, page) in pages {
+        let mut roff = Vec::new();
+        clap_mangen::Man::new(page).render(&mut roff)?;
+        match out_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create `{}`", dir.display()))?;
+                let path = dir.join(format!("{name}.1"));
+                std::fs::write(&path, roff)
+                    .with_context(|| format!("cannot write `{}`", path.display()))?;
+            }
+            None => stream.extend(roff),
+        }
+    }
+    write_stdout(&stream)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes).context("cannot write to stdout")?;
+    stdout.flush().context("cannot write to stdout")
 }
 
 /// What the profile options ask for, with dedicated flags turned into one-field layers.

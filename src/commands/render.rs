@@ -1,6 +1,7 @@
 //! `eksmon render`: the values, on stdout or as files.
 
 use crate::cli::RenderArgs;
+use crate::files;
 use crate::profile::{self, Lookup};
 use crate::render::values_document;
 use crate::settings::Chart;
@@ -37,37 +38,22 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     stdout.flush().context("cannot write to stdout")
 }
 
-/// Writes every file to a temp file beside it first, then renames them all into place, so a
-/// failure (or a concurrent run) never leaves a half-written values file.
+/// Stages every file first, then renames them all into place: a failure (or a concurrent run)
+/// never leaves a half-written values file.
 fn write_files(dir: &Path, documents: &[(Chart, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory `{}`", dir.display()))?;
-    let mut staged = Vec::new();
-    for (chart, text) in documents {
-        let target = dir.join(format!("{}-values.yaml", chart.name()));
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}-values.", chart.name()))
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write into `{}`", dir.display()))?;
-        temp.write_all(text.as_bytes())
-            .and_then(|()| temp.as_file().sync_all())
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        set_readable(temp.path())?;
-        staged.push((temp, target));
-    }
-    for (temp, target) in staged {
-        temp.persist(&target)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        eprintln!("wrote {}", target.display());
+    let staged = documents
+        .iter()
+        .map(|(chart, text)| {
+            files::stage(
+                &dir.join(format!("{}-values.yaml", chart.name())),
+                text.as_bytes(),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for file in staged {
+        eprintln!("wrote {}", file.commit()?.display());
     }
     Ok(())
-}
-
-/// Values files hold no secrets; give them the usual mode rather than the temp file's 0600.
-fn set_readable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("cannot set permissions on `{}`", path.display()))
 }
 
 /// True when stdout is redirected into a regular file (where the multi-document hint matters).

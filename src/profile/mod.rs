@@ -128,7 +128,20 @@ pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Load
             value: set::nest(keys, flag.value.clone()),
         });
     }
+    layer_up(layers, charts)
+}
 
+/// Checks one profile's text on its own (defaults below it), as `--profile` would read it.
+pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded, InputError> {
+    let layer = file_layer(source::ProfileText {
+        display: display.to_owned(),
+        text: text.to_owned(),
+    })?;
+    layer_up(vec![layer], charts)
+}
+
+/// Merges the layers in order, checking after each one so errors blame the right layer.
+fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> {
     let mut merged = Value::Mapping(yaml::Mapping::new());
     let mut provenance = Provenance::default();
     let mut settings = Settings::default();

@@ -6,11 +6,14 @@
 //! -- --nocapture`. Snapshots live in `tests/cli/snapshots/` (`cargo insta review` to update).
 
 mod common;
+mod doctor;
 mod fixture;
 mod helm_template;
+mod init;
 mod install;
 mod lifecycle;
 mod profiles;
 mod render;
 mod render_errors;
 mod server;
+mod shell;

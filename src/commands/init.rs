@@ -1,0 +1,112 @@
+//! `eksmon init`: the profile wizard, and writing its result.
+
+use crate::cli::InitArgs;
+use crate::error::InputError;
+use crate::files;
+use crate::process;
+use crate::profile::{self, Lookup};
+use crate::settings::{Chart, Settings};
+use crate::validate;
+use crate::wizard::{self, Answers, Prompter};
+use crate::yaml;
+use anyhow::{Context as _, Result};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+pub fn run(args: &InitArgs) -> Result<()> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(wizard::needs_terminal().into());
+    }
+    let lookup = Lookup::from_env();
+    let (base, defaults, default_name) = match &args.from {
+        Some(spec) => {
+            let found = lookup.resolve(spec)?;
+            let loaded = profile::check_text(&found.display, &found.text, &[])?;
+            let base = yaml::parse(&found.text)
+                .ok()
+                .and_then(|v| v.as_mapping().cloned());
+            let name = Path::new(spec)
+                .file_stem()
+                .map_or_else(|| spec.clone(), |s| s.to_string_lossy().into_owned());
+            (base, loaded.settings, format!("{name}-copy"))
+        }
+        None => (None, Settings::default(), "default".to_owned()),
+    };
+    process::handle_signals();
+    let prompter = Prompter::new();
+    let name = prompter
+        .text(
+            "Profile name",
+            Some(&default_name),
+            false,
+            validate::dns_label,
+        )?
+        .unwrap_or(default_name);
+    let target = target(args.output.as_deref(), &lookup, &name)?;
+    let shown = target
+        .as_ref()
+        .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+
+    let mut answers = Answers::from_settings(&defaults);
+    let text = loop {
+        answers = wizard::ask(&prompter, &answers)?;
+        let text = wizard::profile_text(&name, &answers, base.as_ref());
+        match profile::check_text(&shown, &text, &Chart::ALL) {
+            Ok(_) => break text,
+            Err(err) => eprintln!(
+                "error: {err}\nLet's go through the questions again (your answers are the defaults)."
+            ),
+        }
+    };
+    eprintln!("\n{text}\n{}", wizard::summary(&name, &shown, &answers));
+    if !prompter.confirm("Write this profile?", true)? {
+        return Err(InputError::new("cancelled; nothing was written").into());
+    }
+
+    let Some(path) = target else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .context("cannot write to stdout")?;
+        return stdout.flush().context("cannot write to stdout");
+    };
+    if path.exists()
+        && !prompter.confirm(&format!("{} exists. Overwrite it?", path.display()), false)?
+    {
+        return Err(InputError::new(format!(
+            "kept the existing {}; nothing was written",
+            path.display()
+        ))
+        .into());
+    }
+    files::stage(&path, text.as_bytes())?.commit()?;
+    let in_user_dir = lookup
+        .user_dir
+        .as_ref()
+        .is_some_and(|dir| path.parent() == Some(dir.as_path()));
+    let reference = if in_user_dir {
+        name
+    } else {
+        path.display().to_string()
+    };
+    eprintln!(
+        "wrote {}\nnext:  eksmon render --profile {reference}\n       eksmon install --profile {reference}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// `None` for stdout (`--output -`).
+fn target(output: Option<&Path>, lookup: &Lookup, name: &str) -> Result<Option<PathBuf>> {
+    match output {
+        Some(path) if path == Path::new("-") => Ok(None),
+        Some(path) => Ok(Some(path.to_owned())),
+        None => {
+            let dir = lookup
+                .user_dir
+                .as_ref()
+                .context("cannot find the config directory (is HOME set?); use --output PATH")?;
+            Ok(Some(dir.join(format!("{name}.yaml"))))
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! `eksmon doctor`: what would break an install, found before it. Each check is ok, warn or
+//! fail with a one-line hint; the cluster checks run concurrently (each is one kubectl call).
+
+use crate::helm::{self, Helm};
+use crate::process::{Invocation, Tool, ToolKind};
+use crate::settings::{Chart, ChartRef, Exposure, Settings};
+use serde::Serialize;
+use std::ffi::OsString;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub level: Level,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    fn ok(check: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            check,
+            level: Level::Ok,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    fn warn(check: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            check,
+            level: Level::Warn,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+    fn fail(check: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            check,
+            level: Level::Fail,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+/// What the checks need to know.
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub kube_context: Option<&'a str>,
+    pub helm_path: Option<&'a std::path::Path>,
+    pub kubectl_path: Option<&'a std::path::Path>,
+    pub echo: bool,
+}
+
+/// The controller's Deployment, found by its chart's standard label in any namespace.
+const LBC_SELECTOR: &str = "app.kubernetes.io/name=aws-load-balancer-controller";
+const EBS_CSI_DRIVER: &str = "ebs.csi.aws.com";
+
+/// Runs every check that applies to the settings, in a stable order.
+pub fn run(cx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let helm = match Tool::find(ToolKind::Helm, cx.helm_path)
+        .map_err(anyhow::Error::from)
+        .and_then(|t| Helm::detect(t, cx.echo))
+    {
+        Ok(helm) => {
+            findings.push(Finding::ok(
+                "helm",
+                format!("{} ({})", helm.version, helm.tool.path.display()),
+            ));
+            Some(helm)
+        }
+        Err(err) => {
+            findings.push(Finding::fail(
+                "helm",
+                format!("{err:#}"),
+                "install helm 3.8+ or 4, or set --helm / EKSMON_HELM",
+            ));
+            None
+        }
+    };
+    let kubectl = match Tool::find(ToolKind::Kubectl, cx.kubectl_path) {
+        Ok(kubectl) => kubectl,
+        Err(err) => {
+            findings.push(Finding::fail(
+                "kubectl",
+                err.to_string(),
+                "install kubectl, or set --kubectl / EKSMON_KUBECTL",
+            ));
+            return findings;
+        }
+    };
+    let reachable = cluster_version(cx, &kubectl);
+    let reached = reachable.level == Level::Ok;
+    findings.push(reachable);
+    if !reached {
+        return findings;
+    }
+
+    type CheckFn = fn(&Context<'_>, &Tool, Option<&Helm>) -> Vec<Finding>;
+    let mut checks: Vec<CheckFn> = vec![namespace, storage_class, ebs_csi_driver, nodes];
+    match cx.settings.exposure {
+        Exposure::Alb => checks.extend([ingress_class as CheckFn, load_balancer_controller]),
+        Exposure::Nlb => checks.push(load_balancer_controller),
+        Exposure::None => {}
+    }
+    checks.push(existing_releases);
+    let results: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+        let running: Vec<_> = checks
+            .iter()
+            .map(|check| scope.spawn(|| check(cx, &kubectl, helm.as_ref())))
+            .collect();
+        running
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    findings.extend(results.into_iter().flatten());
+    findings
+}
+
+/// One kubectl call; `Err` carries kubectl's last stderr line.
+fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<String, String> {
+    let mut invocation = Invocation::new(args);
+    invocation.echo = cx.echo;
+    invocation.deadline = Some(Duration::from_secs(30));
+    kubectl
+        .run(&invocation)
+        .map(|out| out.stdout)
+        .map_err(|err| err.to_string())
+}
+
+fn with_context(cx: &Context<'_>, mut args: Vec<OsString>) -> Vec<OsString> {
+    if let Some(context) = cx.kube_context {
+        args.extend(["--context".into(), context.into()]);
+    }
+    args
+}
+
+fn args(words: &[&str]) -> Vec<OsString> {
+    words.iter().map(OsString::from).collect()
+}
+
+fn cluster_version(cx: &Context<'_>, kubectl: &Tool) -> Finding {
+    let query = with_context(
+        cx,
+        args(&["version", "--output", "json", "--request-timeout=10s"]),
+    );
+    let context = cx
+        .kube_context
+        .map_or_else(|| "current context".to_owned(), |c| format!("context {c}"));
+    match kubectl_out(cx, kubectl, query) {
+        Ok(json) => {
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            let client = parsed["clientVersion"]["gitVersion"]
+                .as_str()
+                .unwrap_or("?");
+            let server = parsed["serverVersion"]["gitVersion"]
+                .as_str()
+                .unwrap_or("?");
+            Finding::ok(
+                "cluster",
+                format!("kubectl {client}, cluster {server} ({context})"),
+            )
+        }
+        Err(why) => Finding::fail(
+            "cluster",
+            format!("cannot reach the cluster ({context}): {why}"),
+            "check `kubectl config current-context` and your AWS credentials (aws eks update-kubeconfig)",
+        ),
+    }
+}
+
+fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let ns = cx.settings.namespace.as_str();
+    let query = with_context(
+        cx,
+        args(&[
+            "get",
+            "namespace",
+            ns,
+            "--ignore-not-found",
+            "--output",
+            "name",
+        ]),
+    );
+    vec![match kubectl_out(cx, kubectl, query) {
+        Ok(out) if out.trim().is_empty() => Finding::warn(
+            "namespace",
+            format!("namespace {ns} does not exist yet"),
+            "install creates it (--create-namespace)",
+        ),
+        Ok(_) => Finding::ok("namespace", format!("namespace {ns} exists")),
+        Err(why) => Finding::fail("namespace", why, "can this identity read namespaces?"),
+    }]
+}
+
+fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let name = cx.settings.storage_class.as_str();
+    let query = with_context(
+        cx,
+        args(&[
+            "get",
+            "storageclass",
+            name,
+            "--ignore-not-found",
+            "--output",
+            "json",
+        ]),
+    );
+    vec![match kubectl_out(cx, kubectl, query) {
+        Ok(out) if out.trim().is_empty() && cx.settings.create_storage_class => Finding::ok(
+            "storageclass",
+            format!("{name} is missing; install creates it (createStorageClass)"),
+        ),
+        Ok(out) if out.trim().is_empty() => Finding::fail(
+            "storageclass",
+            format!("StorageClass {name} not found"),
+            "set `createStorageClass: true` in the profile, or `storageClass:` to an existing class",
+        ),
+        Ok(json) => {
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            match parsed["provisioner"].as_str() {
+                Some(EBS_CSI_DRIVER) => Finding::ok(
+                    "storageclass",
+                    format!("{name} (provisioner {EBS_CSI_DRIVER})"),
+                ),
+                other => Finding::warn(
+                    "storageclass",
+                    format!("{name} is provisioned by {}", other.unwrap_or("nothing")),
+                    "the in-tree kubernetes.io/aws-ebs provisioner is gone on current EKS; use ebs.csi.aws.com",
+                ),
+            }
+        }
+        Err(why) => Finding::fail(
+            "storageclass",
+            why,
+            "can this identity read StorageClasses?",
+        ),
+    }]
+}
+
+fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let query = with_context(
+        cx,
+        args(&[
+            "get",
+            "csidriver",
+            EBS_CSI_DRIVER,
+            "--ignore-not-found",
+            "--output",
+            "name",
+        ]),
+    );
+    vec![match kubectl_out(cx, kubectl, query) {
+        Ok(out) if out.trim().is_empty() => Finding::fail(
+            "ebs-csi",
+            "the EBS CSI driver is not installed: no volume can be provisioned",
+            "add the aws-ebs-csi-driver EKS add-on (with an IAM role for its service account)",
+        ),
+        Ok(_) => Finding::ok("ebs-csi", format!("CSIDriver {EBS_CSI_DRIVER} installed")),
+        Err(why) => Finding::fail("ebs-csi", why, "can this identity read CSIDrivers?"),
+    }]
+}
+
+fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let query = with_context(cx, args(&["get", "nodes", "--output", "json"]));
+    let json = match kubectl_out(cx, kubectl, query) {
+        Ok(json) => json,
+        Err(why) => return vec![Finding::warn("nodes", why, "can this identity list nodes?")],
+    };
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let items = parsed["items"].as_array().cloned().unwrap_or_default();
+    let fargate = items
+        .iter()
+        .filter(|n| n["metadata"]["labels"]["eks.amazonaws.com/compute-type"] == "fargate")
+        .count();
+    vec![if items.is_empty() {
+        Finding::warn(
+            "nodes",
+            "no nodes yet",
+            "the pods will stay Pending until nodes join",
+        )
+    } else if fargate == items.len() {
+        Finding::warn(
+            "nodes",
+            format!(
+                "all {fargate} nodes are Fargate: node-exporter schedules nowhere, and EBS volumes cannot attach"
+            ),
+            "add a managed node group (or Karpenter) for Prometheus and Grafana",
+        )
+    } else {
+        Finding::ok(
+            "nodes",
+            format!("{} nodes ({fargate} Fargate)", items.len()),
+        )
+    }]
+}
+
+fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let query = with_context(
+        cx,
+        args(&[
+            "get",
+            "ingressclass",
+            "alb",
+            "--ignore-not-found",
+            "--output",
+            "name",
+        ]),
+    );
+    vec![match kubectl_out(cx, kubectl, query) {
+        Ok(out) if out.trim().is_empty() => Finding::fail(
+            "ingressclass",
+            "IngressClass alb not found: the Ingresses would never get an ALB",
+            "install the AWS Load Balancer Controller (it creates IngressClass alb)",
+        ),
+        Ok(_) => Finding::ok("ingressclass", "IngressClass alb exists"),
+        Err(why) => Finding::fail(
+            "ingressclass",
+            why,
+            "can this identity read IngressClasses?",
+        ),
+    }]
+}
+
+fn load_balancer_controller(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let query = with_context(
+        cx,
+        args(&[
+            "get",
+            "deployments",
+            "--all-namespaces",
+            "--selector",
+            LBC_SELECTOR,
+            "--output",
+            "json",
+        ]),
+    );
+    let json = match kubectl_out(cx, kubectl, query) {
+        Ok(json) => json,
+        Err(why) => {
+            return vec![Finding::fail(
+                "lb-controller",
+                why,
+                "can this identity list Deployments?",
+            )];
+        }
+    };
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let items = parsed["items"].as_array().cloned().unwrap_or_default();
+    let ready: i64 = items
+        .iter()
+        .map(|d| d["status"]["readyReplicas"].as_i64().unwrap_or(0))
+        .sum();
+    let needs = match cx.settings.exposure {
+        Exposure::Alb => "the Ingress annotations",
+        _ => "the Service annotations",
+    };
+    vec![if items.is_empty() {
+        Finding::fail(
+            "lb-controller",
+            format!("the AWS Load Balancer Controller is not installed; {needs} need it"),
+            "helm install aws-load-balancer-controller from the eks-charts repository (with its IAM role)",
+        )
+    } else if ready == 0 {
+        Finding::fail(
+            "lb-controller",
+            "the AWS Load Balancer Controller has no ready pod",
+            "kubectl -n kube-system logs deployment/aws-load-balancer-controller",
+        )
+    } else {
+        Finding::ok(
+            "lb-controller",
+            format!("AWS Load Balancer Controller running ({ready} ready)"),
+        )
+    }]
+}
+
+fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Finding> {
+    let Some(helm) = helm else {
+        return Vec::new();
+    };
+    let mut list = Invocation::new(Helm::list_args(
+        cx.settings.namespace.as_str(),
+        cx.kube_context,
+    ));
+    list.echo = cx.echo;
+    list.deadline = Some(Duration::from_secs(30));
+    let listed = match helm
+        .tool
+        .run(&list)
+        .map_err(anyhow::Error::from)
+        .and_then(|out| helm::parse_list(&out.stdout))
+    {
+        Ok(listed) => listed,
+        Err(err) => {
+            return vec![Finding::warn(
+                "releases",
+                format!("{err:#}"),
+                "can this identity read Secrets in the namespace?",
+            )];
+        }
+    };
+    let mut findings = Vec::new();
+    for chart in Chart::ALL {
+        let (release, wanted): (&str, &ChartRef) = match chart {
+            Chart::Prometheus => (
+                cx.settings.prometheus.release.as_str(),
+                &cx.settings.charts.prometheus,
+            ),
+            Chart::Grafana => (
+                cx.settings.grafana.release.as_str(),
+                &cx.settings.charts.grafana,
+            ),
+        };
+        let expected = format!("{}-{}", wanted.name, wanted.version);
+        findings.push(match listed.iter().find(|r| r.name == release) {
+            None => Finding::ok("releases", format!("{release}: not installed yet")),
+            Some(found) if found.chart == expected => {
+                Finding::ok("releases", format!("{release}: {} ({})", found.chart, found.status))
+            }
+            Some(found) => Finding::warn(
+                "releases",
+                format!("{release} runs {}; install moves it to {expected}", found.chart),
+                "read the chart's upgrade notes first (major versions can change values and selectors)",
+            ),
+        });
+    }
+    findings
+}
+
+/// The findings as a table of `ok / warn / fail` lines with hints under the non-ok ones.
+pub fn table(findings: &[Finding]) -> String {
+    let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for finding in findings {
+        let level = match finding.level {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        };
+        out += &format!(
+            "{level:<4}  {:<width$}  {}\n",
+            finding.check, finding.message
+        );
+        if let Some(hint) = &finding.hint {
+            out += &format!("{:<4}  {:<width$}  hint: {hint}\n", "", "");
+        }
+    }
+    out
+}

@@ -1,0 +1,599 @@
+//! `eksmon init`: asks for a profile's settings on the terminal, checking each answer with the
+//! same validators profiles use (a bad answer is asked again, with the reason), then writes it.
+//!
+//! The questions are in [`ask`]; turning answers into a profile is the pure [`profile_text`].
+
+use crate::error::InputError;
+use crate::process::ToolError;
+use crate::settings::{Dashboard, Exposure, Scheme, Settings};
+use crate::validate;
+use crate::yaml::{self, Mapping, Value};
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Input, MultiSelect, Select};
+
+/// Everything the wizard asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    pub namespace: String,
+    pub exposure: Exposure,
+    pub scheme: Scheme,
+    pub prometheus_host: Option<String>,
+    pub grafana_host: Option<String>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub certificate_arn: Option<String>,
+    /// `alb.inboundCidrs` or `nlb.sourceRanges`.
+    pub allowed_cidrs: Vec<String>,
+    pub storage_class: String,
+    pub create_storage_class: bool,
+    pub prometheus_size: String,
+    pub alertmanager_size: String,
+    pub grafana_size: String,
+    pub retention: String,
+    pub dashboards: Vec<Dashboard>,
+}
+
+impl Answers {
+    /// The answers a profile already gives, as the wizard's defaults.
+    pub fn from_settings(s: &Settings) -> Self {
+        let (scheme, allowed, certificate) = match s.exposure {
+            Exposure::Nlb => (s.nlb.scheme, &s.nlb.source_ranges, &s.nlb.certificate_arn),
+            _ => (s.alb.scheme, &s.alb.inbound_cidrs, &s.alb.certificate_arn),
+        };
+        Self {
+            namespace: s.namespace.to_string(),
+            exposure: s.exposure,
+            scheme,
+            prometheus_host: s.prometheus.host.as_ref().map(ToString::to_string),
+            grafana_host: s.grafana.host.as_ref().map(ToString::to_string),
+            subnets: s.alb.subnets.iter().map(ToString::to_string).collect(),
+            security_groups: s
+                .alb
+                .security_groups
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            certificate_arn: certificate.as_ref().map(ToString::to_string),
+            allowed_cidrs: allowed.iter().map(ToString::to_string).collect(),
+            storage_class: s.storage_class.to_string(),
+            create_storage_class: s.create_storage_class,
+            prometheus_size: s.prometheus.storage_size.to_string(),
+            alertmanager_size: s.prometheus.alertmanager.storage_size.to_string(),
+            grafana_size: s.grafana.storage_size.to_string(),
+            retention: s.prometheus.retention.to_string(),
+            dashboards: s.grafana.dashboards.clone(),
+        }
+    }
+}
+
+/// Puts `value` at `path` in `root` (creating maps); `None` removes the key.
+fn put(root: &mut Mapping, path: &[&str], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut map = root;
+    for key in parents {
+        let entry = map
+            .entry(Value::String((*key).to_owned()))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !entry.is_mapping() {
+            *entry = Value::Mapping(Mapping::new());
+        }
+        let Some(inner) = entry.as_mapping_mut() else {
+            return;
+        };
+        map = inner;
+    }
+    match value {
+        Some(value) => {
+            map.insert(Value::String((*last).to_owned()), value);
+        }
+        None => {
+            map.remove(*last);
+        }
+    }
+}
+
+fn text(s: &str) -> Option<Value> {
+    Some(Value::String(s.to_owned()))
+}
+
+fn list(items: &[String]) -> Option<Value> {
+    (!items.is_empty())
+        .then(|| Value::Sequence(items.iter().map(|i| Value::String(i.clone())).collect()))
+}
+
+/// The profile YAML for `answers`, over `base` (the `--from` profile's own keys, kept where the
+/// wizard asked nothing).
+pub fn profile_text(name: &str, answers: &Answers, base: Option<&Mapping>) -> String {
+    let mut root = base.cloned().unwrap_or_default();
+    let a = answers;
+    put(&mut root, &["namespace"], text(&a.namespace));
+    put(&mut root, &["exposure"], Some(yaml::to_value(&a.exposure)));
+    put(&mut root, &["storageClass"], text(&a.storage_class));
+    put(
+        &mut root,
+        &["createStorageClass"],
+        Some(Value::Bool(a.create_storage_class)),
+    );
+    let lb = match a.exposure {
+        Exposure::Nlb => "nlb",
+        _ => "alb",
+    };
+    if a.exposure != Exposure::None {
+        put(&mut root, &[lb, "scheme"], text(a.scheme.as_str()));
+        put(
+            &mut root,
+            &[lb, "certificateArn"],
+            a.certificate_arn.as_deref().and_then(text),
+        );
+        let allowed = if lb == "alb" {
+            "inboundCidrs"
+        } else {
+            "sourceRanges"
+        };
+        put(&mut root, &[lb, allowed], list(&a.allowed_cidrs));
+    }
+    if a.exposure == Exposure::Alb {
+        put(&mut root, &["alb", "subnets"], list(&a.subnets));
+        put(
+            &mut root,
+            &["alb", "securityGroups"],
+            list(&a.security_groups),
+        );
+    }
+    put(
+        &mut root,
+        &["prometheus", "host"],
+        a.prometheus_host.as_deref().and_then(text),
+    );
+    put(
+        &mut root,
+        &["prometheus", "storageSize"],
+        text(&a.prometheus_size),
+    );
+    put(&mut root, &["prometheus", "retention"], text(&a.retention));
+    put(
+        &mut root,
+        &["prometheus", "alertmanager", "storageSize"],
+        text(&a.alertmanager_size),
+    );
+    put(
+        &mut root,
+        &["grafana", "host"],
+        a.grafana_host.as_deref().and_then(text),
+    );
+    put(
+        &mut root,
+        &["grafana", "storageSize"],
+        text(&a.grafana_size),
+    );
+    let dashboards = a
+        .dashboards
+        .iter()
+        .map(|d| Value::String(d.name().to_owned()))
+        .collect();
+    put(
+        &mut root,
+        &["grafana", "dashboards"],
+        Some(Value::Sequence(dashboards)),
+    );
+    format!(
+        "# {name}: written by `eksmon init`\n{}",
+        yaml::emit(&Value::Mapping(root))
+    )
+}
+
+/// A dialoguer failure: Ctrl-C (or a closed terminal) stops the wizard with nothing written.
+fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
+    match err {
+        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            // The prompt's line is still open; end it so the error starts a line of its own.
+            eprintln!();
+            ToolError::Interrupted {
+                signal: libc::SIGINT,
+            }
+            .into()
+        }
+        dialoguer::Error::IO(io) => anyhow::Error::new(io).context("the terminal went away"),
+    }
+}
+
+/// The prompts, with their theme.
+pub struct Prompter {
+    theme: Box<dyn Theme>,
+}
+
+impl Prompter {
+    pub fn new() -> Self {
+        let theme: Box<dyn Theme> = if dialoguer::console::colors_enabled_stderr() {
+            Box::new(ColorfulTheme::default())
+        } else {
+            Box::new(SimpleTheme)
+        };
+        Self { theme }
+    }
+
+    /// A line of text, re-asked until `check` accepts it; `optional` accepts an empty answer.
+    pub fn text(
+        &self,
+        prompt: &str,
+        default: Option<&str>,
+        optional: bool,
+        check: fn(&str) -> validate::Check,
+    ) -> anyhow::Result<Option<String>> {
+        let mut input = Input::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .allow_empty(optional)
+            .validate_with(move |answer: &String| -> Result<(), String> {
+                let answer = answer.trim();
+                if answer.is_empty() && optional {
+                    return Ok(());
+                }
+                check(answer)
+            });
+        if let Some(default) = default.filter(|d| !d.is_empty()) {
+            input = input.default(default.to_owned());
+        }
+        let answer = input.interact_text().map_err(prompt_error)?;
+        let answer = answer.trim().to_owned();
+        Ok((!answer.is_empty()).then_some(answer))
+    }
+
+    /// A comma-separated list, each item checked, with at least `min` items unless empty.
+    pub fn list(
+        &self,
+        prompt: &str,
+        default: &[String],
+        check: fn(&str) -> validate::Check,
+        min: usize,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut input = Input::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(format!("{prompt} (comma-separated; empty for none)"))
+            .allow_empty(true)
+            .validate_with(move |answer: &String| -> Result<(), String> {
+                let items = split_list(answer);
+                items.iter().try_for_each(|item| check(item))?;
+                if !items.is_empty() && items.len() < min {
+                    return Err(format!("give at least {min}, or none"));
+                }
+                Ok(())
+            });
+        if !default.is_empty() {
+            input = input.default(default.join(", "));
+        }
+        let answer = input.interact_text().map_err(prompt_error)?;
+        Ok(split_list(&answer))
+    }
+
+    pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
+        Select::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
+        Confirm::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    pub fn pick(
+        &self,
+        prompt: &str,
+        items: &[&str],
+        chosen: &[bool],
+    ) -> anyhow::Result<Vec<usize>> {
+        MultiSelect::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .items(items)
+            .defaults(chosen)
+            .interact()
+            .map_err(prompt_error)
+    }
+}
+
+impl Default for Prompter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn split_list(answer: &str) -> Vec<String> {
+    answer
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+const DASHBOARDS: [Dashboard; 3] = [
+    Dashboard::KubernetesCluster,
+    Dashboard::NodeExporter,
+    Dashboard::ApiEndpoints,
+];
+
+/// Asks every question, starting from `defaults`.
+pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
+    let mut a = defaults.clone();
+    a.namespace = p
+        .text(
+            "Namespace",
+            Some(&defaults.namespace),
+            false,
+            validate::dns_label,
+        )?
+        .unwrap_or_default();
+    let exposures = [
+        "alb — HTTPS Ingress on an ALB",
+        "nlb — LoadBalancer Service on an NLB",
+        "none — ClusterIP (kubectl port-forward)",
+    ];
+    let current = match defaults.exposure {
+        Exposure::Alb => 0,
+        Exposure::Nlb => 1,
+        Exposure::None => 2,
+    };
+    a.exposure = [Exposure::Alb, Exposure::Nlb, Exposure::None]
+        [p.choose("Exposure", &exposures, current)?];
+
+    if a.exposure != Exposure::None {
+        let schemes = [
+            "internal — reachable from the VPC only",
+            "internet-facing — public",
+        ];
+        let current = usize::from(defaults.scheme == Scheme::InternetFacing);
+        a.scheme = [Scheme::Internal, Scheme::InternetFacing]
+            [p.choose("Load balancer scheme", &schemes, current)?];
+    }
+    let hosts_required = a.exposure == Exposure::Alb;
+    let host_prompt = |app: &str| {
+        if hosts_required {
+            format!("{app} host (DNS name the Ingress routes)")
+        } else {
+            format!("{app} host (optional; sets Grafana's root_url)")
+        }
+    };
+    if a.exposure != Exposure::None {
+        a.prometheus_host = p.text(
+            &host_prompt("Prometheus"),
+            defaults.prometheus_host.as_deref(),
+            !hosts_required,
+            validate::host,
+        )?;
+        a.grafana_host = p.text(
+            &host_prompt("Grafana"),
+            defaults.grafana_host.as_deref(),
+            !hosts_required,
+            validate::host,
+        )?;
+    }
+    if a.exposure == Exposure::Alb {
+        a.subnets = p.list(
+            "Subnets (IDs or Name tags; empty: the controller discovers them)",
+            &defaults.subnets,
+            validate::subnet,
+            2,
+        )?;
+        a.security_groups = p.list(
+            "Security groups (IDs or names)",
+            &defaults.security_groups,
+            validate::security_group,
+            1,
+        )?;
+    }
+    if a.exposure != Exposure::None {
+        a.certificate_arn = p.text(
+            "ACM certificate ARN (optional)",
+            defaults.certificate_arn.as_deref(),
+            true,
+            validate::certificate_arn,
+        )?;
+        if a.scheme == Scheme::InternetFacing {
+            a.allowed_cidrs = p.list(
+                "Allowed client CIDRs",
+                &defaults.allowed_cidrs,
+                validate::cidr,
+                1,
+            )?;
+            if a.allowed_cidrs.is_empty() {
+                eprintln!(
+                    "warning: open to the whole internet; Prometheus has no login of its own"
+                );
+            }
+        } else {
+            a.allowed_cidrs.clear();
+        }
+    }
+    a.storage_class = p
+        .text(
+            "StorageClass for the volumes",
+            Some(&defaults.storage_class),
+            false,
+            validate::storage_class,
+        )?
+        .unwrap_or_default();
+    a.create_storage_class = p.confirm(
+        "Create it (gp3, encrypted) at install when it is missing?",
+        defaults.create_storage_class,
+    )?;
+    let size = |prompt: &str, default: &str| -> anyhow::Result<String> {
+        Ok(
+            p.text(prompt, Some(default), false, validate::size_quantity)?
+                .unwrap_or_default(),
+        )
+    };
+    a.prometheus_size = size("Prometheus volume size", &defaults.prometheus_size)?;
+    a.alertmanager_size = size("Alertmanager volume size", &defaults.alertmanager_size)?;
+    a.grafana_size = size("Grafana volume size", &defaults.grafana_size)?;
+    a.retention = p
+        .text(
+            "Metrics retention",
+            Some(&defaults.retention),
+            false,
+            validate::retention,
+        )?
+        .unwrap_or_default();
+    let names: Vec<&str> = DASHBOARDS.iter().map(|d| d.name()).collect();
+    let chosen: Vec<bool> = DASHBOARDS
+        .iter()
+        .map(|d| defaults.dashboards.contains(d))
+        .collect();
+    a.dashboards = p
+        .pick("Dashboards (space toggles, enter accepts)", &names, &chosen)?
+        .into_iter()
+        .map(|i| DASHBOARDS[i])
+        .collect();
+    Ok(a)
+}
+
+/// A one-screen summary of what the profile does.
+pub fn summary(name: &str, target: &str, a: &Answers) -> String {
+    let mut lines = vec![format!("Profile `{name}` → {target}")];
+    let mut row = |k: &str, v: String| lines.push(format!("  {k:<12} {v}"));
+    row("namespace", a.namespace.clone());
+    let exposure = match a.exposure {
+        Exposure::None => "none (ClusterIP; kubectl port-forward)".to_owned(),
+        other => format!(
+            "{} ({})",
+            yaml::to_value(&other).as_str().unwrap_or("?"),
+            a.scheme.as_str()
+        ),
+    };
+    row("exposure", exposure);
+    let url = |host: &Option<String>| {
+        host.as_ref()
+            .map_or_else(|| "-".to_owned(), |h| format!("https://{h}"))
+    };
+    row(
+        "prometheus",
+        format!(
+            "{}  {} volume, {} retention",
+            url(&a.prometheus_host),
+            a.prometheus_size,
+            a.retention
+        ),
+    );
+    row(
+        "grafana",
+        format!("{}  {} volume", url(&a.grafana_host), a.grafana_size),
+    );
+    if a.exposure == Exposure::Alb {
+        let or = |l: &[String], otherwise: &str| {
+            if l.is_empty() {
+                otherwise.to_owned()
+            } else {
+                l.join(", ")
+            }
+        };
+        row(
+            "subnets",
+            or(
+                &a.subnets,
+                "(discovered by the controller from subnet tags)",
+            ),
+        );
+        row(
+            "sec. groups",
+            or(&a.security_groups, "(created by the controller)"),
+        );
+    }
+    if a.exposure != Exposure::None {
+        row(
+            "certificate",
+            a.certificate_arn
+                .clone()
+                .unwrap_or_else(|| "(discovered by host)".into()),
+        );
+        let access = if a.scheme == Scheme::Internal {
+            "VPC only".to_owned()
+        } else if a.allowed_cidrs.is_empty() {
+            "the whole internet (!)".to_owned()
+        } else {
+            a.allowed_cidrs.join(", ")
+        };
+        row("access", access);
+    }
+    let create = if a.create_storage_class {
+        " (created if missing)"
+    } else {
+        ""
+    };
+    row(
+        "storage",
+        format!(
+            "{}{create}; alertmanager {}",
+            a.storage_class, a.alertmanager_size
+        ),
+    );
+    let dashboards: Vec<&str> = a.dashboards.iter().map(|d| d.name()).collect();
+    row(
+        "dashboards",
+        if dashboards.is_empty() {
+            "none".into()
+        } else {
+            dashboards.join(", ")
+        },
+    );
+    lines.join("\n") + "\n"
+}
+
+/// The error for `eksmon init` without a terminal.
+pub fn needs_terminal() -> InputError {
+    InputError::new("`eksmon init` asks questions and needs a terminal (stdin and stderr)")
+        .hint("write a profile by hand instead: `eksmon profiles show example > my.yaml`, edit it, then `eksmon render --profile my.yaml`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_become_a_profile_that_loads() {
+        let mut a = Answers::from_settings(&Settings::default());
+        a.exposure = Exposure::Alb;
+        a.scheme = Scheme::InternetFacing;
+        a.prometheus_host = Some("prometheus.example.com".into());
+        a.grafana_host = Some("grafana.example.com".into());
+        a.subnets = vec!["subnet-0123abcd".into(), "subnet-4567abcd".into()];
+        a.allowed_cidrs = vec!["10.0.0.0/8".into()];
+        a.dashboards = vec![Dashboard::ApiEndpoints];
+        let text = profile_text("team", &a, None);
+        assert!(
+            text.starts_with("# team: written by `eksmon init`\n"),
+            "{text}"
+        );
+        let loaded =
+            crate::profile::check_text("team.yaml", &text, &crate::settings::Chart::ALL).unwrap();
+        let s = loaded.settings;
+        assert_eq!(s.alb.inbound_cidrs.len(), 1);
+        assert_eq!(s.grafana.dashboards, [Dashboard::ApiEndpoints]);
+        assert_eq!(Answers::from_settings(&s), a);
+    }
+
+    #[test]
+    fn base_keys_survive_and_cleared_answers_are_removed() {
+        let base = yaml::parse("alb:\n  certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x'\n  tags: {team: obs}\ncharts: {}\n").unwrap();
+        let mut a = Answers::from_settings(&Settings::default());
+        a.exposure = Exposure::Alb;
+        a.prometheus_host = Some("p.example.com".into());
+        a.grafana_host = Some("g.example.com".into());
+        a.certificate_arn = None;
+        let text = profile_text("x", &a, base.as_mapping());
+        let doc = yaml::parse(&text).unwrap();
+        assert_eq!(doc["alb"]["tags"]["team"].as_str(), Some("obs"));
+        assert!(doc["alb"].get("certificateArn").is_none(), "{text}");
+    }
+
+    #[test]
+    fn lists_are_split_on_commas() {
+        assert_eq!(split_list(" a, b ,,c "), ["a", "b", "c"]);
+        assert!(split_list("  ").is_empty());
+    }
+}

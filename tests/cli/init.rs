@@ -1,0 +1,136 @@
+//! `eksmon init` driven through a pseudo-terminal (rexpect): a full ALB run with a re-asked
+//! subnet, a refused overwrite, Ctrl-C, and no terminal at all.
+
+use crate::common::World;
+use rexpect::session::PtySession;
+
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+
+fn spawn(world: &World, args: &[&str]) -> PtySession {
+    let mut cmd = world.std_eksmon();
+    cmd.arg("init")
+        .args(args)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn eksmon init in a pty")
+}
+
+fn answer(p: &mut PtySession, prompt: &str, keys: &str) {
+    p.exp_string(prompt)
+        .unwrap_or_else(|e| panic!("waiting for `{prompt}`: {e}"));
+    p.send(keys).unwrap();
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+}
+
+/// Answers a yes/no question: one key, no Enter (dialoguer takes `y`/`n` at once).
+fn key(p: &mut PtySession, prompt: &str, key: &str) {
+    p.exp_string(prompt)
+        .unwrap_or_else(|e| panic!("waiting for `{prompt}`: {e}"));
+    p.send(key).unwrap();
+    p.flush().unwrap();
+}
+
+/// Answers every question for an internet-facing ALB profile named `name`.
+fn alb_answers(p: &mut PtySession, name: &str) {
+    answer(p, "Profile name", name);
+    answer(p, "Namespace", "");
+    answer(p, "Exposure", &format!("{UP}{UP}"));
+    answer(p, "Load balancer scheme", DOWN);
+    answer(p, "Prometheus host", "prometheus.example.com");
+    answer(p, "Grafana host", "grafana.example.com");
+    answer(p, "Subnets", "subnet-123, subnet-0123abcd");
+    p.exp_string("`subnet-123` is not a subnet ID").unwrap();
+    answer(p, "Subnets", "subnet-4567abcd, subnet-0123abcd");
+    answer(p, "Security groups", "");
+    answer(
+        p,
+        "ACM certificate ARN",
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    );
+    answer(p, "Allowed client CIDRs", "10.0.0.0/8");
+    answer(p, "StorageClass", "");
+    key(p, "Create it", "n");
+    answer(p, "Prometheus volume size", "");
+    answer(p, "Alertmanager volume size", "");
+    answer(p, "Grafana volume size", "");
+    answer(p, "Metrics retention", "30d");
+    answer(p, "Dashboards", "");
+    p.exp_string("access       10.0.0.0/8").unwrap();
+    p.exp_string("storage      ebs-sc-gp3; alertmanager 20Gi")
+        .unwrap();
+    key(p, "Write this profile?", "y");
+}
+
+#[test]
+fn full_alb_run_writes_a_profile_that_renders() {
+    let world = World::new();
+    let mut p = spawn(&world, &[]);
+    alb_answers(&mut p, "team");
+    p.exp_string("next:  eksmon render --profile team").unwrap();
+    p.exp_eof().unwrap();
+    let written = world.path().join("config/eksmon/profiles/team.yaml");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("subnet-4567abcd"), "{text}");
+    assert!(text.contains("retention: \"30d\""), "{text}");
+    assert!(text.contains("createStorageClass: false"), "{text}");
+    let output = world
+        .eksmon()
+        .args(["render", "grafana", "--profile", "team"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let rendered = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        rendered.contains("alb.ingress.kubernetes.io/inbound-cidrs: \"10.0.0.0/8\""),
+        "{rendered}"
+    );
+    assert!(rendered.contains("grafana.example.com"));
+}
+
+#[test]
+fn refusing_to_overwrite_keeps_the_file() {
+    let world = World::new();
+    let existing = world.write("config/eksmon/profiles/team.yaml", "namespace: keep-me\n");
+    let mut p = spawn(&world, &[]);
+    alb_answers(&mut p, "team");
+    key(&mut p, "exists. Overwrite it?", "n");
+    p.exp_string("nothing was written").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(existing).unwrap(),
+        "namespace: keep-me\n"
+    );
+}
+
+#[test]
+fn ctrl_c_writes_nothing_and_exits_130() {
+    let world = World::new();
+    let mut p = spawn(&world, &["--output", "out.yaml"]);
+    answer(&mut p, "Profile name", "team");
+    p.exp_string("Namespace").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process_mut().wait().unwrap());
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 130)"),
+        "{status}"
+    );
+    assert!(!world.path().join("out.yaml").exists());
+}
+
+#[test]
+fn without_a_terminal_init_says_what_to_do() {
+    let world = World::new();
+    let output = world.eksmon().arg("init").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: `eksmon init` asks questions and needs a terminal"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(
+        "hint: write a profile by hand instead: `eksmon profiles show example > my.yaml`"
+    ));
+}
