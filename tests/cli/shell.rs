@@ -42,5 +42,8 @@ fn man_pages_cover_every_command() {
         .assert()
         .success();
     let install = std::fs::read_to_string(world.path().join("man1/eksmon-install.1")).unwrap();
-    assert!(install.contains("roll back a release that fails"), "help text reaches the page");
+    assert!(
+        install.contains("roll back a release that fails"),
+        "help text reaches the page"
+    );
 }
