@@ -114,6 +114,11 @@ pub struct InstallArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Install even when Prometheus or Grafana would be open to the whole internet
+    /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
+    #[arg(long)]
+    pub allow_public: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod error;
 pub mod field_path;
 pub mod files;
+pub mod guard;
 pub mod helm;
 pub mod kube;
 pub mod process;

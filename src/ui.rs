@@ -23,6 +23,11 @@ impl Ui {
         }
     }
 
+    /// True when there is a person at a terminal to ask.
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
     /// A line of information, unless `--quiet`.
     pub fn note(&self, line: &str) {
         if !self.quiet {

@@ -36,6 +36,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     let ui = Ui::new(args.output.quiet, args.output.verbose);
+    guard_public(settings, &charts, args, &ui)?;
     process::handle_signals();
     let helm = super::find_helm(&args.cluster, ui.verbose)?;
     let cache = ChartCache::from_env()?;
@@ -108,6 +109,39 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         Ok(())
     } else {
         Err(ReleaseFailures(failures).into())
+    }
+}
+
+/// Warns about components open to the whole internet, and installs them only when the person
+/// at the terminal says so, or `--allow-public` does. A dry run only warns.
+fn guard_public(settings: &Settings, charts: &[Chart], args: &InstallArgs, ui: &Ui) -> Result<()> {
+    let public = crate::guard::public_endpoints(settings, charts);
+    if public.is_empty() {
+        return Ok(());
+    }
+    for endpoint in &public {
+        ui.warn(&endpoint.warning);
+    }
+    if args.allow_public || args.dry_run {
+        return Ok(());
+    }
+    let restrict = crate::guard::how_to_restrict(settings);
+    if !ui.interactive() {
+        return Err(InputError::new(
+            "refusing to open monitoring to the whole internet without a terminal to confirm it; pass --allow-public to install anyway",
+        )
+        .hint(restrict)
+        .into());
+    }
+    if ui.confirm(
+        "Install with these endpoints open to the whole internet?",
+        "--allow-public",
+    )? {
+        Ok(())
+    } else {
+        Err(InputError::new("cancelled; nothing was installed")
+            .hint(restrict)
+            .into())
     }
 }
 

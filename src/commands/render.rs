@@ -12,6 +12,7 @@ use std::path::Path;
 pub fn run(args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = args.chart.map_or_else(|| Chart::ALL.to_vec(), |c| vec![c]);
     let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &charts)?;
+    warn_public(&loaded.settings, &charts);
     let documents = charts
         .iter()
         .map(|&chart| Ok((chart, values_document(&loaded.settings, chart)?)))
@@ -36,6 +37,17 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .write_all(stream.as_bytes())
         .context("cannot write to stdout")?;
     stdout.flush().context("cannot write to stdout")
+}
+
+/// One warning line per component anyone on the internet could reach.
+fn warn_public(settings: &crate::settings::Settings, charts: &[Chart]) {
+    let public = crate::guard::public_endpoints(settings, charts);
+    for endpoint in &public {
+        eprintln!("warning: {}", endpoint.warning);
+    }
+    if !public.is_empty() {
+        eprintln!("hint: {}", crate::guard::how_to_restrict(settings));
+    }
 }
 
 /// Stages every file first, then renames them all into place: a failure (or a concurrent run)

@@ -374,6 +374,48 @@ fn interrupt_stops_helm_and_removes_values_files() {
 }
 
 #[test]
+fn public_endpoints_need_allow_public_without_a_terminal() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let public = [
+        "install",
+        "--profile",
+        "example",
+        "--profile",
+        "eksmon.yaml",
+    ];
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .args(public)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("warning: prometheus is open to the whole internet"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: refusing to open monitoring to the whole internet"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --allow-public"), "{stderr}");
+    assert!(
+        cluster.calls().is_empty(),
+        "nothing ran: {:?}",
+        cluster.calls()
+    );
+    cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .args(public)
+        .arg("--allow-public")
+        .assert()
+        .success();
+    assert_eq!(cluster.helm_calls("upgrade").len(), 2);
+}
+
+#[test]
 fn creates_a_missing_storage_class_and_leaves_an_existing_one() {
     let cluster = Cluster::new(Repo::shared(), 4);
     let install = |existing: &str| {

@@ -267,11 +267,68 @@ fn strange_but_valid_values_survive_intact() {
 }
 
 #[test]
+fn public_endpoints_are_warned_about() {
+    let world = World::new();
+    let output = world
+        .eksmon()
+        .args(["render", "--profile", "example"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("warning: prometheus is open to the whole internet on an internet-facing ALB, with no authentication at all"), "{stderr}");
+    assert!(lines[1].starts_with("warning: grafana is open to the whole internet on an internet-facing ALB, protected only by its own login"), "{stderr}");
+    assert!(
+        lines[2].starts_with("hint: restrict it with alb.inboundCidrs"),
+        "{stderr}"
+    );
+    let output = world
+        .eksmon()
+        .args([
+            "render",
+            "grafana",
+            "--profile",
+            "example",
+            "--exposure",
+            "nlb",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().count(),
+        2,
+        "one warning for the one chart rendered: {stderr}"
+    );
+    assert!(stderr.contains("internet-facing NLB"));
+    for restricted in [
+        vec!["--set", "alb.inboundCidrs=[10.0.0.0/8]"],
+        vec!["--set", "alb.scheme=internal"],
+        vec!["--exposure", "none"],
+    ] {
+        world
+            .eksmon()
+            .args(["render", "--profile", "example"])
+            .args(&restricted)
+            .assert()
+            .success()
+            .stderr("");
+    }
+}
+
+#[test]
 fn broken_pipe_is_not_an_error() {
     let world = World::new();
     let mut child = world
         .std_eksmon()
-        .args(["render", "--profile", "example"])
+        .args([
+            "render",
+            "--profile",
+            "example",
+            "--set",
+            "alb.inboundCidrs=[10.0.0.0/8]",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
