@@ -157,6 +157,23 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
     (lines, EXIT_FAILURE)
 }
 
+/// A clap usage error in eksmon's shape: its `error:` line, then its tips as `hint:` lines
+/// (the usage synopsis is left to `--help`).
+pub fn report_usage(rendered: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    if let Some(first) = lines.next() {
+        let _ = writeln!(stderr, "{first}");
+    }
+    for line in lines {
+        if let Some(tip) = line.strip_prefix("tip: ") {
+            let _ = writeln!(stderr, "hint: {tip}");
+        } else if line.starts_with("For more information") {
+            let _ = writeln!(stderr, "hint: {line}");
+        }
+    }
+}
+
 /// Keeps the error on one line even when a value in it spans several.
 fn one_line(text: &str) -> String {
     text.chars()

@@ -29,14 +29,14 @@ use std::process::ExitCode;
 pub fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => {
-            // --help and --version exit 0; usage errors exit 2, as everywhere else.
+        Err(err) if !err.use_stderr() => {
+            // --help and --version.
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                error::EXIT_USAGE
-            } else {
-                0
-            });
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            error::report_usage(&err.render().to_string());
+            return ExitCode::from(error::EXIT_USAGE);
         }
     };
     match commands::run(cli.command) {

@@ -6,7 +6,10 @@
 //! bytes are the same on every run and mean the same to Helm's YAML 1.1 reader.
 
 use crate::profile::deep_merge;
-use crate::settings::{AlbAuth, Chart, Dashboard, Exposure, OnUnauthenticated, Settings, Tags};
+use crate::settings::{
+    AlbAuth, AuthType, Chart, Dashboard, Exposure, HttpsUrl, OnUnauthenticated, SecretName,
+    Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
+};
 use crate::yaml::{self, Value};
 use anyhow::{Context as _, Result};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -150,39 +153,33 @@ fn tag_list(tags: &Tags) -> String {
 }
 
 fn auth_annotations(auth: &AlbAuth) -> AuthAnnotations {
-    let on_unauthenticated = |o: Option<OnUnauthenticated>| match o {
-        Some(OnUnauthenticated::Allow) => "allow",
-        Some(OnUnauthenticated::Deny) => "deny",
-        Some(OnUnauthenticated::Authenticate) | None => "authenticate",
+    let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
+    // `profile::checks` made sure the keys of the type are all set.
+    let idp = match auth.r#type {
+        AuthType::Oidc => serde_json::json!({
+            "issuer": text(auth.issuer.as_ref().map(HttpsUrl::as_str)),
+            "authorizationEndpoint": text(auth.authorization_endpoint.as_ref().map(HttpsUrl::as_str)),
+            "tokenEndpoint": text(auth.token_endpoint.as_ref().map(HttpsUrl::as_str)),
+            "userInfoEndpoint": text(auth.user_info_endpoint.as_ref().map(HttpsUrl::as_str)),
+            "secretName": text(auth.secret_name.as_ref().map(SecretName::as_str)),
+        }),
+        AuthType::Cognito => serde_json::json!({
+            "userPoolARN": text(auth.user_pool_arn.as_ref().map(UserPoolArn::as_str)),
+            "userPoolClientID": text(auth.user_pool_client_id.as_ref().map(UserPoolClientId::as_str)),
+            "userPoolDomain": text(auth.user_pool_domain.as_ref().map(UserPoolDomain::as_str)),
+        }),
     };
-    let scope = |s: &Option<crate::settings::OAuthScope>| {
-        s.as_ref()
-            .map_or_else(|| "openid".to_owned(), ToString::to_string)
-    };
-    match auth {
-        AlbAuth::Oidc(oidc) => AuthAnnotations {
-            r#type: "oidc",
-            idp: serde_json::json!({
-                "issuer": oidc.issuer.as_str(),
-                "authorizationEndpoint": oidc.authorization_endpoint.as_str(),
-                "tokenEndpoint": oidc.token_endpoint.as_str(),
-                "userInfoEndpoint": oidc.user_info_endpoint.as_str(),
-                "secretName": oidc.secret_name.as_str(),
-            })
-            .to_string(),
-            scope: scope(&oidc.scope),
-            on_unauthenticated: on_unauthenticated(oidc.on_unauthenticated_request),
-        },
-        AlbAuth::Cognito(cognito) => AuthAnnotations {
-            r#type: "cognito",
-            idp: serde_json::json!({
-                "userPoolARN": cognito.user_pool_arn.as_str(),
-                "userPoolClientID": cognito.user_pool_client_id.as_str(),
-                "userPoolDomain": cognito.user_pool_domain.as_str(),
-            })
-            .to_string(),
-            scope: scope(&cognito.scope),
-            on_unauthenticated: on_unauthenticated(cognito.on_unauthenticated_request),
+    AuthAnnotations {
+        r#type: auth.r#type.as_str(),
+        idp: idp.to_string(),
+        scope: auth
+            .scope
+            .as_ref()
+            .map_or_else(|| "openid".to_owned(), ToString::to_string),
+        on_unauthenticated: match auth.on_unauthenticated_request {
+            Some(OnUnauthenticated::Allow) => "allow",
+            Some(OnUnauthenticated::Deny) => "deny",
+            Some(OnUnauthenticated::Authenticate) | None => "authenticate",
         },
     }
 }

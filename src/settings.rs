@@ -271,39 +271,86 @@ impl Default for Healthcheck {
     }
 }
 
-/// ALB authentication in front of both apps (HTTPS listener only).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum AlbAuth {
-    Oidc(OidcAuth),
-    Cognito(CognitoAuth),
-}
-
+/// ALB authentication in front of both apps (HTTPS listener only). One flat struct rather than
+/// a tagged enum, so that errors point at the exact key; `profile::checks` enforces which keys each
+/// `type` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OidcAuth {
-    pub issuer: HttpsUrl,
-    pub authorization_endpoint: HttpsUrl,
-    pub token_endpoint: HttpsUrl,
-    pub user_info_endpoint: HttpsUrl,
-    /// Secret (in the release namespace) with `clientID` and `clientSecret`; never the secret itself.
-    pub secret_name: SecretName,
+pub struct AlbAuth {
+    pub r#type: AuthType,
+    /// OIDC: the identity provider's endpoints.
+    #[serde(default)]
+    pub issuer: Option<HttpsUrl>,
+    #[serde(default)]
+    pub authorization_endpoint: Option<HttpsUrl>,
+    #[serde(default)]
+    pub token_endpoint: Option<HttpsUrl>,
+    #[serde(default)]
+    pub user_info_endpoint: Option<HttpsUrl>,
+    /// OIDC: a Secret (in the release namespace) with `clientID` and `clientSecret`; the profile
+    /// names it and never holds the secret itself.
+    #[serde(default)]
+    pub secret_name: Option<SecretName>,
+    /// Cognito: the user pool, its app client and its domain prefix.
+    #[serde(default)]
+    pub user_pool_arn: Option<UserPoolArn>,
+    #[serde(default)]
+    pub user_pool_client_id: Option<UserPoolClientId>,
+    #[serde(default)]
+    pub user_pool_domain: Option<UserPoolDomain>,
     #[serde(default)]
     pub scope: Option<OAuthScope>,
     #[serde(default)]
     pub on_unauthenticated_request: Option<OnUnauthenticated>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CognitoAuth {
-    pub user_pool_arn: UserPoolArn,
-    pub user_pool_client_id: UserPoolClientId,
-    pub user_pool_domain: UserPoolDomain,
-    #[serde(default)]
-    pub scope: Option<OAuthScope>,
-    #[serde(default)]
-    pub on_unauthenticated_request: Option<OnUnauthenticated>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthType {
+    Oidc,
+    Cognito,
+}
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Oidc => "oidc",
+            AuthType::Cognito => "cognito",
+        }
+    }
+
+    /// The keys this type needs, and the ones only the other type takes.
+    pub fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
+        const OIDC: &[&str] = &[
+            "issuer",
+            "authorizationEndpoint",
+            "tokenEndpoint",
+            "userInfoEndpoint",
+            "secretName",
+        ];
+        const COGNITO: &[&str] = &["userPoolArn", "userPoolClientId", "userPoolDomain"];
+        match self {
+            AuthType::Oidc => (OIDC, COGNITO),
+            AuthType::Cognito => (COGNITO, OIDC),
+        }
+    }
+}
+
+impl AlbAuth {
+    /// Whether the camelCase key is set.
+    pub fn has(&self, key: &str) -> bool {
+        match key {
+            "issuer" => self.issuer.is_some(),
+            "authorizationEndpoint" => self.authorization_endpoint.is_some(),
+            "tokenEndpoint" => self.token_endpoint.is_some(),
+            "userInfoEndpoint" => self.user_info_endpoint.is_some(),
+            "secretName" => self.secret_name.is_some(),
+            "userPoolArn" => self.user_pool_arn.is_some(),
+            "userPoolClientId" => self.user_pool_client_id.is_some(),
+            "userPoolDomain" => self.user_pool_domain.is_some(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -552,12 +599,9 @@ mod tests {
     }
 
     #[test]
-    fn auth_is_tagged_by_type() {
-        let value = crate::yaml::parse(
-            "type: cognito\nuserPoolArn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x\nuserPoolClientId: abc\nuserPoolDomain: login\n",
-        )
-        .unwrap();
-        let auth: AlbAuth = crate::yaml::from_value(value).unwrap();
-        assert!(matches!(auth, AlbAuth::Cognito(_)));
+    fn auth_errors_point_at_the_key() {
+        let value = crate::yaml::parse("type: oidc\nclientSecret: x\n").unwrap();
+        let err = crate::yaml::from_value::<AlbAuth>(value).unwrap_err();
+        assert_eq!(err.path.to_string(), "clientSecret");
     }
 }

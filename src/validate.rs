@@ -134,6 +134,15 @@ pub fn host(s: &str) -> Check {
     if let Some((scheme, _)) = s.split_once("://") {
         return Err(format!("host `{s}` has a scheme: drop `{scheme}://`"));
     }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ".-:/*".contains(*c)))
+    {
+        return Err(format!(
+            "host `{s}` is not a DNS name: `{}` is not allowed",
+            c.escape_default()
+        ));
+    }
     if s.contains('/') {
         return Err(format!("host `{s}` has a path: give the host name alone"));
     }

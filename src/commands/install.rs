@@ -15,9 +15,15 @@ use anyhow::{Context as _, Result};
 use std::io::Write as _;
 use std::time::Duration;
 
-/// helm's own `--timeout` default; eksmon's deadline adds a margin on top.
+/// helm's own `--timeout` default.
 const HELM_DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-const DEADLINE_MARGIN: Duration = Duration::from_secs(60);
+
+/// How long eksmon lets one helm upgrade run before stopping it: helm's timeout plus a margin
+/// as long again (5 s to 60 s), since helm's limit covers each wait, not the whole run.
+fn deadline(timeout: Option<Duration>) -> Duration {
+    let timeout = timeout.unwrap_or(HELM_DEFAULT_TIMEOUT);
+    timeout + timeout.clamp(Duration::from_secs(5), Duration::from_secs(60))
+}
 
 pub fn run(args: &InstallArgs) -> Result<()> {
     let charts = super::selected(args.only);
@@ -54,7 +60,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             Ok((*chart, file))
         })
         .collect::<Result<Vec<_>>>()?;
-    let deadline = timeout.unwrap_or(HELM_DEFAULT_TIMEOUT) + DEADLINE_MARGIN;
+    let deadline = deadline(timeout);
     let progress = ui.progress();
     let job = Job {
         helm: &helm,

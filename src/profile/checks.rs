@@ -102,6 +102,26 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         }
     }
 
+    if let Some(auth) = &s.alb.auth {
+        let (needed, foreign) = auth.r#type.keys();
+        let kind = auth.r#type.as_str();
+        if let Some(key) = needed.iter().find(|k| !auth.has(k)) {
+            return fail(
+                FieldPath::keys("alb.auth"),
+                format!(
+                    "missing key `{key}` (type {kind} needs {})",
+                    needed.join(", ")
+                ),
+            );
+        }
+        if let Some(key) = foreign.iter().find(|k| auth.has(k)) {
+            return fail(
+                FieldPath::keys(&format!("alb.auth.{key}")),
+                format!("is not used with type {kind}"),
+            );
+        }
+    }
+
     if s.exposure == Exposure::Nlb {
         if let (Some(p), Some(g)) = (
             &s.prometheus.load_balancer_name,

@@ -208,8 +208,13 @@ fn describe(path: &FieldPath, message: &str) -> String {
         let names = backticked(rest);
         let (unknown, expected) = names.split_first().unwrap_or((&"", &[]));
         let mut line = format!("unknown key `{path}`");
+        let secret_like = ["secret", "password", "token"]
+            .iter()
+            .any(|w| unknown.to_ascii_lowercase().contains(w));
         if let Some(close) = suggest(unknown, expected.iter().copied()) {
             line += &format!(" (did you mean `{close}`?)");
+        } else if secret_like {
+            line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it (alb.auth.secretName)";
         } else if !expected.is_empty() {
             line += &format!(" (expected one of: {})", expected.join(", "));
         }
@@ -256,8 +261,11 @@ pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .filter_map(|candidate| {
             let folded = fold(candidate);
             let edits = strsim::levenshtein(&wrong, &folded);
+            // `size` for `storageSize`: a key's last word is a likely shorthand.
+            let shorthand = wrong.len() >= 4 && folded.ends_with(&wrong);
             let close = edits <= (wrong.len().max(folded.len()) / 3).max(1)
-                || strsim::jaro_winkler(&wrong, &folded) >= 0.85;
+                || strsim::jaro_winkler(&wrong, &folded) >= 0.85
+                || shorthand;
             close.then_some((edits, candidate))
         })
         .min_by_key(|(edits, _)| *edits)

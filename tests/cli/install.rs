@@ -416,6 +416,84 @@ fn public_endpoints_need_allow_public_without_a_terminal() {
 }
 
 #[test]
+fn a_hung_helm_is_stopped_at_the_deadline() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let started = std::time::Instant::now();
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .env("EKSMON_TEST_HANG", "grafana")
+        .args(["install", "--timeout", "1s"])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "the deadline did not stop helm"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error: grafana: `helm upgrade --install grafana` did not finish within 6s and was stopped"), "{stderr}");
+    assert!(
+        stderr.contains("prometheus: deployed"),
+        "the other release is still reported: {stderr}"
+    );
+    assert!(cluster.temp_files().is_empty());
+}
+
+#[test]
+fn helm_killed_by_a_signal() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .env("EKSMON_TEST_KILL", "prometheus")
+        .arg("install")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "error: prometheus: `helm upgrade --install prometheus` failed (killed by signal 9)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("grafana: deployed"), "{stderr}");
+    assert!(cluster.temp_files().is_empty());
+}
+
+#[test]
+fn sigterm_exits_143() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let child = cluster
+        .std_eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .env("EKSMON_TEST_SLEEP", "30")
+        .arg("install")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while cluster.temp_files().len() < 2 || !cluster.calls().iter().any(|c| c.contains(" pull ")) {
+        assert!(started.elapsed().as_secs() < 30, "install never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(cluster.temp_files().is_empty());
+}
+
+#[test]
 fn creates_a_missing_storage_class_and_leaves_an_existing_one() {
     let cluster = Cluster::new(Repo::shared(), 4);
     let install = |existing: &str| {

@@ -5,6 +5,7 @@
 //! KUBECONFIG/HELM_*/AWS_*/EKSMON_* variables removed. To debug one: `cargo test --test cli NAME
 //! -- --nocapture`. Snapshots live in `tests/cli/snapshots/` (`cargo insta review` to update).
 
+mod bad_inputs;
 mod common;
 mod doctor;
 mod fixture;

@@ -155,3 +155,81 @@ fn empty_binary_and_huge_profiles() {
     std::fs::write(world.path().join("huge.yaml"), vec![b'#'; 10 * 1024 * 1024]).unwrap();
     assert!(fails(&world, &["--profile", "huge.yaml"]).contains("at most 1 MiB"));
 }
+
+/// Runtime failures while writing: exit 1, one error line, no partial file.
+#[test]
+fn unwritable_out_dir_and_full_disk() {
+    let world = World::new();
+    world.write("not-a-dir", "x");
+    let output = world
+        .eksmon()
+        .args(["render", "--out-dir", "not-a-dir/values"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: cannot create directory `not-a-dir/values`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = world
+        .std_eksmon()
+        .args(["render", "--profile", "small"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("error: cannot write to stdout: No space left on device"),
+        "{stderr}"
+    );
+}
+
+/// Several renders into one directory at once: every file ends up whole, from one run.
+#[test]
+fn concurrent_renders_never_corrupt_files() {
+    let world = World::new();
+    let expected: Vec<String> = (1..=6)
+        .map(|days| {
+            let out = world
+                .eksmon()
+                .args([
+                    "render",
+                    "prometheus",
+                    "--set",
+                    &format!("prometheus.retention={days}d"),
+                ])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    for _ in 0..3 {
+        let children: Vec<_> = (1..=6)
+            .map(|days| {
+                world
+                    .std_eksmon()
+                    .args(["render", "prometheus", "--out-dir", "out"])
+                    .args(["--set", &format!("prometheus.retention={days}d")])
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let written =
+            std::fs::read_to_string(world.path().join("out/prometheus-values.yaml")).unwrap();
+        assert!(expected.contains(&written), "a torn file:\n{written}");
+        let leftovers = std::fs::read_dir(world.path().join("out")).unwrap().count();
+        assert_eq!(leftovers, 1, "temp files were left behind");
+    }
+}
