@@ -69,7 +69,17 @@ pub fn values(settings: &Settings, chart: Chart) -> Result<Value> {
     Ok(values)
 }
 
-fn environment() -> Result<Environment<'static>> {
+/// The template environment, built (and the templates parsed) once per process.
+fn environment() -> Result<&'static Environment<'static>> {
+    static ENVIRONMENT: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    if let Some(env) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    let env = build_environment()?;
+    Ok(ENVIRONMENT.get_or_init(|| env))
+}
+
+fn build_environment() -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Quoting is done explicitly with `tojson`; the default would JSON-escape `*.yaml` templates.

@@ -142,7 +142,9 @@ pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded,
 
 /// Merges the layers in order, checking after each one so errors blame the right layer.
 fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> {
-    let mut merged = Value::Mapping(yaml::Mapping::new());
+    // Start from the defaults as a document, so a layer may set part of a map (say only
+    // `charts.prometheus.repo`, for a mirror) and the rest comes from below.
+    let mut merged = yaml::to_value(&Settings::default());
     let mut provenance = Provenance::default();
     let mut settings = Settings::default();
     for layer in layers {
@@ -345,6 +347,23 @@ mod tests {
                 .origin_of(&FieldPath::keys("grafana.release")),
             Origin::Defaults
         );
+    }
+
+    #[test]
+    fn part_of_a_map_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = request(
+            &[],
+            &["charts.prometheus.repo=oci://mirror.example.com/charts"],
+        );
+        let s = load(&req, &Lookup::in_dir(dir.path()), &Chart::ALL)
+            .unwrap()
+            .settings;
+        assert_eq!(
+            s.charts.prometheus.repo.as_str(),
+            "oci://mirror.example.com/charts"
+        );
+        assert_eq!(s.charts.prometheus.version.as_str(), "29.27.0");
     }
 
     #[test]

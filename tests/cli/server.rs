@@ -14,7 +14,13 @@ pub struct Server {
 }
 
 impl Server {
+    #[allow(dead_code)] // the benchmark shares this file and always sets a delay
     pub fn start(root: PathBuf) -> Server {
+        Server::start_with_delay(root, std::time::Duration::ZERO)
+    }
+
+    /// A server that waits `delay` before answering each request (a distant CDN, in benchmarks).
+    pub fn start_with_delay(root: PathBuf, delay: std::time::Duration) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(Mutex::new(HashMap::new()));
@@ -24,6 +30,7 @@ impl Server {
                 let root = root.clone();
                 let counter = Arc::clone(&counter);
                 std::thread::spawn(move || {
+                    std::thread::sleep(delay);
                     let _ = serve(stream, &root, &counter);
                 });
             }
@@ -32,6 +39,7 @@ impl Server {
     }
 
     /// How many GETs `path` has had.
+    #[allow(dead_code)] // the benchmark shares this file and does not count
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }

@@ -1,0 +1,370 @@
+//! Injection property tests: every string field of a profile, set to hostile text (newlines,
+//! quotes, `: `, `{{`, YAML indicators, Unicode line separators, anything), is either rejected
+//! by validation, or renders to YAML that parses back with exactly the same key set as a
+//! harmless value gives, and with the value intact.
+//!
+//! Default: 64 cases per field. More: `EKSMON_PROPTEST_CASES=10000 cargo test --release --test injection`.
+
+use eksmon::profile;
+use eksmon::render::values_document;
+use eksmon::settings::Chart;
+use eksmon::yaml::{self, Mapping, Value};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use std::collections::BTreeSet;
+
+/// How a field holds the generated text.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// The text is the field's value.
+    Scalar,
+    /// The text is the first item of a list (a valid second item follows).
+    FirstOf(&'static str),
+    /// The text is a key of the map at the path (value `v`).
+    Key,
+    /// The text is the value of key `k` in the map at the path.
+    ValueOf(&'static str),
+}
+
+struct Field {
+    path: &'static str,
+    slot: Slot,
+    /// A harmless value of the same field, for the baseline key set.
+    baseline: &'static str,
+    base: Base,
+}
+
+#[derive(Clone, Copy)]
+enum Base {
+    Alb,
+    Nlb,
+}
+
+const ALB_BASE: &str = r"
+namespace: monitoring
+exposure: alb
+alb:
+  groupName: mon
+  scheme: internet-facing
+  subnets: [subnet-0123abcd, subnet-4567abcd]
+  securityGroups: [sg-0123abcd]
+  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/abc
+  inboundCidrs: [10.0.0.0/8]
+  wafv2AclArn: arn:aws:wafv2:us-east-1:123456789012:regional/webacl/mon/abc
+  tags: {team: obs}
+  auth:
+    type: oidc
+    issuer: https://idp.example.com
+    authorizationEndpoint: https://idp.example.com/auth
+    tokenEndpoint: https://idp.example.com/token
+    userInfoEndpoint: https://idp.example.com/userinfo
+    secretName: grafana-oidc
+    scope: openid
+prometheus:
+  host: prometheus.example.com
+  values: {podLabels: {team: obs}}
+grafana:
+  host: grafana.example.com
+  values: {podLabels: {team: obs}}
+";
+
+const NLB_BASE: &str = r"
+namespace: monitoring
+exposure: nlb
+nlb:
+  scheme: internet-facing
+  sourceRanges: [10.0.0.0/8]
+  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/abc
+  tags: {team: obs}
+prometheus:
+  host: prometheus.example.com
+  loadBalancerName: mon-prometheus
+grafana:
+  host: grafana.example.com
+  loadBalancerName: mon-grafana
+";
+
+fn fields() -> Vec<Field> {
+    use Base::{Alb, Nlb};
+    use Slot::{FirstOf, Key, Scalar, ValueOf};
+    let f = |path, slot, baseline, base| Field {
+        path,
+        slot,
+        baseline,
+        base,
+    };
+    vec![
+        f("namespace", Scalar, "monitoring", Alb),
+        f("storageClass", Scalar, "gp3", Alb),
+        f("alb.groupName", Scalar, "mon", Alb),
+        f(
+            "alb.sslPolicy",
+            Scalar,
+            "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            Alb,
+        ),
+        f(
+            "alb.certificateArn",
+            Scalar,
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            Alb,
+        ),
+        f(
+            "alb.wafv2AclArn",
+            Scalar,
+            "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/mon/abc",
+            Alb,
+        ),
+        f("alb.healthcheck.successCodes", Scalar, "200", Alb),
+        f(
+            "alb.subnets",
+            FirstOf("subnet-4567abcd"),
+            "subnet-0123abcd",
+            Alb,
+        ),
+        f(
+            "alb.securityGroups",
+            FirstOf("sg-4567abcd"),
+            "sg-0123abcd",
+            Alb,
+        ),
+        f(
+            "alb.inboundCidrs",
+            FirstOf("192.168.0.0/16"),
+            "10.0.0.0/8",
+            Alb,
+        ),
+        f("alb.tags", Key, "team", Alb),
+        f("alb.tags", ValueOf("team"), "obs", Alb),
+        f("alb.auth.issuer", Scalar, "https://idp.example.com", Alb),
+        f(
+            "alb.auth.tokenEndpoint",
+            Scalar,
+            "https://idp.example.com/token",
+            Alb,
+        ),
+        f("alb.auth.secretName", Scalar, "grafana-oidc", Alb),
+        f("alb.auth.scope", Scalar, "openid", Alb),
+        f("prometheus.release", Scalar, "prometheus", Alb),
+        f("prometheus.host", Scalar, "prometheus.example.com", Alb),
+        f("prometheus.storageSize", Scalar, "50Gi", Alb),
+        f("prometheus.retention", Scalar, "15d", Alb),
+        f("prometheus.resources.cpu", Scalar, "500m", Alb),
+        f("prometheus.resources.memory", Scalar, "512Mi", Alb),
+        f("prometheus.alertmanager.storageSize", Scalar, "20Gi", Alb),
+        f("prometheus.nodeExporter.resources.cpu", Scalar, "100m", Alb),
+        f("prometheus.values.podLabels", ValueOf("team"), "obs", Alb),
+        f("prometheus.values.podLabels", Key, "team", Alb),
+        f("grafana.release", Scalar, "grafana", Alb),
+        f("grafana.host", Scalar, "grafana.example.com", Alb),
+        f("grafana.storageSize", Scalar, "100Gi", Alb),
+        f("grafana.values.podLabels", ValueOf("team"), "obs", Alb),
+        f(
+            "charts.prometheus.repo",
+            Scalar,
+            "https://charts.example.com",
+            Alb,
+        ),
+        f("charts.grafana.version", Scalar, "12.11.1", Alb),
+        f(
+            "nlb.certificateArn",
+            Scalar,
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            Nlb,
+        ),
+        f(
+            "nlb.sourceRanges",
+            FirstOf("192.168.0.0/16"),
+            "10.0.0.0/8",
+            Nlb,
+        ),
+        f("nlb.tags", Key, "team", Nlb),
+        f("nlb.tags", ValueOf("team"), "obs", Nlb),
+        f("prometheus.loadBalancerName", Scalar, "mon-prometheus", Nlb),
+        f("grafana.loadBalancerName", Scalar, "mon-grafana", Nlb),
+    ]
+}
+
+/// Hostile and ordinary text: DNS-like names, fragments that mean something to YAML, JSON or
+/// Helm templates, and arbitrary Unicode.
+fn text() -> impl Strategy<Value = String> {
+    let fragments = prop::sample::select(vec![
+        "\n", "\r\n", ": ", ":", "{{", "}}", "{", "}", "[", "]", "\"", "'", "#", " #", "- ", "-",
+        ",", "=", "\\", "\\n", "\u{2028}", "\u{85}", "\u{feff}", "&a ", "*a", "!!str ", "!", "%",
+        "@", "`", "|", ">", "?", "~", "null", "no", "yes", "0x1F", "1e3", "a", "b", "z", "0", "9",
+        ".", " ", "\t", "é", "\0",
+    ]);
+    prop_oneof![
+        "[a-z0-9][a-z0-9.-]{0,24}",
+        "[A-Za-z0-9 _.:/=+@-]{0,24}",
+        prop::collection::vec(fragments, 0..12).prop_map(|parts| parts.concat()),
+        "\\PC{0,30}",
+        any::<String>(),
+    ]
+}
+
+fn put(root: &mut Value, path: &str, slot: Slot, text: &str) {
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut node = root;
+    for key in &keys {
+        let map = node.as_mapping_mut().expect("a mapping on the way");
+        node = map
+            .entry(Value::String((*key).to_owned()))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+    }
+    let s = |t: &str| Value::String(t.to_owned());
+    *node = match slot {
+        Slot::Scalar => s(text),
+        Slot::FirstOf(second) => Value::Sequence(vec![s(text), s(second)]),
+        Slot::Key => Value::Mapping(Mapping::from_iter([(s(text), s("v"))])),
+        Slot::ValueOf(key) => Value::Mapping(Mapping::from_iter([(s(key), s(text))])),
+    };
+}
+
+/// Every key path in a document (list positions included), e.g. `server.ingress.hosts.0`.
+fn key_paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let key = key
+                    .as_str()
+                    .map_or_else(|| format!("{key:?}"), str::to_owned);
+                let path = format!("{prefix}/{key}");
+                out.insert(path.clone());
+                key_paths(child, &path, out);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let path = format!("{prefix}/{i}");
+                out.insert(path.clone());
+                key_paths(child, &path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every string (keys included) in a document.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                strings(key, out);
+                strings(child, out);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|i| strings(i, out)),
+        _ => {}
+    }
+}
+
+/// The rendered values of both charts for a profile text, or `None` when validation refuses it.
+fn rendered(profile_text: &str) -> Option<Vec<(String, Value)>> {
+    let loaded = profile::check_text("p.yaml", profile_text, &Chart::ALL).ok()?;
+    Some(
+        Chart::ALL
+            .iter()
+            .map(|&chart| {
+                let text =
+                    values_document(&loaded.settings, chart).expect("an accepted profile renders");
+                let docs = yaml::parse_all(&text).expect("rendered values parse");
+                assert_eq!(docs.len(), 1, "one document per chart:\n{text}");
+                (text, docs.into_iter().next().unwrap_or(Value::Null))
+            })
+            .collect(),
+    )
+}
+
+fn profile_with(field: &Field, text: &str) -> String {
+    let base = match field.base {
+        Base::Alb => ALB_BASE,
+        Base::Nlb => NLB_BASE,
+    };
+    let mut root = yaml::parse(base).unwrap();
+    put(&mut root, field.path, field.slot, text);
+    yaml::emit(&root)
+}
+
+/// `Ok(false)` when validation refused the text (fine), `Ok(true)` when it rendered safely.
+fn check(field: &Field, baseline: &[(String, Value)], text: &str) -> Result<bool, TestCaseError> {
+    let Some(outputs) = rendered(&profile_with(field, text)) else {
+        return Ok(false);
+    };
+    let mut found = false;
+    for ((out_text, doc), (_, base_doc)) in outputs.iter().zip(baseline) {
+        let (mut keys, mut base_keys) = (BTreeSet::new(), BTreeSet::new());
+        key_paths(doc, "", &mut keys);
+        key_paths(base_doc, "", &mut base_keys);
+        // A key made from the text itself is expected to differ; nothing else may.
+        let own_key = |k: &String| {
+            matches!(field.slot, Slot::Key) && (k.contains(text) || k.contains(field.baseline))
+        };
+        let added: Vec<&String> = keys
+            .difference(&base_keys)
+            .filter(|k| !own_key(k))
+            .collect();
+        let removed: Vec<&String> = base_keys
+            .difference(&keys)
+            .filter(|k| !own_key(k))
+            .collect();
+        prop_assert!(
+            added.is_empty() && removed.is_empty(),
+            "{} = {text:?} changed keys: +{added:?} -{removed:?}",
+            field.path
+        );
+        let mut all = Vec::new();
+        strings(doc, &mut all);
+        let header = out_text.lines().take(2).collect::<Vec<_>>().join("\n");
+        found |= all.iter().any(|s| s.contains(text)) || header.contains(text);
+        prop_assert!(
+            out_text
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("# chart: "))
+                && out_text.lines().nth(2).is_some_and(|l| !l.starts_with('#')),
+            "the header comment was broken:\n{out_text}"
+        );
+    }
+    // The Grafana release name only names the helm release; no value holds it.
+    let in_values = field.path != "grafana.release";
+    prop_assert!(
+        found || text.is_empty() || !in_values,
+        "{} = {text:?} was accepted but is not in the output intact",
+        field.path
+    );
+    Ok(true)
+}
+
+#[test]
+fn hostile_text_in_any_field_never_changes_the_structure() {
+    let cases = std::env::var("EKSMON_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64);
+    let mut accepted_total = 0usize;
+    for field in fields() {
+        let baseline = rendered(&profile_with(&field, field.baseline))
+            .unwrap_or_else(|| panic!("{}: the baseline profile must be valid", field.path));
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let accepted = std::cell::Cell::new(0usize);
+        runner
+            .run(&text(), |text| {
+                if check(&field, &baseline, &text)? {
+                    accepted.set(accepted.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|err| panic!("{}: {err}", field.path));
+        accepted_total += accepted.get();
+    }
+    eprintln!(
+        "{cases} cases per field over {} fields; {accepted_total} values accepted and rendered intact",
+        fields().len()
+    );
+}
