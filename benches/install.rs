@@ -161,6 +161,7 @@ fn fixture(delay: Duration) -> Fixture {
 fn fresh_home(fx: &Fixture, name: &str) -> PathBuf {
     let home = fx.path().join("homes").join(name);
     let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(fx.path().join("homes")).unwrap();
     run(Command::new("cp")
         .arg("-a")
         .arg(fx.path().join("helm-template"))
@@ -280,7 +281,11 @@ fn helm_processes(fx: &Fixture) -> (usize, usize) {
             .env("REAL_HELM", helm4())
             .env("EKSMON_TEST_LOG", &log);
         run(&mut cmd);
-        std::fs::read_to_string(&log).unwrap().lines().count()
+        let text = std::fs::read_to_string(&log).unwrap();
+        if std::env::var_os("EKSMON_BENCH_TRACE").is_some() {
+            eprintln!("{text}");
+        }
+        text.lines().count()
     };
     (count(fx), count(fx))
 }

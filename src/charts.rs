@@ -1,12 +1,13 @@
 //! eksmon's chart cache: a pinned chart version never changes, so each archive is fetched once
-//! (`helm pull`, HTTP repo or OCI) and then reused, checked against the digest recorded when it
-//! was fetched. Nothing touches the user's `helm repo` list.
+//! (directly from an HTTP repository, else with `helm pull`, which also covers OCI) and then
+//! reused, checked against the digest recorded when it was fetched. Nothing touches the user's
+//! `helm repo` list.
 
 use crate::helm::Helm;
-use crate::process::Invocation;
+use crate::process::{Invocation, Tool};
+use crate::repo::{self, FetchError};
 use crate::settings::ChartRef;
 use anyhow::{Context as _, Result};
-use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -60,8 +61,8 @@ impl ChartCache {
     }
 
     /// The local archive for `chart`, fetching it when it is not cached (or no longer matches
-    /// its recorded digest).
-    pub fn ensure(&self, helm: &Helm, chart: &ChartRef, echo: bool) -> Result<(PathBuf, Fetched)> {
+    /// its recorded digest). `helm` is only run when the direct fetch cannot be used.
+    pub fn ensure(&self, helm: &Tool, chart: &ChartRef, echo: bool) -> Result<(PathBuf, Fetched)> {
         let archive = self.archive_path(chart);
         if verify(&archive)? {
             return Ok((archive, Fetched::Cached));
@@ -69,38 +70,50 @@ impl ChartCache {
         let parent = archive.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create chart cache `{}`", parent.display()))?;
-        // Pull into a private dir beside the archive, then rename: concurrent runs never see a
+        // Fetch into a private dir beside the archive, then rename: concurrent runs never see a
         // half-written file.
         let staging = tempfile::Builder::new()
             .prefix(".pull-")
             .tempdir_in(parent)
             .with_context(|| format!("cannot write into `{}`", parent.display()))?;
-        let mut invocation = Invocation::new(Helm::pull_args(
-            chart.repo.as_str(),
-            chart.name.as_str(),
-            chart.version.as_str(),
-            staging.path(),
-        ));
-        invocation.echo = echo;
-        invocation.deadline = Some(PULL_DEADLINE);
-        helm.tool.run(&invocation).with_context(|| {
+        let fetched = staging
+            .path()
+            .join(format!("{}-{}.tgz", chart.name, chart.version));
+        let cannot_fetch = || {
             format!(
                 "cannot fetch chart {} {} from {}",
                 chart.name, chart.version, chart.repo
             )
-        })?;
-        let pulled = staging
-            .path()
-            .join(format!("{}-{}.tgz", chart.name, chart.version));
+        };
+        match repo::fetch(chart, echo) {
+            Ok(bytes) => std::fs::write(&fetched, bytes)?,
+            Err(mismatch @ FetchError::DigestMismatch { .. }) => {
+                return Err(anyhow::Error::new(mismatch).context(cannot_fetch()));
+            }
+            Err(FetchError::Unsupported(why)) => {
+                if echo {
+                    eprintln!("  ({why}; fetching with helm pull)");
+                }
+                let mut invocation = Invocation::new(Helm::pull_args(
+                    chart.repo.as_str(),
+                    chart.name.as_str(),
+                    chart.version.as_str(),
+                    staging.path(),
+                ));
+                invocation.echo = echo;
+                invocation.deadline = Some(PULL_DEADLINE);
+                helm.run(&invocation).with_context(cannot_fetch)?;
+            }
+        }
         anyhow::ensure!(
-            pulled.is_file(),
+            fetched.is_file(),
             "helm pull did not produce `{}`",
-            pulled.file_name().unwrap_or_default().to_string_lossy()
+            fetched.file_name().unwrap_or_default().to_string_lossy()
         );
-        let digest = sha256_file(&pulled)?;
-        std::fs::write(digest_path(&pulled), format!("{digest}\n"))?;
-        std::fs::rename(digest_path(&pulled), digest_path(&archive))?;
-        std::fs::rename(&pulled, &archive)
+        let digest = sha256_file(&fetched)?;
+        std::fs::write(digest_path(&fetched), format!("{digest}\n"))?;
+        std::fs::rename(digest_path(&fetched), digest_path(&archive))?;
+        std::fs::rename(&fetched, &archive)
             .with_context(|| format!("cannot store `{}`", archive.display()))?;
         Ok((archive, Fetched::Downloaded))
     }
@@ -125,10 +138,7 @@ fn verify(archive: &Path) -> Result<bool> {
 
 fn sha256_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(repo::sha256_hex(&bytes))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod kube;
 pub mod process;
 pub mod profile;
 pub mod render;
+pub mod repo;
 pub mod settings;
 pub mod ui;
 pub mod validate;

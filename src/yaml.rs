@@ -511,6 +511,15 @@ pub fn parse_all(text: &str) -> anyhow::Result<Vec<Value>> {
     Ok(documents)
 }
 
+/// Reads a document straight into a typed value, skipping what the type does not keep (for large
+/// documents such as a chart repository's index, where building a tree first would be slow).
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
+    serde_yaml::from_str(text).map_err(|err| SyntaxError {
+        line: err.location().map(|l| l.line()),
+        message: err.to_string(),
+    })
+}
+
 /// Parses text already known to be YAML (our own templates and embedded files).
 pub fn parse_trusted(text: &str, what: &str) -> anyhow::Result<Value> {
     serde_yaml::from_str(text)

@@ -5,14 +5,15 @@ use crate::cli::InstallArgs;
 use crate::error::{InputError, Origin, ReleaseFailures};
 use crate::helm::{Helm, ReleaseOutcome, Upgrade};
 use crate::kube;
-use crate::process::{self, Invocation, ScratchFile};
+use crate::process::{self, Invocation, ScratchFile, Tool, ToolKind};
 use crate::profile::{self, Lookup};
 use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
-use crate::settings::{Chart, Exposure, Settings};
+use crate::settings::{Chart, ChartRef, Exposure, Settings};
 use crate::ui::{Task, Ui};
 use crate::validate;
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// helm's own `--timeout` default.
@@ -44,7 +45,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let ui = Ui::new(args.output.quiet, args.output.verbose);
     guard_public(settings, &charts, args, &ui)?;
     process::handle_signals();
-    let helm = super::find_helm(&args.cluster, ui.verbose)?;
+    let helm_tool = Tool::find(ToolKind::Helm, args.cluster.helm.as_deref())?;
     let cache = ChartCache::from_env()?;
     let mut stdout_text = String::new();
     if settings.create_storage_class {
@@ -63,35 +64,48 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let deadline = deadline(timeout);
     let progress = ui.progress();
     let job = Job {
-        helm: &helm,
         cache: &cache,
         settings,
         args,
         echo: ui.verbose,
         deadline,
     };
-    let outcomes: Vec<(Chart, Result<ReleaseOutcome>)> = std::thread::scope(|scope| {
-        let running: Vec<_> = values
+    // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
+    let (helm, outcomes) = std::thread::scope(|scope| {
+        let version = scope.spawn(|| Helm::detect(helm_tool.clone(), ui.verbose));
+        let fetching: Vec<_> = values
             .iter()
             .map(|(chart, file)| {
                 let task = progress.task(super::release_of(settings, *chart));
-                let job = &job;
-                let handle = scope.spawn(move || job.install(*chart, file.path(), &task));
-                (*chart, handle)
+                let (job, helm_tool) = (&job, &helm_tool);
+                let fetch = scope.spawn(move || {
+                    job.fetch(helm_tool, *chart, &task)
+                        .map(|archive| (archive, task))
+                });
+                (*chart, file, fetch)
             })
             .collect();
-        running
+        let helm = joined(version.join()).map(std::sync::Arc::new);
+        let upgrading: Vec<_> = fetching
             .into_iter()
-            .map(|(chart, handle)| {
-                let result = handle.join().unwrap_or_else(|_| {
-                    Err(anyhow::anyhow!(
-                        "internal error: the install thread panicked"
-                    ))
+            .map(|(chart, file, fetch)| {
+                let job = &job;
+                let helm = helm.as_ref().ok().cloned();
+                let upgrade = scope.spawn(move || {
+                    let (archive, task) = joined(fetch.join())?;
+                    let helm = helm.ok_or_else(|| anyhow::anyhow!("helm is not usable"))?;
+                    job.upgrade(&helm, chart, &archive, file.path(), &task)
                 });
-                (chart, result)
+                (chart, upgrade)
             })
-            .collect()
+            .collect();
+        let outcomes: Vec<(Chart, Result<ReleaseOutcome>)> = upgrading
+            .into_iter()
+            .map(|(chart, upgrade)| (chart, joined(upgrade.join())))
+            .collect();
+        (helm, outcomes)
     });
+    helm?;
     drop(values);
 
     let mut failures = Vec::new();
@@ -151,9 +165,17 @@ fn guard_public(settings: &Settings, charts: &[Chart], args: &InstallArgs, ui: &
     }
 }
 
-/// What one release's thread needs.
+/// A scoped thread's result, with a panic turned into an error.
+fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {
+    result.unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "internal error: an install thread panicked"
+        ))
+    })
+}
+
+/// What the release threads need.
 struct Job<'a> {
-    helm: &'a Helm,
     cache: &'a ChartCache,
     settings: &'a Settings,
     args: &'a InstallArgs,
@@ -162,27 +184,30 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn install(
-        &self,
-        chart: Chart,
-        values: &std::path::Path,
-        task: &Task,
-    ) -> Result<ReleaseOutcome> {
-        let chart_ref = match chart {
+    fn chart_ref(&self, chart: Chart) -> &ChartRef {
+        match chart {
             Chart::Prometheus => &self.settings.charts.prometheus,
             Chart::Grafana => &self.settings.charts.grafana,
-        };
+        }
+    }
+
+    fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<PathBuf> {
+        let chart_ref = self.chart_ref(chart);
         task.step(&format!(
             "fetching chart {} {}",
             chart_ref.name, chart_ref.version
         ));
-        let (archive, fetched) = self.cache.ensure(self.helm, chart_ref, self.echo)?;
+        let fetched = self.cache.ensure(helm, chart_ref, self.echo);
+        if fetched.is_err() {
+            task.finish("failed");
+        }
+        let (archive, how) = fetched?;
         let verb = if self.args.dry_run {
             "rendering"
         } else {
             "upgrading"
         };
-        let source = if fetched == Fetched::Cached {
+        let source = if how == Fetched::Cached {
             "cached "
         } else {
             ""
@@ -191,9 +216,21 @@ impl Job<'_> {
             "{verb} with {source}chart {} {}",
             chart_ref.name, chart_ref.version
         ));
+        Ok(archive)
+    }
+
+    fn upgrade(
+        &self,
+        helm: &Helm,
+        chart: Chart,
+        archive: &Path,
+        values: &Path,
+        task: &Task,
+    ) -> Result<ReleaseOutcome> {
+        let chart_ref = self.chart_ref(chart);
         let upgrade = Upgrade {
             release: super::release_of(self.settings, chart),
-            chart: &archive,
+            chart: archive,
             namespace: self.settings.namespace.as_str(),
             values,
             kube_context: self.args.cluster.kube_context.as_deref(),
@@ -202,11 +239,10 @@ impl Job<'_> {
             force: self.args.force,
             dry_run: self.args.dry_run,
         };
-        let mut invocation = Invocation::new(self.helm.upgrade_install_args(&upgrade));
+        let mut invocation = Invocation::new(helm.upgrade_install_args(&upgrade));
         invocation.echo = self.echo;
         invocation.deadline = Some(self.deadline);
-        let result = self
-            .helm
+        let result = helm
             .tool
             .run(&invocation)
             .map_err(anyhow::Error::from)

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 /// A chart repository with the two test charts, served on 127.0.0.1.
 pub struct Repo {
     pub server: Server,
+    pub dir: PathBuf,
 }
 
 impl Repo {
@@ -36,7 +37,7 @@ impl Repo {
             .output()
             .unwrap();
         assert!(status.status.success(), "helm repo index: {status:?}");
-        Repo { server }
+        Repo { server, dir }
     }
 
     /// One repository shared by the tests that do not count requests.
@@ -105,6 +106,23 @@ impl Cluster {
             .env("KUBECONFIG", dir.join("kubeconfig"))
             .env("TMPDIR", dir.join("tmp"));
         cmd
+    }
+
+    /// Waits until the faked `helm upgrade` of each release has started.
+    pub fn wait_for_upgrades(&self, releases: &[&str]) {
+        let started = std::time::Instant::now();
+        while !releases.iter().all(|r| {
+            self.world
+                .path()
+                .join(format!("calls.log.started-{r}"))
+                .exists()
+        }) {
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "the upgrades never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// Files eksmon left in its temp dir (there should be none).

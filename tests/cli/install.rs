@@ -171,7 +171,13 @@ fn charts_are_fetched_once_and_releases_run_concurrently() {
             .success()
     };
     install();
-    assert_eq!(cluster.helm_calls("pull").len(), 2);
+    // Fetched directly (index + archive), not by helm.
+    assert_eq!(cluster.helm_calls("pull").len(), 0);
+    assert_eq!(
+        repo.server.hits("/index.yaml"),
+        2,
+        "one index read per chart"
+    );
     assert_eq!(repo.server.hits("/prometheus-29.27.0.tgz"), 1);
     assert_eq!(repo.server.hits("/grafana-12.11.1.tgz"), 1);
     let upgrades = cluster.helm_calls("upgrade");
@@ -184,20 +190,17 @@ fn charts_are_fetched_once_and_releases_run_concurrently() {
 
     install();
     assert_eq!(
-        cluster.helm_calls("pull").len(),
+        repo.server.hits("/index.yaml"),
         2,
         "the second install fetched again"
     );
-    assert_eq!(
-        repo.server.hits("/index.yaml"),
-        2,
-        "one index read per chart, first run only"
-    );
+    assert_eq!(repo.server.hits("/grafana-12.11.1.tgz"), 1);
     assert_eq!(
         cluster.helm_calls("version").len(),
         2,
         "helm version once per run"
     );
+    assert_eq!(cluster.helm_calls("upgrade").len(), 4);
     // The user's helm repo list was never touched.
     assert!(
         !cluster
@@ -206,6 +209,85 @@ fn charts_are_fetched_once_and_releases_run_concurrently() {
             .join("helm/config/repositories.yaml")
             .exists()
     );
+}
+
+#[test]
+fn a_chart_that_does_not_match_its_digest_is_refused() {
+    let repo = Repo::new();
+    let index = std::fs::read_to_string(repo.dir.join("index.yaml")).unwrap();
+    let digest_at = index.find("digest: ").unwrap() + "digest: ".len();
+    let tampered = format!(
+        "{}{}{}",
+        &index[..digest_at],
+        "0".repeat(64),
+        &index[digest_at + 64..]
+    );
+    std::fs::write(repo.dir.join("index.yaml"), tampered).unwrap();
+    let cluster = Cluster::new(&repo, 4);
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .arg("install")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("but the repository index says 0000000000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refusing it"), "{stderr}");
+    assert_eq!(
+        cluster.helm_calls("pull").len(),
+        0,
+        "a digest mismatch never falls back to helm"
+    );
+    let cached: Vec<String> = std::fs::read_dir(cluster.world.path().join(".cache/eksmon/charts"))
+        .unwrap()
+        .flatten()
+        .flat_map(|repo_dir| std::fs::read_dir(repo_dir.path()).unwrap().flatten())
+        .map(|file| file.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tgz"))
+        .collect();
+    // The index lists grafana first, so its digest is the one tampered with.
+    assert_eq!(
+        cached,
+        ["prometheus-29.27.0.tgz"],
+        "the tampered archive was not cached"
+    );
+}
+
+#[test]
+fn what_the_direct_fetch_cannot_find_falls_back_to_helm_pull() {
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let output = cluster
+        .eksmon()
+        .env("EKSMON_TEST_FAKE", "upgrade")
+        .args([
+            "install",
+            "--only",
+            "grafana",
+            "--set",
+            "charts.grafana.version=9.9.9",
+            "--verbose",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("grafana 9.9.9 is not in the repository index; fetching with helm pull"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: grafana: cannot fetch chart grafana 9.9.9 from"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  | Error: "),
+        "helm's own message is shown: {stderr}"
+    );
+    assert_eq!(cluster.helm_calls("pull").len(), 1);
 }
 
 #[test]
@@ -331,19 +413,8 @@ fn interrupt_stops_helm_and_removes_values_files() {
         .unwrap();
     // Wait until both fake upgrades are running (they sleep), then interrupt.
     let started = std::time::Instant::now();
-    let values_seen = loop {
-        let running = std::fs::read_to_string(cluster.world.path().join("calls.log")).unwrap();
-        let pulls_done = running.lines().filter(|l| l.contains(" pull ")).count() == 2;
-        if pulls_done {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            break cluster.temp_files();
-        }
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "install never reached the upgrades"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    cluster.wait_for_upgrades(&["prometheus", "grafana"]);
+    let values_seen = cluster.temp_files();
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: signalling the child we spawned.
     unsafe {
@@ -473,12 +544,7 @@ fn sigterm_exits_143() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while cluster.temp_files().len() < 2 || !cluster.calls().iter().any(|c| c.contains(" pull ")) {
-        assert!(started.elapsed().as_secs() < 30, "install never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    cluster.wait_for_upgrades(&["prometheus", "grafana"]);
     // SAFETY: signalling the child we spawned.
     unsafe {
         libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
