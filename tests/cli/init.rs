@@ -134,3 +134,37 @@ fn without_a_terminal_init_says_what_to_do() {
         "hint: write a profile by hand instead: `eksmon profiles show example > my.yaml`"
     ));
 }
+
+#[test]
+fn install_asks_before_opening_monitoring_to_the_internet() {
+    use crate::fixture::{Cluster, Repo};
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let mut cmd = cluster.std_eksmon();
+    cmd.args([
+        "install",
+        "--profile",
+        "example",
+        "--profile",
+        "eksmon.yaml",
+    ])
+    .env("EKSMON_TEST_FAKE", "upgrade")
+    .env("TERM", "xterm")
+    .env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("warning: prometheus is open to the whole internet")
+        .unwrap();
+    key(
+        &mut p,
+        "Install with these endpoints open to the whole internet?",
+        "n",
+    );
+    p.exp_string("error: cancelled; nothing was installed")
+        .unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process_mut().wait().unwrap());
+    assert!(status.ends_with(", 2)"), "{status}");
+    assert!(
+        cluster.helm_calls("upgrade").is_empty(),
+        "nothing was installed"
+    );
+}
