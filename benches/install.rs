@@ -206,23 +206,19 @@ fn manual(fx: &Fixture, home: &Path) -> Duration {
     started.elapsed()
 }
 
-fn eksmon_install(fx: &Fixture, home: &Path, helm: Option<&Path>) -> Duration {
+/// `eksmon install` in client dry-run against the benchmark's repositories.
+fn install_command(fx: &Fixture, home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
-    cmd.args([
-        "install",
-        "--dry-run",
-        "--allow-public",
-        "--quiet",
-        "--profile",
-        "example",
-        "--profile",
-    ])
-    .arg(fx.path().join("bench.yaml"))
-    .stdout(std::process::Stdio::null());
+    cmd.args(["install", "--dry-run", "--allow-public", "--quiet"])
+        .args(["--profile", "example", "--profile"])
+        .arg(fx.path().join("bench.yaml"))
+        .stdout(std::process::Stdio::null());
     helm_env(&mut cmd, fx, home);
-    if let Some(helm) = helm {
-        cmd.env("EKSMON_HELM", helm);
-    }
+    cmd
+}
+
+fn eksmon_install(fx: &Fixture, home: &Path) -> Duration {
+    let mut cmd = install_command(fx, home);
     let started = Instant::now();
     run(&mut cmd);
     started.elapsed()
@@ -264,19 +260,7 @@ fn helm_processes(fx: &Fixture) -> (usize, usize) {
     let wrapper = root().join("tests/cli/fixtures/helm");
     let count = |fx: &Fixture| {
         std::fs::write(&log, "").unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
-        cmd.args([
-            "install",
-            "--dry-run",
-            "--allow-public",
-            "--quiet",
-            "--profile",
-            "example",
-            "--profile",
-        ])
-        .arg(fx.path().join("bench.yaml"))
-        .stdout(std::process::Stdio::null());
-        helm_env(&mut cmd, fx, &home);
+        let mut cmd = install_command(fx, &home);
         cmd.env("EKSMON_HELM", &wrapper)
             .env("REAL_HELM", helm4())
             .env("EKSMON_TEST_LOG", &log);
@@ -305,8 +289,8 @@ fn main() {
         manual_first.push(manual(&fx, &home));
         manual_repeat.push(manual(&fx, &home));
         let home = fresh_home(&fx, &format!("eksmon-{i}"));
-        ours_first.push(eksmon_install(&fx, &home, None));
-        ours_repeat.push(eksmon_install(&fx, &home, None));
+        ours_first.push(eksmon_install(&fx, &home));
+        ours_repeat.push(eksmon_install(&fx, &home));
     }
     let ratio = |ours: &mut [Duration], theirs: &mut [Duration]| {
         median(ours).as_secs_f64() / median(theirs).as_secs_f64()

@@ -29,7 +29,7 @@ pub enum Command {
     /// Uninstall the releases; their volumes (the monitoring data) are kept unless --delete-data
     Uninstall(UninstallArgs),
     /// Show each release's chart, revision, status and address
-    Status(StatusArgs),
+    Status(ReportArgs),
     /// Print Grafana's initial admin password (from its Secret) and nothing else
     #[command(
         long_about = "Print Grafana's initial admin password (from its Secret) and nothing else.\n\n\
@@ -40,7 +40,7 @@ pub enum Command {
     /// Create a profile by answering questions (needs a terminal)
     Init(InitArgs),
     /// Check what would break an install: tools, cluster access, controller, storage, nodes
-    Doctor(DoctorArgs),
+    Doctor(ReportArgs),
     /// List the profiles or print one
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -151,8 +151,9 @@ pub struct UninstallArgs {
     pub output: OutputArgs,
 }
 
+/// For commands that report on the cluster (`status`, `doctor`).
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub struct ReportArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -183,23 +184,6 @@ pub struct InitArgs {
     /// Write the profile here instead of `~/.config/eksmon/profiles/NAME.yaml`; `-` prints it
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct DoctorArgs {
-    #[command(flatten)]
-    pub profile: ProfileArgs,
-
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-
-    /// Output format
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
-
-    /// Also print each helm and kubectl command line
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

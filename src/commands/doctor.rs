@@ -1,6 +1,6 @@
 //! `eksmon doctor`: the preflight checks, as a table or JSON; exit 1 when any check fails.
 
-use crate::cli::{DoctorArgs, OutputFormat};
+use crate::cli::{OutputFormat, ReportArgs};
 use crate::doctor::{self, Context, Level};
 use crate::error::Hinted;
 use crate::profile::{self, Lookup};
@@ -8,7 +8,7 @@ use crate::settings::Chart;
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
 
-pub fn run(args: &DoctorArgs) -> Result<()> {
+pub fn run(args: &ReportArgs) -> Result<()> {
     let loaded = profile::load(
         &super::request(&args.profile),
         &Lookup::from_env(),

@@ -1,6 +1,6 @@
 //! `eksmon status`: each release's chart, revision, status, and address.
 
-use crate::cli::{OutputFormat, StatusArgs};
+use crate::cli::{OutputFormat, ReportArgs};
 use crate::helm::{self, Helm};
 use crate::kube::{self, Address};
 use crate::process::Invocation;
@@ -23,7 +23,7 @@ struct Row {
     url: Option<String>,
 }
 
-pub fn run(args: &StatusArgs) -> Result<()> {
+pub fn run(args: &ReportArgs) -> Result<()> {
     let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
@@ -92,7 +92,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
 
 /// Ingress/LoadBalancer addresses from kubectl; empty (with a warning) when kubectl cannot tell.
 fn addresses(
-    args: &StatusArgs,
+    args: &ReportArgs,
     namespace: &str,
     context: Option<&str>,
     releases: &[&str],
