@@ -256,9 +256,11 @@ pub fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
     serde_json::from_str(text).map_err(|e| anyhow::anyhow!("cannot read `helm list` output: {e}"))
 }
 
-/// True when helm's error says the release does not exist (not an error for uninstall).
+/// True when helm's error says the release does not exist (not an error for uninstall). Helm 3
+/// and 4 both say `Release not loaded: NAME: release: not found`; other "not found" errors (a
+/// missing kube context, say) are real failures.
 pub fn is_release_not_found(err: &ToolError) -> bool {
-    matches!(err, ToolError::Failed { stderr, .. } if stderr.contains("not found"))
+    matches!(err, ToolError::Failed { stderr, .. } if stderr.contains("release: not found"))
 }
 
 #[cfg(test)]
@@ -385,6 +387,21 @@ mod tests {
             strings(&Helm::list_args("mon", None)).join(" "),
             "list --namespace mon --all --output json"
         );
+    }
+
+    #[test]
+    fn only_a_missing_release_is_not_found() {
+        let failed = |stderr: &str| ToolError::Failed {
+            command: "helm uninstall".into(),
+            status: "exit 1".into(),
+            stderr: stderr.into(),
+        };
+        assert!(is_release_not_found(&failed(
+            "Error: uninstall: Release not loaded: grafana: release: not found"
+        )));
+        assert!(!is_release_not_found(&failed(
+            "Error: kube context \"prod\" not found"
+        )));
     }
 
     #[test]
