@@ -7,8 +7,8 @@
 
 use crate::profile::deep_merge;
 use crate::settings::{
-    AlbAuth, AuthType, Chart, Dashboard, Exposure, HttpsUrl, OnUnauthenticated, SecretName,
-    Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
+    AlbAuth, AuthType, Chart, Dashboard, DashboardSource, Exposure, HttpsUrl, OnUnauthenticated,
+    SecretName, Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
 };
 use crate::yaml::{self, Value};
 use anyhow::{Context as _, Result};
@@ -27,7 +27,21 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-const API_ENDPOINTS_DASHBOARD: &str = include_str!("../templates/dashboards/api-endpoints.json");
+/// Dashboards shipped in the binary (eksmon's own), by name.
+const BUNDLED_DASHBOARDS: [(Dashboard, &str); 3] = [
+    (
+        Dashboard::KubernetesCluster,
+        include_str!("../templates/dashboards/kubernetes-cluster.json"),
+    ),
+    (
+        Dashboard::NodeExporter,
+        include_str!("../templates/dashboards/node-exporter.json"),
+    ),
+    (
+        Dashboard::ApiEndpoints,
+        include_str!("../templates/dashboards/api-endpoints.json"),
+    ),
+];
 
 /// The values for one chart: a YAML document headed by `# eksmon: <chart> values`.
 pub fn values_document(settings: &Settings, chart: Chart) -> Result<String> {
@@ -149,7 +163,12 @@ impl From<&Settings> for Derived {
             alb_tags: tag_list(&s.alb.tags),
             nlb_tags: tag_list(&s.nlb.tags),
             alb_auth: s.alb.auth.as_ref().map(auth_annotations),
-            dashboards: s.grafana.dashboards.iter().map(|d| dashboard(*d)).collect(),
+            dashboards: s
+                .grafana
+                .dashboards
+                .iter()
+                .map(|d| dashboard(*d, s.grafana.dashboard_source))
+                .collect(),
         }
     }
 }
@@ -194,22 +213,22 @@ fn auth_annotations(auth: &AlbAuth) -> AuthAnnotations {
     }
 }
 
-fn dashboard(which: Dashboard) -> DashboardValues {
-    let from_grafana_com = |id, revision| DashboardValues {
-        name: which.name(),
-        gnet_id: Some(id),
-        revision: Some(revision),
-        json: None,
+fn dashboard(which: Dashboard, source: DashboardSource) -> DashboardValues {
+    let grafana_com = match (which, source) {
+        (_, DashboardSource::Bundled) | (Dashboard::ApiEndpoints, _) => None,
+        (Dashboard::KubernetesCluster, DashboardSource::GrafanaCom) => Some((315, 3)),
+        (Dashboard::NodeExporter, DashboardSource::GrafanaCom) => Some((1860, 37)),
     };
-    match which {
-        Dashboard::KubernetesCluster => from_grafana_com(315, 3),
-        Dashboard::NodeExporter => from_grafana_com(1860, 37),
-        Dashboard::ApiEndpoints => DashboardValues {
-            name: which.name(),
-            gnet_id: None,
-            revision: None,
-            json: Some(API_ENDPOINTS_DASHBOARD),
-        },
+    DashboardValues {
+        name: which.name(),
+        gnet_id: grafana_com.map(|(id, _)| id),
+        revision: grafana_com.map(|(_, revision)| revision),
+        json: grafana_com.is_none().then(|| {
+            BUNDLED_DASHBOARDS
+                .iter()
+                .find(|(d, _)| *d == which)
+                .map_or("{}", |(_, json)| json)
+        }),
     }
 }
 
@@ -335,6 +354,39 @@ mod tests {
         assert!(
             server.get("persistentVolume").is_some(),
             "merge keeps rendered keys"
+        );
+    }
+
+    #[test]
+    fn bundled_dashboards_need_no_egress() {
+        let s = settings("grafana: {dashboardSource: bundled}\n");
+        let bundled = values(&s, Chart::Grafana).unwrap();
+        let provider = bundled.get("dashboards").unwrap().get("eksmon").unwrap();
+        for name in ["kubernetes-cluster", "node-exporter", "api-endpoints"] {
+            let json = provider
+                .get(name)
+                .unwrap()
+                .get("json")
+                .unwrap()
+                .as_str()
+                .unwrap();
+            let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert!(
+                parsed["panels"].as_array().is_some_and(|p| !p.is_empty()),
+                "{name}"
+            );
+            assert!(provider.get(name).unwrap().get("gnetId").is_none());
+        }
+        let default = values(&Settings::default(), Chart::Grafana).unwrap();
+        let provider = default.get("dashboards").unwrap().get("eksmon").unwrap();
+        assert_eq!(
+            provider
+                .get("node-exporter")
+                .unwrap()
+                .get("gnetId")
+                .unwrap()
+                .as_u64(),
+            Some(1860)
         );
     }
 

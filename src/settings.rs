@@ -472,9 +472,9 @@ impl Default for NodeExporter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dashboard {
-    /// grafana.com 315: Kubernetes cluster monitoring (via Prometheus).
+    /// grafana.com 315 (Kubernetes cluster monitoring via Prometheus), or eksmon's own.
     KubernetesCluster,
-    /// grafana.com 1860: Node Exporter Full.
+    /// grafana.com 1860 (Node Exporter Full), or eksmon's own.
     NodeExporter,
     /// The seed's API-server endpoint panel, shipped in the binary.
     ApiEndpoints,
@@ -490,6 +490,18 @@ impl Dashboard {
     }
 }
 
+/// Where Grafana gets the dashboards that grafana.com publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DashboardSource {
+    /// Grafana downloads them from grafana.com at start (needs egress).
+    #[default]
+    #[serde(rename = "grafana.com")]
+    GrafanaCom,
+    /// eksmon's own, shipped in the binary: for clusters without egress.
+    #[serde(rename = "bundled")]
+    Bundled,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Grafana {
@@ -498,6 +510,7 @@ pub struct Grafana {
     pub storage_size: SizeQuantity,
     pub load_balancer_name: Option<LoadBalancerName>,
     pub dashboards: Vec<Dashboard>,
+    pub dashboard_source: DashboardSource,
     /// Raw chart values, deep-merged over the rendered ones.
     pub values: Mapping,
 }
@@ -514,6 +527,7 @@ impl Default for Grafana {
                 Dashboard::NodeExporter,
                 Dashboard::ApiEndpoints,
             ],
+            dashboard_source: DashboardSource::GrafanaCom,
             values: Mapping::new(),
         }
     }
