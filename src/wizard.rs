@@ -5,7 +5,7 @@
 
 use crate::error::InputError;
 use crate::process::ToolError;
-use crate::settings::{Dashboard, Exposure, Scheme, Settings};
+use crate::settings::{Dashboard, DashboardSource, Exposure, Scheme, Settings};
 use crate::validate;
 use crate::yaml::{self, Mapping, Value};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
@@ -31,6 +31,7 @@ pub struct Answers {
     pub grafana_size: String,
     pub retention: String,
     pub dashboards: Vec<Dashboard>,
+    pub dashboard_source: DashboardSource,
 }
 
 impl Answers {
@@ -62,6 +63,7 @@ impl Answers {
             grafana_size: s.grafana.storage_size.to_string(),
             retention: s.prometheus.retention.to_string(),
             dashboards: s.grafana.dashboards.clone(),
+            dashboard_source: s.grafana.dashboard_source,
         }
     }
 }
@@ -177,6 +179,11 @@ pub fn profile_text(name: &str, answers: &Answers, base: Option<&Mapping>) -> St
         &mut root,
         &["grafana", "dashboards"],
         Some(Value::Sequence(dashboards)),
+    );
+    put(
+        &mut root,
+        &["grafana", "dashboardSource"],
+        Some(yaml::to_value(&a.dashboard_source)),
     );
     format!(
         "# {name}: written by `eksmon init`\n{}",
@@ -450,6 +457,18 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
         .into_iter()
         .map(|i| DASHBOARDS[i])
         .collect();
+    let published = a.dashboards.iter().any(|d| *d != Dashboard::ApiEndpoints);
+    if published {
+        let egress = p.confirm(
+            "Can Grafana download dashboards from grafana.com? (no: use the ones shipped with eksmon)",
+            defaults.dashboard_source == DashboardSource::GrafanaCom,
+        )?;
+        a.dashboard_source = if egress {
+            DashboardSource::GrafanaCom
+        } else {
+            DashboardSource::Bundled
+        };
+    }
     Ok(a)
 }
 
