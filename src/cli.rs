@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "eksmon",
     version,
     about = "Prometheus + Grafana monitoring on Amazon EKS with Helm, from one validated profile",
-    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed, 2 bad usage or input (nothing was run)."
+    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed, 2 bad usage or input (nothing was run), 130/143 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
