@@ -257,7 +257,7 @@ fn time_command(runs: usize, args: &[&str]) -> Duration {
 fn helm_processes(fx: &Fixture) -> (usize, usize) {
     let home = fresh_home(fx, "count");
     let log = fx.path().join("count.log");
-    let wrapper = root().join("tests/cli/fixtures/helm");
+    let wrapper = root().join("tests/cli/fixtures/recording-helm");
     let count = |fx: &Fixture| {
         std::fs::write(&log, "").unwrap();
         let mut cmd = install_command(fx, &home);

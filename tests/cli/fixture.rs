@@ -90,9 +90,9 @@ impl Cluster {
     pub fn std_eksmon(&self) -> Command {
         let dir = self.world.path();
         let mut cmd = self.world.std_eksmon();
-        cmd.env("EKSMON_HELM", fixture("helm"))
+        cmd.env("EKSMON_HELM", fixture("recording-helm"))
             .env("REAL_HELM", helm(self.helm_major))
-            .env("EKSMON_KUBECTL", fixture("kubectl"))
+            .env("EKSMON_KUBECTL", fixture("fake-kubectl"))
             .env("EKSMON_TEST_LOG", dir.join("calls.log"))
             .env("EKSMON_TEST_APPLIED", dir.join("applied.yaml"))
             .env("HELM_CACHE_HOME", dir.join("helm/cache"))
