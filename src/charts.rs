@@ -94,14 +94,14 @@ impl ChartCache {
                 if echo {
                     eprintln!("  ({why}; fetching with helm pull)");
                 }
-                let mut invocation = Invocation::new(Helm::pull_args(
+                let invocation = Invocation::new(Helm::pull_args(
                     chart.repo.as_str(),
                     chart.name.as_str(),
                     chart.version.as_str(),
                     staging.path(),
-                ));
-                invocation.echo = echo;
-                invocation.deadline = Some(PULL_DEADLINE);
+                ))
+                .echo(echo)
+                .deadline(PULL_DEADLINE);
                 helm.run(&invocation).with_context(cannot_fetch)?;
             }
         }

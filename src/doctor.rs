@@ -130,9 +130,9 @@ pub fn run(cx: &Context<'_>) -> Vec<Finding> {
 
 /// One kubectl call; `Err` carries kubectl's last stderr line.
 fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<String, String> {
-    let mut invocation = Invocation::new(args);
-    invocation.echo = cx.echo;
-    invocation.deadline = Some(Duration::from_secs(30));
+    let invocation = Invocation::new(args)
+        .echo(cx.echo)
+        .deadline(Duration::from_secs(30));
     kubectl
         .run(&invocation)
         .map(|out| out.stdout)
@@ -390,12 +390,12 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
     let Some(helm) = helm else {
         return Vec::new();
     };
-    let mut list = Invocation::new(Helm::list_args(
+    let list = Invocation::new(Helm::list_args(
         cx.settings.namespace.as_str(),
         cx.kube_context,
-    ));
-    list.echo = cx.echo;
-    list.deadline = Some(Duration::from_secs(30));
+    ))
+    .echo(cx.echo)
+    .deadline(Duration::from_secs(30));
     let listed = match helm
         .tool
         .run(&list)

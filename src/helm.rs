@@ -55,9 +55,9 @@ pub struct Helm {
 impl Helm {
     /// Asks the binary for its version, once per run.
     pub fn detect(tool: Tool, echo: bool) -> anyhow::Result<Helm> {
-        let mut invocation = Invocation::new(["version", "--template", "{{.Version}}"]);
-        invocation.echo = echo;
-        invocation.deadline = Some(std::time::Duration::from_secs(30));
+        let invocation = Invocation::new(["version", "--template", "{{.Version}}"])
+            .echo(echo)
+            .deadline(std::time::Duration::from_secs(30));
         let out = tool.run(&invocation)?;
         let version = Version::parse(&out.stdout).ok_or_else(|| {
             anyhow::anyhow!(

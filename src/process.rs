@@ -128,12 +128,12 @@ fn is_executable(path: &Path) -> bool {
 /// One run of a tool.
 #[derive(Debug, Clone)]
 pub struct Invocation {
-    pub args: Vec<OsString>,
-    pub stdin: Option<Vec<u8>>,
+    args: Vec<OsString>,
+    stdin: Option<Vec<u8>>,
     /// eksmon's own limit; past it the child gets SIGTERM, then SIGKILL.
-    pub deadline: Option<Duration>,
+    deadline: Option<Duration>,
     /// Print the argv to stderr first (`--verbose`). Arguments never hold secrets.
-    pub echo: bool,
+    echo: bool,
 }
 
 impl Invocation {
@@ -148,6 +148,24 @@ impl Invocation {
             deadline: None,
             echo: false,
         }
+    }
+
+    /// Print the argv first (`--verbose`).
+    pub fn echo(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    /// Stop the tool if it runs longer than this.
+    pub fn deadline(mut self, limit: Duration) -> Self {
+        self.deadline = Some(limit);
+        self
+    }
+
+    /// Feed these bytes to the tool's stdin.
+    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
+        self.stdin = Some(bytes);
+        self
     }
 }
 
@@ -430,8 +448,8 @@ mod tests {
     #[test]
     fn deadline_stops_a_hung_child() {
         // The shell forks `sleep`, which holds the output pipe: the whole group must go.
-        let mut invocation = Invocation::new(["-c", "sleep 30; echo never"]);
-        invocation.deadline = Some(Duration::from_millis(300));
+        let invocation =
+            Invocation::new(["-c", "sleep 30; echo never"]).deadline(Duration::from_millis(300));
         let started = Instant::now();
         let err = sh().run(&invocation).unwrap_err();
         assert!(matches!(err, ToolError::TimedOut { .. }), "{err}");
@@ -440,8 +458,7 @@ mod tests {
 
     #[test]
     fn stdin_is_passed_through() {
-        let mut invocation = Invocation::new(["-c", "cat"]);
-        invocation.stdin = Some(b"kind: StorageClass\n".to_vec());
+        let invocation = Invocation::new(["-c", "cat"]).stdin(b"kind: StorageClass\n".to_vec());
         assert_eq!(
             sh().run(&invocation).unwrap().stdout,
             "kind: StorageClass\n"

@@ -25,14 +25,14 @@ pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
     let secret = grafana_fullname(&settings);
     let namespace = settings.namespace.as_str();
     let kubectl = super::find_kubectl(&args.cluster)?;
-    let mut get = Invocation::new(kube::secret_key_args(
+    let get = Invocation::new(kube::secret_key_args(
         namespace,
         args.cluster.kube_context.as_deref(),
         &secret,
         "admin-password",
-    ));
-    get.echo = args.verbose;
-    get.deadline = Some(Duration::from_secs(60));
+    ))
+    .echo(args.verbose)
+    .deadline(Duration::from_secs(60));
     let where_ = format!("Secret `{secret}` in namespace `{namespace}`");
     let out = kubectl
         .run(&get)

@@ -239,9 +239,9 @@ impl Job<'_> {
             force: self.args.force,
             dry_run: self.args.dry_run,
         };
-        let mut invocation = Invocation::new(helm.upgrade_install_args(&upgrade));
-        invocation.echo = self.echo;
-        invocation.deadline = Some(self.deadline);
+        let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
+            .echo(self.echo)
+            .deadline(self.deadline);
         let result = helm
             .tool
             .run(&invocation)
@@ -279,17 +279,17 @@ fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<Str
     }
     let kubectl = super::find_kubectl(&args.cluster)?;
     let context = args.cluster.kube_context.as_deref();
-    let mut get = Invocation::new(kube::storage_class_get_args(context, name));
-    get.echo = ui.verbose;
-    get.deadline = Some(Duration::from_secs(60));
+    let get = Invocation::new(kube::storage_class_get_args(context, name))
+        .echo(ui.verbose)
+        .deadline(Duration::from_secs(60));
     if !kubectl.run(&get)?.stdout.trim().is_empty() {
         ui.note(&format!("storageclass {name}: exists, left as it is"));
         return Ok(String::new());
     }
-    let mut apply = Invocation::new(kube::apply_args(context));
-    apply.stdin = Some(manifest.into_bytes());
-    apply.echo = ui.verbose;
-    apply.deadline = Some(Duration::from_secs(60));
+    let apply = Invocation::new(kube::apply_args(context))
+        .stdin(manifest.into_bytes())
+        .echo(ui.verbose)
+        .deadline(Duration::from_secs(60));
     kubectl
         .run(&apply)
         .with_context(|| format!("cannot create StorageClass `{name}`"))?;

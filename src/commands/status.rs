@@ -29,9 +29,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let namespace = settings.namespace.as_str();
     let context = args.cluster.kube_context.as_deref();
     let helm = super::find_helm(&args.cluster, args.verbose)?;
-    let mut list = Invocation::new(Helm::list_args(namespace, context));
-    list.echo = args.verbose;
-    list.deadline = Some(Duration::from_secs(60));
+    let list = Invocation::new(Helm::list_args(namespace, context))
+        .echo(args.verbose)
+        .deadline(Duration::from_secs(60));
     let listed = helm::parse_list(&helm.tool.run(&list)?.stdout)?;
 
     let releases: Vec<&str> = Chart::ALL
@@ -98,9 +98,9 @@ fn addresses(
     releases: &[&str],
 ) -> Vec<Address> {
     let found = super::find_kubectl(&args.cluster).and_then(|kubectl| {
-        let mut get = Invocation::new(kube::endpoints_args(namespace, context, releases));
-        get.echo = args.verbose;
-        get.deadline = Some(Duration::from_secs(60));
+        let get = Invocation::new(kube::endpoints_args(namespace, context, releases))
+            .echo(args.verbose)
+            .deadline(Duration::from_secs(60));
         kube::parse_addresses(&kubectl.run(&get)?.stdout)
     });
     found.unwrap_or_else(|err| {

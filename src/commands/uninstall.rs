@@ -89,9 +89,9 @@ fn uninstall_one(
     wait: bool,
     echo: bool,
 ) -> Result<bool> {
-    let mut invocation = Invocation::new(helm.uninstall_args(release, namespace, context, wait));
-    invocation.echo = echo;
-    invocation.deadline = Some(DEADLINE);
+    let invocation = Invocation::new(helm.uninstall_args(release, namespace, context, wait))
+        .echo(echo)
+        .deadline(DEADLINE);
     match helm.tool.run(&invocation) {
         Ok(_) => Ok(true),
         Err(err) if helm::is_release_not_found(&err) => Ok(false),
@@ -117,9 +117,9 @@ fn volumes(
     };
     if args.delete_data {
         for release in releases {
-            let mut delete = Invocation::new(kube::pvc_delete_args(namespace, context, release));
-            delete.echo = ui.verbose;
-            delete.deadline = Some(DEADLINE);
+            let delete = Invocation::new(kube::pvc_delete_args(namespace, context, release))
+                .echo(ui.verbose)
+                .deadline(DEADLINE);
             let out = kubectl
                 .run(&delete)
                 .with_context(|| format!("cannot delete the volumes of {release}"))?;
@@ -128,9 +128,9 @@ fn volumes(
         }
         return Ok(());
     }
-    let mut list = Invocation::new(kube::pvc_list_args(namespace, context, releases));
-    list.echo = ui.verbose;
-    list.deadline = Some(Duration::from_secs(60));
+    let list = Invocation::new(kube::pvc_list_args(namespace, context, releases))
+        .echo(ui.verbose)
+        .deadline(Duration::from_secs(60));
     let out = kubectl
         .run(&list)
         .context("cannot list the volumes that were kept")?;
