@@ -5,8 +5,7 @@ use crate::doctor::{self, Context, Level};
 use crate::error::Hinted;
 use crate::profile::{self, Lookup};
 use crate::settings::Chart;
-use anyhow::{Context as _, Result};
-use std::io::Write as _;
+use anyhow::Result;
 
 pub fn run(args: &ReportArgs) -> Result<()> {
     let loaded = profile::load(
@@ -25,11 +24,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         OutputFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
         OutputFormat::Table => doctor::table(&findings),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")?;
+    super::write_stdout(text.as_bytes())?;
     let failed: Vec<&str> = findings
         .iter()
         .filter(|f| f.level == Level::Fail)

@@ -8,7 +8,6 @@ use crate::profile::{self, Lookup};
 use crate::render::grafana_fullname;
 use crate::settings::ReleaseName;
 use anyhow::{Context as _, Result};
-use std::io::Write as _;
 use std::time::Duration;
 
 const STALE_HINT: &str = "the Secret holds the password set at install; if an admin changed it in \
@@ -51,7 +50,5 @@ pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
             hints: vec![STALE_HINT.into()],
         })
     })?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{password}").context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")
+    super::write_stdout(format!("{password}\n").as_bytes())
 }

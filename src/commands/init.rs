@@ -10,7 +10,7 @@ use crate::validate;
 use crate::wizard::{self, Answers, Prompter};
 use crate::yaml;
 use anyhow::{Context as _, Result};
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &InitArgs) -> Result<()> {
@@ -64,11 +64,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
     }
 
     let Some(path) = target else {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .context("cannot write to stdout")?;
-        return stdout.flush().context("cannot write to stdout");
+        return super::write_stdout(text.as_bytes());
     };
     if path.exists()
         && !prompter.confirm(&format!("{} exists. Overwrite it?", path.display()), false)?

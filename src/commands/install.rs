@@ -12,7 +12,6 @@ use crate::settings::{Chart, ChartRef, Exposure, Settings};
 use crate::ui::{Task, Ui};
 use crate::validate;
 use anyhow::{Context as _, Result};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -119,11 +118,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         }
     }
     if !stdout_text.is_empty() {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(stdout_text.as_bytes())
-            .context("cannot write to stdout")?;
-        stdout.flush().context("cannot write to stdout")?;
+        super::write_stdout(stdout_text.as_bytes())?;
     }
     if failures.is_empty() {
         Ok(())

@@ -64,6 +64,7 @@ fn man(out_dir: Option<&std::path::Path>) -> Result<()> {
     write_stdout(&stream)
 }
 
+/// Writes a command's data to stdout (errors, hints and progress go to stderr).
 fn write_stdout(bytes: &[u8]) -> Result<()> {
     use anyhow::Context as _;
     use std::io::Write as _;

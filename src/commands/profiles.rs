@@ -3,8 +3,7 @@
 use crate::cli::ProfilesCommand;
 use crate::profile::Lookup;
 use crate::profile::source::{BUILTIN, description, read_file};
-use anyhow::{Context as _, Result};
-use std::io::Write as _;
+use anyhow::Result;
 
 pub fn run(command: &ProfilesCommand) -> Result<()> {
     let lookup = Lookup::from_env();
@@ -34,9 +33,5 @@ pub fn run(command: &ProfilesCommand) -> Result<()> {
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")
+    super::write_stdout(out.as_bytes())
 }

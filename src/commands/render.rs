@@ -5,8 +5,8 @@ use crate::files;
 use crate::profile::{self, Lookup};
 use crate::render::values_document;
 use crate::settings::Chart;
-use anyhow::{Context as _, Result};
-use std::io::{IsTerminal as _, Write as _};
+use anyhow::Result;
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 pub fn run(args: &RenderArgs) -> Result<()> {
@@ -32,11 +32,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .map(|(_, text)| text.as_str())
         .collect::<Vec<_>>()
         .join("---\n");
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(stream.as_bytes())
-        .context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")
+    super::write_stdout(stream.as_bytes())
 }
 
 /// One warning line per component anyone on the internet could reach.

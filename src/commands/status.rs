@@ -6,9 +6,8 @@ use crate::kube::{self, Address};
 use crate::process::Invocation;
 use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Exposure};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
-use std::io::Write as _;
 use std::time::Duration;
 
 #[derive(Debug, Serialize)]
@@ -83,11 +82,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
         OutputFormat::Table => table(&rows),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .context("cannot write to stdout")?;
-    stdout.flush().context("cannot write to stdout")
+    super::write_stdout(text.as_bytes())
 }
 
 /// Ingress/LoadBalancer addresses from kubectl; empty (with a warning) when kubectl cannot tell.
