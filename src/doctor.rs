@@ -3,7 +3,7 @@
 
 use crate::helm::{self, Helm};
 use crate::process::{Invocation, Tool, ToolKind};
-use crate::settings::{Chart, ChartRef, Exposure, Settings};
+use crate::settings::{Chart, Exposure, Settings};
 use serde::Serialize;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -413,16 +413,10 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
     };
     let mut findings = Vec::new();
     for chart in Chart::ALL {
-        let (release, wanted): (&str, &ChartRef) = match chart {
-            Chart::Prometheus => (
-                cx.settings.prometheus.release.as_str(),
-                &cx.settings.charts.prometheus,
-            ),
-            Chart::Grafana => (
-                cx.settings.grafana.release.as_str(),
-                &cx.settings.charts.grafana,
-            ),
-        };
+        let (release, wanted) = (
+            cx.settings.release(chart).as_str(),
+            cx.settings.chart_ref(chart),
+        );
         let expected = format!("{}-{}", wanted.name, wanted.version);
         findings.push(match listed.iter().find(|r| r.name == release) {
             None => Finding::ok("releases", format!("{release}: not installed yet")),

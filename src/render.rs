@@ -46,10 +46,7 @@ const BUNDLED_DASHBOARDS: [(Dashboard, &str); 3] = [
 /// The values for one chart: a YAML document headed by `# eksmon: <chart> values`.
 pub fn values_document(settings: &Settings, chart: Chart) -> Result<String> {
     let values = values(settings, chart)?;
-    let source = match chart {
-        Chart::Prometheus => &settings.charts.prometheus,
-        Chart::Grafana => &settings.charts.grafana,
-    };
+    let source = settings.chart_ref(chart);
     Ok(format!(
         "# eksmon: {chart} values\n# chart: {name} {version} from {repo}\n{body}",
         chart = chart.name(),
@@ -73,10 +70,7 @@ pub fn values(settings: &Settings, chart: Chart) -> Result<Value> {
         .with_context(|| format!("internal error: the {} template failed", chart.name()))?;
     let mut values =
         yaml::parse_trusted(&text, &format!("the rendered {} template", chart.name()))?;
-    let overrides = match chart {
-        Chart::Prometheus => &settings.prometheus.values,
-        Chart::Grafana => &settings.grafana.values,
-    };
+    let overrides = settings.raw_values(chart);
     if !overrides.is_empty() {
         deep_merge(&mut values, Value::Mapping(overrides.clone()));
     }

@@ -593,6 +593,41 @@ impl Chart {
     }
 }
 
+/// The per-chart parts of the settings.
+impl Settings {
+    /// The release a chart is installed as.
+    pub fn release(&self, chart: Chart) -> &ReleaseName {
+        match chart {
+            Chart::Prometheus => &self.prometheus.release,
+            Chart::Grafana => &self.grafana.release,
+        }
+    }
+
+    /// The host a chart's Ingress routes, when one is set.
+    pub fn host(&self, chart: Chart) -> Option<&Host> {
+        match chart {
+            Chart::Prometheus => self.prometheus.host.as_ref(),
+            Chart::Grafana => self.grafana.host.as_ref(),
+        }
+    }
+
+    /// Where the chart comes from, pinned.
+    pub fn chart_ref(&self, chart: Chart) -> &ChartRef {
+        match chart {
+            Chart::Prometheus => &self.charts.prometheus,
+            Chart::Grafana => &self.charts.grafana,
+        }
+    }
+
+    /// The raw values merged over the rendered ones.
+    pub fn raw_values(&self, chart: Chart) -> &Mapping {
+        match chart {
+            Chart::Prometheus => &self.prometheus.values,
+            Chart::Grafana => &self.grafana.values,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

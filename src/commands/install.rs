@@ -8,7 +8,7 @@ use crate::kube;
 use crate::process::{self, Invocation, ScratchFile, Tool, ToolKind};
 use crate::profile::{self, Lookup};
 use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
-use crate::settings::{Chart, ChartRef, Exposure, Settings};
+use crate::settings::{Chart, Exposure, Settings};
 use crate::ui::{Task, Ui};
 use crate::validate;
 use anyhow::{Context as _, Result};
@@ -75,7 +75,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         let fetching: Vec<_> = values
             .iter()
             .map(|(chart, file)| {
-                let task = progress.task(super::release_of(settings, *chart));
+                let task = progress.task(settings.release(*chart).as_str());
                 let (job, helm_tool) = (&job, &helm_tool);
                 let fetch = scope.spawn(move || {
                     job.fetch(helm_tool, *chart, &task)
@@ -114,7 +114,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
                 stdout_text += outcome.manifest.as_deref().unwrap_or_default()
             }
             Ok(_) => ui.note(&how_to_reach(settings, chart)),
-            Err(err) => failures.push((super::release_of(settings, chart).to_owned(), err)),
+            Err(err) => failures.push((settings.release(chart).as_str().to_owned(), err)),
         }
     }
     if !stdout_text.is_empty() {
@@ -179,15 +179,8 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn chart_ref(&self, chart: Chart) -> &ChartRef {
-        match chart {
-            Chart::Prometheus => &self.settings.charts.prometheus,
-            Chart::Grafana => &self.settings.charts.grafana,
-        }
-    }
-
     fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<PathBuf> {
-        let chart_ref = self.chart_ref(chart);
+        let chart_ref = self.settings.chart_ref(chart);
         task.step(&format!(
             "fetching chart {} {}",
             chart_ref.name, chart_ref.version
@@ -222,9 +215,9 @@ impl Job<'_> {
         values: &Path,
         task: &Task,
     ) -> Result<ReleaseOutcome> {
-        let chart_ref = self.chart_ref(chart);
+        let chart_ref = self.settings.chart_ref(chart);
         let upgrade = Upgrade {
-            release: super::release_of(self.settings, chart),
+            release: self.settings.release(chart).as_str(),
             chart: archive,
             namespace: self.settings.namespace.as_str(),
             values,
@@ -296,16 +289,13 @@ fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<Str
 
 /// One line saying where an installed release can be reached.
 fn how_to_reach(settings: &Settings, chart: Chart) -> String {
-    let release = super::release_of(settings, chart);
+    let release = settings.release(chart).as_str();
     let namespace = settings.namespace.as_str();
-    let (service, host, local_port) = match chart {
-        Chart::Prometheus => (
-            prometheus_server_fullname(settings),
-            &settings.prometheus.host,
-            9090,
-        ),
-        Chart::Grafana => (grafana_fullname(settings), &settings.grafana.host, 3000),
+    let (service, local_port) = match chart {
+        Chart::Prometheus => (prometheus_server_fullname(settings), 9090),
+        Chart::Grafana => (grafana_fullname(settings), 3000),
     };
+    let host = settings.host(chart);
     let reach = match (settings.exposure, host) {
         (Exposure::Alb, Some(host)) => {
             format!("https://{host} (once the ALB is up; `eksmon status` shows its address)")

@@ -13,7 +13,7 @@ use crate::cli::{ClusterArgs, Command, ProfileArgs};
 use crate::helm::Helm;
 use crate::process::{Tool, ToolKind};
 use crate::profile::{FlagValue, Request};
-use crate::settings::{Chart, Settings};
+use crate::settings::Chart;
 use crate::yaml::Value;
 use anyhow::Result;
 
@@ -100,14 +100,6 @@ fn request(args: &ProfileArgs) -> Request {
 /// Both charts, or the one `--only` names.
 fn selected(only: Option<Chart>) -> Vec<Chart> {
     only.map_or_else(|| Chart::ALL.to_vec(), |chart| vec![chart])
-}
-
-/// The release name a chart is installed under.
-fn release_of(settings: &Settings, chart: Chart) -> &str {
-    match chart {
-        Chart::Prometheus => settings.prometheus.release.as_str(),
-        Chart::Grafana => settings.grafana.release.as_str(),
-    }
 }
 
 /// helm from `--helm`/`EKSMON_HELM` or PATH, with its version detected (once per run).

@@ -35,19 +35,15 @@ pub fn run(args: &ReportArgs) -> Result<()> {
 
     let releases: Vec<&str> = Chart::ALL
         .iter()
-        .map(|&chart| super::release_of(settings, chart))
+        .map(|&chart| settings.release(chart).as_str())
         .collect();
     let addresses = addresses(args, namespace, context, &releases);
     let rows: Vec<Row> = Chart::ALL
         .iter()
         .map(|&chart| {
-            let release = super::release_of(settings, chart);
-            let host = match chart {
-                Chart::Prometheus => &settings.prometheus.host,
-                Chart::Grafana => &settings.grafana.host,
-            };
+            let release = settings.release(chart).as_str();
             let url = (settings.exposure == Exposure::Alb)
-                .then(|| host.as_ref().map(|h| format!("https://{h}")))
+                .then(|| settings.host(chart).map(|h| format!("https://{h}")))
                 .flatten();
             let address = addresses
                 .iter()

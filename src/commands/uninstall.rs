@@ -22,7 +22,7 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
     let releases: Vec<&str> = [Chart::Grafana, Chart::Prometheus]
         .into_iter()
         .filter(|chart| args.only.is_none_or(|only| only == *chart))
-        .map(|chart| super::release_of(settings, chart))
+        .map(|chart| settings.release(chart).as_str())
         .collect();
     let ui = Ui::new(args.output.quiet, args.output.verbose);
     let target = match context {

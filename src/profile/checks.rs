@@ -14,11 +14,8 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
 
     if s.exposure == Exposure::Alb {
         let wanted = |chart| charts.contains(&chart);
-        for (chart, host) in [
-            (Chart::Prometheus, &s.prometheus.host),
-            (Chart::Grafana, &s.grafana.host),
-        ] {
-            if wanted(chart) && host.is_none() {
+        for chart in Chart::ALL {
+            if wanted(chart) && s.host(chart).is_none() {
                 let path = FieldPath::keys(&format!("{}.host", chart.name()));
                 let cause = provenance.origin_of(&FieldPath::keys("exposure"));
                 return Err(InputError::new(format!(
