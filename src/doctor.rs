@@ -2,6 +2,7 @@
 //! fail with a one-line hint; the cluster checks run concurrently (each is one kubectl call).
 
 use crate::helm::{self, Helm};
+use crate::kube;
 use crate::process::{Invocation, Tool, ToolKind};
 use crate::settings::{Chart, Exposure, Settings};
 use serde::Serialize;
@@ -139,10 +140,9 @@ fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<
         .map_err(|err| err.to_string())
 }
 
+/// A kubectl query aimed at the chosen context (cluster-wide: no namespace flag).
 fn with_context(cx: &Context<'_>, mut args: Vec<OsString>) -> Vec<OsString> {
-    if let Some(context) = cx.kube_context {
-        args.extend(["--context".into(), context.into()]);
-    }
+    args.extend(kube::scope(None, cx.kube_context));
     args
 }
 

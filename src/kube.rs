@@ -7,7 +7,7 @@ use serde::Deserialize;
 use std::ffi::OsString;
 
 /// `--context C` and `-n NS` in kubectl's spelling.
-fn scope(namespace: Option<&str>, context: Option<&str>) -> Vec<OsString> {
+pub fn scope(namespace: Option<&str>, context: Option<&str>) -> Vec<OsString> {
     let mut args = Vec::new();
     if let Some(context) = context {
         args.extend(["--context".into(), context.into()]);
