@@ -1,8 +1,8 @@
 //! `eksmon doctor`: what would break an install, found before it. Each check is ok, warn or
 //! fail with a one-line hint; the cluster checks run concurrently (each is one kubectl call).
 
-use crate::helm::{self, Helm};
-use crate::kube;
+use crate::helm::Helm;
+use crate::kube::{self, ApiFailure};
 use crate::process::{Invocation, Tool, ToolKind};
 use crate::settings::{Chart, Exposure, Settings};
 use serde::Serialize;
@@ -390,44 +390,87 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
     let Some(helm) = helm else {
         return Vec::new();
     };
-    let list = Invocation::new(Helm::list_args(
-        cx.settings.namespace.as_str(),
-        cx.kube_context,
-    ))
-    .echo(cx.echo)
-    .deadline(Duration::from_secs(30));
-    let listed = match helm
-        .tool
-        .run(&list)
-        .map_err(anyhow::Error::from)
-        .and_then(|out| helm::parse_list(&out.stdout))
-    {
+    let namespace = cx.settings.namespace.as_str();
+    let mut findings = Vec::new();
+    // Every namespace first: a release of the same name elsewhere breaks the install too.
+    let listed = match helm.list(None, cx.kube_context, cx.echo) {
         Ok(listed) => listed,
-        Err(err) => {
-            return vec![Finding::warn(
+        Err(everywhere) => {
+            let why = match ApiFailure::of(&everywhere) {
+                Some(ApiFailure::Forbidden) => {
+                    "this identity may not list releases in every namespace".to_owned()
+                }
+                _ => format!("{everywhere:#}"),
+            };
+            findings.push(Finding::warn(
                 "releases",
-                format!("{err:#}"),
-                "can this identity read Secrets in the namespace?",
-            )];
+                format!("cannot look for same-named releases in other namespaces: {why}"),
+                "a release of the same name in another namespace makes the install fail (its ClusterRoles are named after it)",
+            ));
+            match helm.list(Some(namespace), cx.kube_context, cx.echo) {
+                Ok(listed) => listed,
+                Err(err) => {
+                    let hint = match ApiFailure::of(&err) {
+                        Some(ApiFailure::Forbidden) => format!(
+                            "helm keeps releases as Secrets: this identity needs to list Secrets in namespace {namespace}"
+                        ),
+                        _ => "check the cluster connection (`eksmon doctor` above)".to_owned(),
+                    };
+                    findings.push(Finding::fail("releases", format!("{err:#}"), hint));
+                    return findings;
+                }
+            }
         }
     };
-    let mut findings = Vec::new();
     for chart in Chart::ALL {
-        let (release, wanted) = (
-            cx.settings.release(chart).as_str(),
-            cx.settings.chart_ref(chart),
-        );
+        let release = cx.settings.release(chart).as_str();
+        let wanted = cx.settings.chart_ref(chart);
         let expected = format!("{}-{}", wanted.name, wanted.version);
-        findings.push(match listed.iter().find(|r| r.name == release) {
+        let here = listed
+            .iter()
+            .find(|r| r.name == release && r.namespace == namespace);
+        for elsewhere in listed
+            .iter()
+            .filter(|r| r.name == release && r.namespace != namespace)
+        {
+            findings.push(Finding::fail(
+                "releases",
+                format!(
+                    "{release} is also installed in namespace {}: its cluster-wide objects make an install into {namespace} fail",
+                    elsewhere.namespace
+                ),
+                format!(
+                    "install into that namespace (-n {}), pick another release name (--set {}.release=NAME), or remove it: helm uninstall {release} --namespace {}",
+                    elsewhere.namespace,
+                    chart.name(),
+                    elsewhere.namespace
+                ),
+            ));
+        }
+        findings.push(match here {
             None => Finding::ok("releases", format!("{release}: not installed yet")),
-            Some(found) if found.chart == expected => {
-                Finding::ok("releases", format!("{release}: {} ({})", found.chart, found.status))
-            }
-            Some(found) => Finding::warn(
+            Some(found) if found.is_pending() => Finding::fail(
+                "releases",
+                format!(
+                    "{release} in namespace {namespace} is {} (revision {}): the next install fails with \"another operation is in progress\"",
+                    found.status, found.revision
+                ),
+                match helm.recovery(found, cx.kube_context, cx.echo) {
+                    Some(command) => format!("if no helm runs on it any more: {command}"),
+                    None => "wait for the running helm operation to finish".to_owned(),
+                },
+            ),
+            Some(found) if found.chart != expected => Finding::warn(
                 "releases",
                 format!("{release} runs {}; install moves it to {expected}", found.chart),
                 "read the chart's upgrade notes first (major versions can change values and selectors)",
             ),
+            Some(found) if found.status == "failed" => Finding::warn(
+                "releases",
+                format!("{release}: the last operation failed (revision {})", found.revision),
+                format!("helm history {release} --namespace {namespace} says why; the next install tries again"),
+            ),
+            Some(found) => Finding::ok("releases", format!("{release}: {} ({})", found.chart, found.status)),
         });
     }
     findings

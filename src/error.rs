@@ -91,13 +91,36 @@ impl fmt::Display for Hinted {
 
 impl std::error::Error for Hinted {}
 
+/// One release that failed, with what to do about it.
+#[derive(Debug)]
+pub struct ReleaseFailure {
+    pub release: String,
+    pub error: anyhow::Error,
+    /// `hint:` lines under its error (how to recover what it left behind).
+    pub hints: Vec<String>,
+}
+
+impl ReleaseFailure {
+    pub fn new(release: &str, error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            release: release.to_owned(),
+            error: error.into(),
+            hints: Vec::new(),
+        }
+    }
+}
+
 /// Several releases failed independently (each with its own cause); exit 1.
 #[derive(Debug)]
-pub struct ReleaseFailures(pub Vec<(String, anyhow::Error)>);
+pub struct ReleaseFailures(pub Vec<ReleaseFailure>);
 
 impl fmt::Display for ReleaseFailures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.0.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = self
+            .0
+            .iter()
+            .map(|failure| failure.release.as_str())
+            .collect();
         write!(f, "failed: {}", names.join(", "))
     }
 }
@@ -108,19 +131,31 @@ impl std::error::Error for ReleaseFailures {}
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let mut stderr = std::io::stderr().lock();
     if let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() {
-        let described: Vec<(&String, (Vec<String>, u8))> = failures
+        let described: Vec<(&ReleaseFailure, (Vec<String>, u8))> = failures
             .iter()
-            .map(|(release, cause)| (release, describe(cause)))
+            .map(|failure| (failure, describe(&failure.error)))
             .collect();
-        // An interrupt stopped them all: say so once.
+        let hints = || {
+            described
+                .iter()
+                .flat_map(|(failure, _)| failure.hints.iter().map(|h| format!("hint: {h}")))
+        };
+        // An interrupt stopped them all: say so once, then what it left behind.
         if let Some((_, (lines, code))) = described.iter().find(|(_, (_, code))| *code > EXIT_USAGE)
         {
             let _ = writeln!(stderr, "error: {}", lines[0]);
+            for line in hints() {
+                let _ = writeln!(stderr, "{line}");
+            }
             return ExitCode::from(*code);
         }
-        for (release, (lines, _)) in &described {
-            let _ = writeln!(stderr, "error: {release}: {}", lines[0]);
-            for line in &lines[1..] {
+        for (failure, (lines, _)) in &described {
+            let _ = writeln!(stderr, "error: {}: {}", failure.release, lines[0]);
+            for line in lines[1..]
+                .iter()
+                .cloned()
+                .chain(failure.hints.iter().map(|h| format!("hint: {h}")))
+            {
                 let _ = writeln!(stderr, "{line}");
             }
         }

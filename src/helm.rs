@@ -177,18 +177,37 @@ impl Helm {
         args
     }
 
-    /// `helm list` of every release in a namespace, as JSON.
-    pub fn list_args(namespace: &str, kube_context: Option<&str>) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec![
-            "list".into(),
-            "--namespace".into(),
-            namespace.into(),
-            "--all".into(),
-            "--output".into(),
-            "json".into(),
-        ];
+    /// `helm list` of the releases in a namespace (every status), as JSON; with `namespace`
+    /// `None`, in every namespace. Helm 4 lists every status by default and has no `--all`;
+    /// Helm 3 needs it, or it hides pending and superseded releases.
+    pub fn list_args(&self, namespace: Option<&str>, kube_context: Option<&str>) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["list".into()];
+        match namespace {
+            Some(namespace) => args.extend(["--namespace".into(), namespace.into()]),
+            None => args.push("--all-namespaces".into()),
+        }
+        if !self.helm4() {
+            args.push("--all".into());
+        }
+        args.extend(["--output".into(), "json".into()]);
         push_context(&mut args, kube_context);
         args
+    }
+}
+
+impl Helm {
+    /// The releases in `namespace` (every namespace with `None`), every status.
+    pub fn list(
+        &self,
+        namespace: Option<&str>,
+        kube_context: Option<&str>,
+        echo: bool,
+    ) -> anyhow::Result<Vec<ListedRelease>> {
+        let invocation = Invocation::new(self.list_args(namespace, kube_context))
+            .echo(echo)
+            .deadline(std::time::Duration::from_secs(60))
+            .after_interrupt();
+        parse_list(&self.tool.run(&invocation)?.stdout)
     }
 }
 
@@ -246,6 +265,84 @@ pub struct ListedRelease {
     pub status: String,
     pub chart: String,
     pub app_version: String,
+}
+
+impl ListedRelease {
+    /// True while an operation holds the release (`pending-install`, `pending-upgrade`,
+    /// `pending-rollback`): helm refuses the next one with "another operation is in progress".
+    pub fn is_pending(&self) -> bool {
+        self.status.starts_with("pending-")
+    }
+}
+
+impl Helm {
+    /// The helm command that frees a release left pending (helm refuses every later operation
+    /// on it until then): uninstall when nothing was ever deployed, else a rollback to the last
+    /// revision that was deployed. `None` when the release needs nothing.
+    pub fn recovery(
+        &self,
+        release: &ListedRelease,
+        kube_context: Option<&str>,
+        echo: bool,
+    ) -> Option<String> {
+        use crate::process::quote;
+        let context = kube_context
+            .map(|c| format!(" --kube-context {}", quote(c)))
+            .unwrap_or_default();
+        let (name, namespace) = (quote(&release.name), quote(&release.namespace));
+        match release.status.as_str() {
+            "pending-install" => Some(format!(
+                "helm uninstall {name} --namespace {namespace}{context}"
+            )),
+            "pending-upgrade" | "pending-rollback" => {
+                let revision = self
+                    .last_deployed_revision(release, kube_context, echo)
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default();
+                Some(format!(
+                    "helm rollback {name}{revision} --namespace {namespace}{context}"
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The newest revision that was deployed (and perhaps superseded since), from `helm history`.
+    fn last_deployed_revision(
+        &self,
+        release: &ListedRelease,
+        kube_context: Option<&str>,
+        echo: bool,
+    ) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct Revision {
+            revision: u32,
+            status: String,
+        }
+        let mut args: Vec<OsString> = vec![
+            "history".into(),
+            release.name.as_str().into(),
+            "--namespace".into(),
+            release.namespace.as_str().into(),
+            "--output".into(),
+            "json".into(),
+        ];
+        push_context(&mut args, kube_context);
+        let invocation = Invocation::new(args)
+            .echo(echo)
+            .deadline(std::time::Duration::from_secs(30))
+            .after_interrupt();
+        let out = self.tool.run(&invocation).ok()?;
+        let history: Vec<Revision> = serde_json::from_str(out.stdout.trim()).ok()?;
+        let newest = |status: &str| {
+            history
+                .iter()
+                .filter(|r| r.status == status)
+                .map(|r| r.revision)
+                .max()
+        };
+        newest("deployed").or_else(|| newest("superseded"))
+    }
 }
 
 pub fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
@@ -384,8 +481,16 @@ mod tests {
             "uninstall grafana --namespace mon --kube-context c --wait"
         );
         assert_eq!(
-            strings(&Helm::list_args("mon", None)).join(" "),
+            strings(&helm("v3.17.2").list_args(Some("mon"), None)).join(" "),
             "list --namespace mon --all --output json"
+        );
+        assert_eq!(
+            strings(&helm("v4.1.4").list_args(Some("mon"), Some("c"))).join(" "),
+            "list --namespace mon --output json --kube-context c"
+        );
+        assert_eq!(
+            strings(&helm("v4.1.4").list_args(None, None)).join(" "),
+            "list --all-namespaces --output json"
         );
     }
 

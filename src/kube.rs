@@ -6,6 +6,52 @@ use base64::Engine as _;
 use serde::Deserialize;
 use std::ffi::OsString;
 
+/// Why the API server said no, as helm and kubectl print it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// The object does not exist.
+    NotFound,
+    /// The identity may not do this (RBAC).
+    Forbidden,
+    /// No answer from the API server (down, wrong address, no network, expired credentials
+    /// are not this: they are Unauthorized).
+    Unreachable,
+    /// The credentials were refused.
+    Unauthorized,
+}
+
+impl ApiFailure {
+    /// The kind of a failed helm or kubectl run, when its stderr says.
+    pub fn of(err: &anyhow::Error) -> Option<ApiFailure> {
+        let stderr = err
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<crate::process::ToolError>())
+            .and_then(crate::process::ToolError::stderr)?;
+        ApiFailure::from_stderr(stderr)
+    }
+
+    pub fn from_stderr(stderr: &str) -> Option<ApiFailure> {
+        let text = stderr.to_ascii_lowercase();
+        if text.contains("(forbidden)") || text.contains(" is forbidden: ") {
+            Some(ApiFailure::Forbidden)
+        } else if text.contains("(unauthorized)") || text.contains("must be logged in") {
+            Some(ApiFailure::Unauthorized)
+        } else if text.contains("unable to connect to the server")
+            || text.contains("kubernetes cluster unreachable")
+            || text.contains("connection refused")
+            || text.contains("no such host")
+            || text.contains("i/o timeout")
+            || text.contains("was refused - did you specify")
+        {
+            Some(ApiFailure::Unreachable)
+        } else if text.contains("(notfound)") {
+            Some(ApiFailure::NotFound)
+        } else {
+            None
+        }
+    }
+}
+
 /// `--context C` and `-n NS` in kubectl's spelling.
 pub fn scope(namespace: Option<&str>, context: Option<&str>) -> Vec<OsString> {
     let mut args = Vec::new();
@@ -69,15 +115,14 @@ pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) 
     )
 }
 
-pub fn pvc_delete_args(namespace: &str, context: Option<&str>, release: &str) -> Vec<OsString> {
-    by_release(
-        "delete",
-        "persistentvolumeclaims",
-        namespace,
-        context,
-        &[release],
-        &["--wait=false"],
-    )
+/// Deletes exactly these claims, by name (never by a selector that could match a claim made
+/// after it was listed); prints one `persistentvolumeclaim/NAME` line per deleted claim.
+pub fn pvc_delete_args(namespace: &str, context: Option<&str>, names: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["delete".into(), "persistentvolumeclaims".into()];
+    args.extend(names.iter().map(OsString::from));
+    args.extend(scope(Some(namespace), context));
+    args.extend(["--wait=false".into(), "--output".into(), "name".into()]);
+    args
 }
 
 /// Ingresses and Services of the releases, to report their addresses.
@@ -155,6 +200,8 @@ struct List<T> {
 #[derive(Debug, Deserialize)]
 struct Meta {
     name: String,
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +224,8 @@ struct PvcSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimSummary {
     pub name: String,
+    /// The release it belongs to (its `app.kubernetes.io/instance` label).
+    pub release: String,
     pub size: String,
     pub storage_class: String,
 }
@@ -187,6 +236,12 @@ pub fn parse_pvcs(json: &str) -> anyhow::Result<Vec<ClaimSummary>> {
         .items
         .into_iter()
         .map(|pvc| ClaimSummary {
+            release: pvc
+                .metadata
+                .labels
+                .get("app.kubernetes.io/instance")
+                .cloned()
+                .unwrap_or_default(),
             name: pvc.metadata.name,
             size: pvc
                 .spec
@@ -267,8 +322,8 @@ mod tests {
             "get persistentvolumeclaims --namespace mon --selector app.kubernetes.io/instance in (grafana,prometheus) --output json"
         );
         assert_eq!(
-            joined(&pvc_delete_args("mon", None, "grafana")),
-            "delete persistentvolumeclaims --namespace mon --selector app.kubernetes.io/instance=grafana --wait=false"
+            joined(&pvc_delete_args("mon", None, &["grafana", "storage-am-0"])),
+            "delete persistentvolumeclaims grafana storage-am-0 --namespace mon --wait=false --output name"
         );
         assert_eq!(
             joined(&storage_class_get_args(None, "ebs-sc-gp3")),
@@ -278,6 +333,40 @@ mod tests {
             joined(&apply_args(Some("c"))),
             "apply --server-side --field-manager=eksmon --filename - --context c"
         );
+    }
+
+    #[test]
+    fn classifies_api_failures() {
+        let cases = [
+            (
+                r#"Error from server (NotFound): secrets "grafana" not found"#,
+                Some(ApiFailure::NotFound),
+            ),
+            (
+                r#"Error from server (Forbidden): secrets "grafana" is forbidden: User "dev" cannot get resource "secrets""#,
+                Some(ApiFailure::Forbidden),
+            ),
+            (
+                r#"Error: list: failed to list: secrets is forbidden: User "dev" cannot list resource "secrets""#,
+                Some(ApiFailure::Forbidden),
+            ),
+            (
+                "E1127 memcache.go:265] couldn't get current server API group list\nThe connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?",
+                Some(ApiFailure::Unreachable),
+            ),
+            (
+                r#"Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused"#,
+                Some(ApiFailure::Unreachable),
+            ),
+            (
+                "error: You must be logged in to the server (Unauthorized)",
+                Some(ApiFailure::Unauthorized),
+            ),
+            ("Error: UPGRADE FAILED: boom", None),
+        ];
+        for (stderr, kind) in cases {
+            assert_eq!(ApiFailure::from_stderr(stderr), kind, "{stderr}");
+        }
     }
 
     #[test]
@@ -305,11 +394,12 @@ mod tests {
 
     #[test]
     fn reads_pvcs_and_addresses() {
-        let pvcs = parse_pvcs(r#"{"items":[{"metadata":{"name":"grafana"},"spec":{"storageClassName":"gp3","resources":{"requests":{"storage":"100Gi"}}}}]}"#).unwrap();
+        let pvcs = parse_pvcs(r#"{"items":[{"metadata":{"name":"grafana","labels":{"app.kubernetes.io/instance":"grafana"}},"spec":{"storageClassName":"gp3","resources":{"requests":{"storage":"100Gi"}}}}]}"#).unwrap();
         assert_eq!(
             pvcs[0],
             ClaimSummary {
                 name: "grafana".into(),
+                release: "grafana".into(),
                 size: "100Gi".into(),
                 storage_class: "gp3".into()
             }

@@ -40,6 +40,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(error::EXIT_USAGE);
         }
     };
+    // Before any prompt or child process: an interrupt is then always handled the same way.
+    process::handle_signals();
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,

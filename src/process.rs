@@ -43,7 +43,7 @@ pub enum ToolError {
         command: String,
         source: std::io::Error,
     },
-    #[error("`{command}` failed ({status}){}", last_line(stderr))]
+    #[error("`{command}` failed ({status}){}", reason(stderr).map(|r| format!(": {r}")).unwrap_or_default())]
     Failed {
         command: String,
         status: String,
@@ -73,21 +73,51 @@ impl ToolError {
             _ => Vec::new(),
         }
     }
+
+    /// The tool's own one-line reason, when it ran and failed.
+    pub fn reason(&self) -> Option<&str> {
+        self.stderr().and_then(reason)
+    }
+
+    /// The tool's stderr when it ran and failed.
+    pub fn stderr(&self) -> Option<&str> {
+        match self {
+            ToolError::Failed { stderr, .. } => Some(stderr),
+            _ => None,
+        }
+    }
 }
 
-fn last_line(stderr: &str) -> String {
-    stderr
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| format!(": {l}"))
-        .unwrap_or_default()
+/// The line that says why a tool failed: helm's and kubectl's own `Error…`/`error:` line (helm
+/// prints warnings and progress before it), else the last line; without its `Error: ` prefix.
+fn reason(stderr: &str) -> Option<&str> {
+    let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines()
+        .find(|l| l.starts_with("Error") || l.starts_with("error:"))
+        .or_else(|| lines().next_back())?;
+    Some(
+        line.strip_prefix("Error: ")
+            .or_else(|| line.strip_prefix("error: "))
+            .unwrap_or(line),
+    )
 }
 
-/// The last 20 lines of a tool's stderr, indented under the error.
+/// The rest of a tool's stderr (the reason is in the error line already), up to 20 lines,
+/// indented under the error.
 fn stderr_tail(stderr: &str) -> Vec<String> {
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let shown = reason(stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| {
+            let l = l.trim();
+            shown.is_none_or(|r| {
+                l != r
+                    && l.strip_prefix("Error: ") != Some(r)
+                    && l.strip_prefix("error: ") != Some(r)
+            })
+        })
+        .collect();
     let skip = lines.len().saturating_sub(20);
     lines[skip..].iter().map(|l| format!("  | {l}")).collect()
 }
@@ -134,6 +164,8 @@ pub struct Invocation {
     deadline: Option<Duration>,
     /// Print the argv to stderr first (`--verbose`). Arguments never hold secrets.
     echo: bool,
+    /// Run even after an interrupt (a short query that tells the user how to recover).
+    after_interrupt: bool,
 }
 
 impl Invocation {
@@ -147,7 +179,14 @@ impl Invocation {
             stdin: None,
             deadline: None,
             echo: false,
+            after_interrupt: false,
         }
+    }
+
+    /// Run even after an interrupt: for the short queries that say how to recover.
+    pub fn after_interrupt(mut self) -> Self {
+        self.after_interrupt = true;
+        self
     }
 
     /// Print the argv first (`--verbose`).
@@ -187,13 +226,17 @@ pub fn display_command(tool: &Tool, args: &[OsString]) -> String {
 }
 
 fn quote_arg(arg: &OsStr) -> String {
-    let text = arg.to_string_lossy();
+    quote(&arg.to_string_lossy())
+}
+
+/// One word as a POSIX shell reads it back: as it is when plain, else single-quoted.
+pub fn quote(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
     if plain {
-        text.into_owned()
+        text.to_owned()
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
     }
@@ -220,7 +263,9 @@ impl Tool {
         if invocation.echo {
             eprintln!("+ {command}");
         }
-        if let Some(signal) = cancelled() {
+        if let Some(signal) = cancelled()
+            && !invocation.after_interrupt
+        {
             return Err(ToolError::Interrupted { signal });
         }
         let mut expression = duct::cmd(&self.path, &invocation.args)
@@ -240,13 +285,11 @@ impl Tool {
             command: short_command(self, &invocation.args),
             source,
         })?;
-        let _registered = ChildGuard::register(handle.pids());
+        let _registered = ChildGuard::register(handle.pids(), self.kind.name());
         let started = Instant::now();
+        // An interrupt reaches the child from the signal thread; the child then gets to finish
+        // what it does on a signal (helm rolls back), within the deadline.
         let output = loop {
-            if let Some(signal) = cancelled() {
-                stop(&handle, Duration::from_secs(10));
-                return Err(ToolError::Interrupted { signal });
-            }
             match handle.wait_timeout(Duration::from_millis(200)) {
                 Ok(Some(output)) => break output.clone(),
                 Ok(None) => {}
@@ -268,8 +311,10 @@ impl Tool {
                 });
             }
         };
-        // A child that died of the signal we forwarded is an interrupt, not a failure.
-        if let Some(signal) = cancelled() {
+        // A child that stopped because of the signal we forwarded is an interrupt, not a failure.
+        if let Some(signal) = cancelled()
+            && !invocation.after_interrupt
+        {
             return Err(ToolError::Interrupted { signal });
         }
         Ok(Captured {
@@ -281,14 +326,27 @@ impl Tool {
     }
 }
 
-/// `helm upgrade --install prometheus` rather than the whole argv.
+/// The command as an error names it: the subcommand and its positional words (`helm uninstall
+/// grafana`), plus the namespace and context flags with their values; not chart paths, values
+/// files or other flags.
 fn short_command(tool: &Tool, args: &[OsString]) -> String {
-    let words: Vec<OsString> = args
-        .iter()
-        .take_while(|a| !a.to_string_lossy().contains('/'))
-        .take(3)
-        .cloned()
-        .collect();
+    const SCOPE: [&str; 4] = ["--namespace", "--kube-context", "--context", "-n"];
+    let mut words: Vec<OsString> = Vec::new();
+    let mut flags_started = false;
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if SCOPE.contains(&text.as_ref()) {
+            flags_started = true;
+            if let Some(value) = iter.next() {
+                words.extend([arg.clone(), value.clone()]);
+            }
+        } else if text.starts_with('-') && text != "--install" {
+            flags_started = true;
+        } else if !flags_started && !text.contains('/') {
+            words.push(arg.clone());
+        }
+    }
     display_command(tool, &words)
 }
 
@@ -324,6 +382,15 @@ fn signal_all(pids: &[u32], signal: i32) {
 }
 
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The names of the tools running now, for the interrupt messages.
+static RUNNING: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+fn running_tools() -> String {
+    let mut names = lock(&RUNNING).clone();
+    names.sort_unstable();
+    names.dedup();
+    names.join(" and ")
+}
 static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static CANCELLED: AtomicI32 = AtomicI32::new(0);
 
@@ -335,18 +402,26 @@ pub fn cancelled() -> Option<i32> {
     }
 }
 
-struct ChildGuard(Vec<u32>);
+struct ChildGuard {
+    pids: Vec<u32>,
+    tool: &'static str,
+}
 
 impl ChildGuard {
-    fn register(pids: Vec<u32>) -> Self {
+    fn register(pids: Vec<u32>, tool: &'static str) -> Self {
         lock(&CHILDREN).extend(&pids);
-        Self(pids)
+        lock(&RUNNING).push(tool);
+        Self { pids, tool }
     }
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        lock(&CHILDREN).retain(|pid| !self.0.contains(pid));
+        lock(&CHILDREN).retain(|pid| !self.pids.contains(pid));
+        let mut running = lock(&RUNNING);
+        if let Some(at) = running.iter().position(|t| *t == self.tool) {
+            running.remove(at);
+        }
     }
 }
 
@@ -356,30 +431,52 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Watches for SIGINT/SIGTERM: the first is forwarded to running children (whose callers then
-/// clean up and return [`ToolError::Interrupted`]); with no child running, or on a second signal,
-/// scratch files are removed and the process exits 128 + signal at once.
+/// How many interrupts (SIGINT/SIGTERM) this run has had.
+static INTERRUPTS: AtomicI32 = AtomicI32::new(0);
+
+/// Installs the interrupt handling, once, before any prompt or child process (`main` calls it).
+///
+/// 1st SIGINT/SIGTERM with a child running: forwarded to the children, which finish what they do
+/// on a signal (helm rolls a release back); their callers then return
+/// [`ToolError::Interrupted`] and may still run short recovery queries.
+/// 2nd: the children are killed (the caller reports what that left behind).
+/// With no child running, or a 3rd: scratch files are removed, the cursor is shown again,
+/// and the process exits 128 + signal at once.
 pub fn handle_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return;
-    };
-    std::thread::spawn(move || {
-        for signal in signals.forever() {
-            let first = CANCELLED.swap(signal, Ordering::SeqCst) == 0;
-            let children = lock(&CHILDREN).clone();
-            if first && !children.is_empty() {
-                signal_all(&children, signal);
-                continue;
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                let _ = CANCELLED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                let count = INTERRUPTS.fetch_add(1, Ordering::SeqCst) + 1;
+                let children = lock(&CHILDREN).clone();
+                match count {
+                    1 if !children.is_empty() => {
+                        eprintln!(
+                            "\ninterrupted: letting {} stop cleanly (helm rolls back what it started); interrupt again to stop at once",
+                            running_tools()
+                        );
+                        signal_all(&children, signal);
+                    }
+                    2 if !children.is_empty() => {
+                        eprintln!("\ninterrupted again: stopping {} now", running_tools());
+                        signal_all(&children, libc::SIGKILL);
+                    }
+                    _ => {
+                        signal_all(&children, libc::SIGKILL);
+                        remove_scratch_files();
+                        // Leave the terminal tidy if a prompt or spinner had hidden the cursor.
+                        eprint!("\x1b[?25h");
+                        let code = 128 + CANCELLED.load(Ordering::SeqCst);
+                        std::process::exit(code);
+                    }
+                }
             }
-            if !children.is_empty() {
-                signal_all(&children, libc::SIGKILL);
-            }
-            remove_scratch_files();
-            // Leave the terminal tidy if a prompt or spinner had hidden the cursor.
-            eprint!("\x1b[?25h");
-            std::process::exit(128 + signal);
-        }
+        });
     });
 }
 
@@ -439,10 +536,52 @@ mod tests {
         let err = sh()
             .run(&Invocation::new(["-c", "echo boom >&2; exit 3"]))
             .unwrap_err();
+        assert_eq!(err.to_string(), "`helm` failed (exit 3): boom");
+    }
+
+    #[test]
+    fn the_error_line_names_the_command_and_the_tools_reason() {
+        let helm = |args: &[&str]| {
+            short_command(&sh(), &args.iter().map(OsString::from).collect::<Vec<_>>())
+        };
         assert_eq!(
-            err.to_string(),
-            "`helm -c 'echo boom >&2; exit 3'` failed (exit 3): boom"
+            helm(&[
+                "uninstall",
+                "grafana",
+                "--namespace",
+                "mon",
+                "--kube-context",
+                "prod",
+                "--wait"
+            ]),
+            "helm uninstall grafana --namespace mon --kube-context prod"
         );
+        assert_eq!(
+            helm(&[
+                "upgrade",
+                "--install",
+                "prometheus",
+                "/cache/p.tgz",
+                "--namespace",
+                "mon",
+                "--values",
+                "/tmp/v.yaml"
+            ]),
+            "helm upgrade --install prometheus --namespace mon"
+        );
+        // helm's warnings and progress come first; its `Error:` line says why.
+        let stderr = "level=WARN msg=\"upgrade failed\"\nError: UPGRADE FAILED: resource not ready\nresource Deployment/mon/grafana not ready\ncontext deadline exceeded\n";
+        assert_eq!(reason(stderr), Some("UPGRADE FAILED: resource not ready"));
+        assert_eq!(
+            stderr_tail(stderr),
+            [
+                "  | level=WARN msg=\"upgrade failed\"",
+                "  | resource Deployment/mon/grafana not ready",
+                "  | context deadline exceeded"
+            ]
+        );
+        assert_eq!(reason("just one line\n"), Some("just one line"));
+        assert_eq!(reason(""), None);
     }
 
     #[test]

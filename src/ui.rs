@@ -48,11 +48,11 @@ impl Ui {
             ))
             .into());
         }
-        let answer = dialoguer::Confirm::new()
+        dialoguer::Confirm::new()
             .with_prompt(question)
             .default(false)
-            .interact()?;
-        Ok(answer)
+            .interact()
+            .map_err(prompt_error)
     }
 
     /// Progress for concurrent tasks: spinners on a terminal, plain lines otherwise.
@@ -122,5 +122,21 @@ impl Task {
             None if !self.quiet => eprintln!("{}: {line}", self.name),
             None => {}
         }
+    }
+}
+
+/// A dialoguer failure: Ctrl-C (or a closed terminal) stops the prompt with nothing done; an
+/// interrupt is the same typed error as an interrupted child.
+pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
+    match err {
+        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            // The prompt's line is still open; end it so the error starts a line of its own.
+            eprintln!("\x1b[?25h");
+            crate::process::ToolError::Interrupted {
+                signal: libc::SIGINT,
+            }
+            .into()
+        }
+        dialoguer::Error::IO(io) => anyhow::Error::new(io).context("the terminal went away"),
     }
 }

@@ -4,7 +4,6 @@
 //! The questions are in [`ask`]; turning answers into a profile is the pure [`profile_text`].
 
 use crate::error::InputError;
-use crate::process::ToolError;
 use crate::settings::{Dashboard, DashboardSource, Exposure, Scheme, Settings};
 use crate::validate;
 use crate::yaml::{self, Mapping, Value};
@@ -191,21 +190,6 @@ pub fn profile_text(name: &str, answers: &Answers, base: Option<&Mapping>) -> St
     )
 }
 
-/// A dialoguer failure: Ctrl-C (or a closed terminal) stops the wizard with nothing written.
-fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
-    match err {
-        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
-            // The prompt's line is still open; end it so the error starts a line of its own.
-            eprintln!();
-            ToolError::Interrupted {
-                signal: libc::SIGINT,
-            }
-            .into()
-        }
-        dialoguer::Error::IO(io) => anyhow::Error::new(io).context("the terminal went away"),
-    }
-}
-
 /// The prompts, with their theme.
 pub struct Prompter {
     theme: Box<dyn Theme>,
@@ -242,7 +226,7 @@ impl Prompter {
         if let Some(default) = default.filter(|d| !d.is_empty()) {
             input = input.default(default.to_owned());
         }
-        let answer = input.interact_text().map_err(prompt_error)?;
+        let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
         let answer = answer.trim().to_owned();
         Ok((!answer.is_empty()).then_some(answer))
     }
@@ -269,7 +253,7 @@ impl Prompter {
         if !default.is_empty() {
             input = input.default(default.join(", "));
         }
-        let answer = input.interact_text().map_err(prompt_error)?;
+        let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
         Ok(split_list(&answer))
     }
 
@@ -279,7 +263,7 @@ impl Prompter {
             .items(items)
             .default(default)
             .interact()
-            .map_err(prompt_error)
+            .map_err(crate::ui::prompt_error)
     }
 
     pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
@@ -287,7 +271,7 @@ impl Prompter {
             .with_prompt(prompt)
             .default(default)
             .interact()
-            .map_err(prompt_error)
+            .map_err(crate::ui::prompt_error)
     }
 
     pub fn pick(
@@ -301,7 +285,7 @@ impl Prompter {
             .items(items)
             .defaults(chosen)
             .interact()
-            .map_err(prompt_error)
+            .map_err(crate::ui::prompt_error)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::process::Invocation;
 use crate::profile::{self, Lookup};
 use crate::render::grafana_fullname;
 use crate::settings::ReleaseName;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use std::time::Duration;
 
 const STALE_HINT: &str = "the Secret holds the password set at install; if an admin changed it in \
@@ -33,16 +33,34 @@ pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
     .echo(args.verbose)
     .deadline(Duration::from_secs(60));
     let where_ = format!("Secret `{secret}` in namespace `{namespace}`");
-    let out = kubectl
-        .run(&get)
-        .map_err(anyhow::Error::from)
-        .context(Hinted {
-            message: format!("cannot read Grafana's admin password from {where_}"),
-            hints: vec![
-                "is Grafana installed there? `eksmon status` shows; -n and --release pick another"
-                    .into(),
-            ],
-        })?;
+    let out = kubectl.run(&get).map_err(|err| {
+        let reason = err.reason().unwrap_or_default().to_owned();
+        let err = anyhow::Error::from(err);
+        let (message, hint) = match kube::ApiFailure::of(&err) {
+            Some(kube::ApiFailure::NotFound) => (
+                format!("Grafana's admin Secret `{secret}` does not exist in namespace `{namespace}`"),
+                "is Grafana installed there? `eksmon status` shows; -n and --release pick another".to_owned(),
+            ),
+            Some(kube::ApiFailure::Forbidden) => (
+                format!("not allowed to read {where_}: {reason}"),
+                format!("this identity needs `get` on secrets in `{namespace}` (kubectl auth can-i get secrets -n {namespace})"),
+            ),
+            Some(kube::ApiFailure::Unreachable | kube::ApiFailure::Unauthorized) => (
+                format!("cannot reach the cluster to read {where_}: {reason}"),
+                "check `kubectl config current-context` (or --kube-context) and your credentials (aws eks update-kubeconfig)".to_owned(),
+            ),
+            None => {
+                return err.context(Hinted {
+                    message: format!("cannot read Grafana's admin password from {where_}"),
+                    hints: Vec::new(),
+                });
+            }
+        };
+        anyhow::Error::new(Hinted {
+            message,
+            hints: vec![hint],
+        })
+    })?;
     // The captured stdout is the secret: it goes to our stdout and nowhere else.
     let password = kube::decode_secret(&out.stdout).map_err(|why| {
         anyhow::Error::new(Hinted {

@@ -3,7 +3,6 @@
 use crate::cli::InitArgs;
 use crate::error::InputError;
 use crate::files;
-use crate::process;
 use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Settings};
 use crate::validate;
@@ -32,7 +31,6 @@ pub fn run(args: &InitArgs) -> Result<()> {
         }
         None => (None, Settings::default(), "default".to_owned()),
     };
-    process::handle_signals();
     let prompter = Prompter::new();
     let name = prompter
         .text(

@@ -2,10 +2,10 @@
 
 use crate::charts::{ChartCache, Fetched};
 use crate::cli::InstallArgs;
-use crate::error::{InputError, Origin, ReleaseFailures};
+use crate::error::{InputError, Origin, ReleaseFailure, ReleaseFailures};
 use crate::helm::{Helm, ReleaseOutcome, Upgrade};
-use crate::kube;
-use crate::process::{self, Invocation, ScratchFile, Tool, ToolKind};
+use crate::kube::{self, ApiFailure};
+use crate::process::{Invocation, ScratchFile, Tool, ToolKind};
 use crate::profile::{self, Lookup};
 use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
 use crate::settings::{Chart, Exposure, Settings};
@@ -18,11 +18,15 @@ use std::time::Duration;
 /// helm's own `--timeout` default.
 const HELM_DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// How long eksmon lets one helm upgrade run before stopping it: helm's timeout plus a margin
-/// as long again (5 s to 60 s), since helm's limit covers each wait, not the whole run.
-fn deadline(timeout: Option<Duration>) -> Duration {
+/// eksmon's backstop for one helm upgrade, never shorter than what helm may rightly take:
+/// helm's `--timeout` bounds each wait, and with `--wait` a failed upgrade is rolled back with a
+/// wait as long again (also after an interrupt). Stopping helm inside that rollback would leave
+/// the release `pending-rollback`, so: one timeout per wait, plus one more (10 s to 60 s) for
+/// hooks and API calls.
+fn deadline(timeout: Option<Duration>, wait: bool) -> Duration {
     let timeout = timeout.unwrap_or(HELM_DEFAULT_TIMEOUT);
-    timeout + timeout.clamp(Duration::from_secs(5), Duration::from_secs(60))
+    let waits = if wait { 2 } else { 1 };
+    timeout * waits + timeout.clamp(Duration::from_secs(10), Duration::from_secs(60))
 }
 
 pub fn run(args: &InstallArgs) -> Result<()> {
@@ -43,7 +47,6 @@ pub fn run(args: &InstallArgs) -> Result<()> {
 
     let ui = Ui::new(args.output.quiet, args.output.verbose);
     guard_public(settings, &charts, args, &ui)?;
-    process::handle_signals();
     let helm_tool = Tool::find(ToolKind::Helm, args.cluster.helm.as_deref())?;
     let cache = ChartCache::from_env()?;
     let mut stdout_text = String::new();
@@ -60,7 +63,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             Ok((*chart, file))
         })
         .collect::<Result<Vec<_>>>()?;
-    let deadline = deadline(timeout);
+    let deadline = deadline(timeout, args.wait);
     let progress = ui.progress();
     let job = Job {
         cache: &cache,
@@ -104,7 +107,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             .collect();
         (helm, outcomes)
     });
-    helm?;
+    let helm = helm?;
     drop(values);
 
     let mut failures = Vec::new();
@@ -113,17 +116,79 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             Ok(outcome) if args.dry_run => {
                 stdout_text += outcome.manifest.as_deref().unwrap_or_default()
             }
-            Ok(_) => ui.note(&how_to_reach(settings, chart)),
-            Err(err) => failures.push((settings.release(chart).as_str().to_owned(), err)),
+            Ok(_) => ui.note(&how_to_reach(settings, chart, args)),
+            Err(err) => failures.push(ReleaseFailure::new(settings.release(chart).as_str(), err)),
         }
     }
     if !stdout_text.is_empty() {
         super::write_stdout(stdout_text.as_bytes())?;
     }
     if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(ReleaseFailures(failures).into())
+        return Ok(());
+    }
+    if !args.dry_run {
+        add_recovery_hints(&helm, settings, args, &mut failures, ui.verbose);
+    }
+    Err(ReleaseFailures(failures).into())
+}
+
+/// Says why helm could not do its job when the cluster said (no rights, no answer), what a
+/// failed or interrupted upgrade left behind, and the command that frees a release left pending.
+fn add_recovery_hints(
+    helm: &Helm,
+    settings: &Settings,
+    args: &InstallArgs,
+    failures: &mut [ReleaseFailure],
+    echo: bool,
+) {
+    let context = args.cluster.kube_context.as_deref();
+    let namespace = settings.namespace.as_str();
+    let mut reachable = true;
+    for failure in failures.iter_mut() {
+        let stderr = failure
+            .error
+            .chain()
+            .find_map(|c| c.downcast_ref::<crate::process::ToolError>())
+            .and_then(crate::process::ToolError::stderr)
+            .unwrap_or_default();
+        match ApiFailure::from_stderr(stderr) {
+            Some(ApiFailure::Forbidden) if stderr.contains("clusterrole") => failure.hints.push(
+                "this identity may not create cluster-wide objects: both charts make ClusterRoles and ClusterRoleBindings; install as an identity that may (cluster-admin, or an EKS access entry with AmazonEKSClusterAdminPolicy)".into(),
+            ),
+            Some(ApiFailure::Forbidden) => failure.hints.push(format!(
+                "this identity lacks rights the charts need: `kubectl auth can-i --list --namespace {namespace}` shows what it may do"
+            )),
+            Some(ApiFailure::Unreachable | ApiFailure::Unauthorized) => {
+                reachable = false;
+                failure.hints.push(
+                    "the cluster stopped answering; once it is back, `eksmon status` shows where each release stands".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    if !reachable {
+        return;
+    }
+    let Ok(listed) = helm.list(Some(namespace), context, echo) else {
+        return;
+    };
+    for failure in failures {
+        let Some(release) = listed.iter().find(|r| r.name == failure.release) else {
+            continue;
+        };
+        let hint = match helm.recovery(release, context, echo) {
+            Some(command) => format!(
+                "{} is left {} (revision {}); when no other helm works on it, free it with `{command}`, then run eksmon install again",
+                release.name, release.status, release.revision
+            ),
+            None if release.status == "failed" => format!(
+                "{} is at revision {} (failed); `helm history {} --namespace {namespace}` shows each attempt; eksmon install tries again",
+                release.name, release.revision, release.name
+            ),
+            None => continue,
+        };
+        failure.hints.push(hint);
     }
 }
 
@@ -287,28 +352,50 @@ fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<Str
     Ok(String::new())
 }
 
-/// One line saying where an installed release can be reached.
-fn how_to_reach(settings: &Settings, chart: Chart) -> String {
+/// One line saying where an installed release can be reached, with commands that work as
+/// printed: same namespace, context and profile.
+fn how_to_reach(settings: &Settings, chart: Chart, args: &InstallArgs) -> String {
+    use crate::process::quote;
     let release = settings.release(chart).as_str();
     let namespace = settings.namespace.as_str();
+    let context = args.cluster.kube_context.as_deref();
     let (service, local_port) = match chart {
         Chart::Prometheus => (prometheus_server_fullname(settings), 9090),
         Chart::Grafana => (grafana_fullname(settings), 3000),
+    };
+    let kubectl = {
+        let mut words = vec!["kubectl".to_owned()];
+        if let Some(context) = context {
+            words.extend(["--context".into(), quote(context)]);
+        }
+        words.extend(["-n".into(), quote(namespace)]);
+        words.join(" ")
     };
     let host = settings.host(chart);
     let reach = match (settings.exposure, host) {
         (Exposure::Alb, Some(host)) => {
             format!("https://{host} (once the ALB is up; `eksmon status` shows its address)")
         }
-        (Exposure::Nlb, _) => format!(
-            "the NLB's DNS name: kubectl -n {namespace} get service {service} (EXTERNAL-IP)"
-        ),
-        _ => format!("kubectl -n {namespace} port-forward service/{service} {local_port}:80"),
+        (Exposure::Nlb, _) => {
+            format!("the NLB's DNS name: {kubectl} get service {service} (EXTERNAL-IP)")
+        }
+        _ => format!("{kubectl} port-forward service/{service} {local_port}:80"),
     };
     let password = if chart == Chart::Grafana {
-        "; admin password: eksmon grafana-password"
+        let mut words = vec!["eksmon grafana-password".to_owned()];
+        for profile in &args.profile.profiles {
+            words.extend(["--profile".into(), quote(profile)]);
+        }
+        for set in &args.profile.sets {
+            words.extend(["--set".into(), quote(set)]);
+        }
+        words.extend(["-n".into(), quote(namespace)]);
+        if let Some(context) = context {
+            words.extend(["--kube-context".into(), quote(context)]);
+        }
+        format!("; admin password: {}", words.join(" "))
     } else {
-        ""
+        String::new()
     };
     format!("{release}: {reach}{password}")
 }

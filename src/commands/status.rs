@@ -1,7 +1,6 @@
 //! `eksmon status`: each release's chart, revision, status, and address.
 
 use crate::cli::{OutputFormat, ReportArgs};
-use crate::helm::{self, Helm};
 use crate::kube::{self, Address};
 use crate::process::Invocation;
 use crate::profile::{self, Lookup};
@@ -28,10 +27,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let namespace = settings.namespace.as_str();
     let context = args.cluster.kube_context.as_deref();
     let helm = super::find_helm(&args.cluster, args.verbose)?;
-    let list = Invocation::new(Helm::list_args(namespace, context))
-        .echo(args.verbose)
-        .deadline(Duration::from_secs(60));
-    let listed = helm::parse_list(&helm.tool.run(&list)?.stdout)?;
+    let listed = helm.list(Some(namespace), context, args.verbose)?;
 
     let releases: Vec<&str> = Chart::ALL
         .iter()

@@ -1,7 +1,7 @@
 //! `eksmon uninstall`: both releases (Grafana first); volumes stay unless `--delete-data`.
 
 use crate::cli::UninstallArgs;
-use crate::error::{InputError, ReleaseFailures};
+use crate::error::{InputError, ReleaseFailure, ReleaseFailures};
 use crate::helm::{self, Helm};
 use crate::kube;
 use crate::process::{self, Invocation};
@@ -43,33 +43,34 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
             confirm_or_stop(&ui, &question)?;
         }
     }
-
-    process::handle_signals();
     let helm = super::find_helm(&args.cluster, ui.verbose)?;
     let mut failures = Vec::new();
     for release in &releases {
         match uninstall_one(&helm, release, namespace, context, args.wait, ui.verbose) {
             Ok(true) => ui.note(&format!("{release}: uninstalled")),
             Ok(false) => ui.note(&format!("{release}: not installed")),
-            Err(err) => failures.push(((*release).to_owned(), err)),
+            Err(err) => failures.push(ReleaseFailure::new(release, err)),
         }
     }
     if let Some(signal) = process::cancelled() {
         return Err(process::ToolError::Interrupted { signal }.into());
     }
-
-    let volumes = volumes(args, &ui, &releases, namespace, context);
-    if let Err(err) = volumes {
-        if failures.is_empty() {
-            return Err(err);
+    if !failures.is_empty() {
+        // A release that is still there may still be writing to its volumes: keep them all.
+        let kept = if args.delete_data {
+            "no volume was deleted"
+        } else {
+            "volumes are kept"
+        };
+        for failure in &mut failures {
+            failure.hints.push(format!(
+                "{kept}; once `helm uninstall {} --namespace {namespace}` works, run this again",
+                failure.release
+            ));
         }
-        ui.warn(&format!("{err:#}"));
+        return Err(ReleaseFailures(failures).into());
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(ReleaseFailures(failures).into())
-    }
+    volumes(args, &ui, &releases, namespace, context)
 }
 
 fn confirm_or_stop(ui: &Ui, question: &str) -> Result<()> {
@@ -115,26 +116,16 @@ fn volumes(
         }
         Err(err) => return Err(err),
     };
-    if args.delete_data {
-        for release in releases {
-            let delete = Invocation::new(kube::pvc_delete_args(namespace, context, release))
-                .echo(ui.verbose)
-                .deadline(DEADLINE);
-            let out = kubectl
-                .run(&delete)
-                .with_context(|| format!("cannot delete the volumes of {release}"))?;
-            let deleted = out.stdout.lines().filter(|l| !l.trim().is_empty()).count();
-            ui.note(&format!("{release}: deleted {deleted} volume claim(s)"));
-        }
-        return Ok(());
-    }
     let list = Invocation::new(kube::pvc_list_args(namespace, context, releases))
         .echo(ui.verbose)
         .deadline(Duration::from_secs(60));
     let out = kubectl
         .run(&list)
-        .context("cannot list the volumes that were kept")?;
+        .context("cannot list the releases' volumes")?;
     let claims = kube::parse_pvcs(&out.stdout)?;
+    if args.delete_data {
+        return delete_claims(&kubectl, ui, releases, &claims, namespace, context);
+    }
     for claim in &claims {
         ui.note(&format!(
             "kept: persistentvolumeclaim/{} ({}, {})",
@@ -143,6 +134,41 @@ fn volumes(
     }
     if !claims.is_empty() {
         ui.note("(the monitoring data is on them; `eksmon uninstall --delete-data` deletes them)");
+    }
+    Ok(())
+}
+
+/// Deletes the listed claims (the releases are confirmed gone) and reports how many went, per
+/// release: counted from what kubectl says it deleted, not from its lines of text.
+fn delete_claims(
+    kubectl: &crate::process::Tool,
+    ui: &Ui,
+    releases: &[&str],
+    claims: &[kube::ClaimSummary],
+    namespace: &str,
+    context: Option<&str>,
+) -> Result<()> {
+    for release in releases {
+        let names: Vec<&str> = claims
+            .iter()
+            .filter(|c| c.release == *release)
+            .map(|c| c.name.as_str())
+            .collect();
+        let deleted = if names.is_empty() {
+            0
+        } else {
+            let delete = Invocation::new(kube::pvc_delete_args(namespace, context, &names))
+                .echo(ui.verbose)
+                .deadline(DEADLINE);
+            let out = kubectl
+                .run(&delete)
+                .with_context(|| format!("cannot delete the volumes of {release}"))?;
+            out.stdout
+                .lines()
+                .filter(|l| l.starts_with("persistentvolumeclaim/"))
+                .count()
+        };
+        ui.note(&format!("{release}: deleted {deleted} volume claim(s)"));
     }
     Ok(())
 }

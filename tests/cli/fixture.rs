@@ -1,5 +1,6 @@
 //! A stand-in cluster for lifecycle tests: a chart repo and discovery stub on loopback, the
-//! recording helm wrapper in front of real helm 3 or 4, the fake kubectl, and the memory driver.
+//! recording helm wrapper in front of real helm 3 or 4, and the memory driver (no kubectl:
+//! everything that needs one runs against the real control plane in tests/cluster).
 
 use crate::common::{World, helm, test_chart};
 use crate::server::Server;
@@ -92,9 +93,7 @@ impl Cluster {
         let mut cmd = self.world.std_eksmon();
         cmd.env("EKSMON_HELM", fixture("recording-helm"))
             .env("REAL_HELM", helm(self.helm_major))
-            .env("EKSMON_KUBECTL", fixture("fake-kubectl"))
             .env("EKSMON_TEST_LOG", dir.join("calls.log"))
-            .env("EKSMON_TEST_APPLIED", dir.join("applied.yaml"))
             .env("HELM_CACHE_HOME", dir.join("helm/cache"))
             .env("HELM_CONFIG_HOME", dir.join("helm/config"))
             .env("HELM_DATA_HOME", dir.join("helm/data"))
@@ -106,23 +105,6 @@ impl Cluster {
             .env("KUBECONFIG", dir.join("kubeconfig"))
             .env("TMPDIR", dir.join("tmp"));
         cmd
-    }
-
-    /// Waits until the faked `helm upgrade` of each release has started.
-    pub fn wait_for_upgrades(&self, releases: &[&str]) {
-        let started = std::time::Instant::now();
-        while !releases.iter().all(|r| {
-            self.world
-                .path()
-                .join(format!("calls.log.started-{r}"))
-                .exists()
-        }) {
-            assert!(
-                started.elapsed().as_secs() < 30,
-                "the upgrades never started"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
     }
 
     /// Files eksmon left in its temp dir (there should be none).
@@ -143,7 +125,7 @@ impl Cluster {
             .collect()
     }
 
-    /// Recorded helm calls of one subcommand, as (start, end, exit code, values mode, argv).
+    /// Recorded helm calls of one subcommand, as (start, end, values mode, argv).
     pub fn helm_calls(&self, subcommand: &str) -> Vec<HelmCall> {
         self.calls()
             .iter()
@@ -157,7 +139,6 @@ impl Cluster {
 pub struct HelmCall {
     pub start: f64,
     pub end: f64,
-    pub exit: i32,
     pub values_mode: String,
     pub argv: Vec<String>,
 }
@@ -167,12 +148,11 @@ impl HelmCall {
         let mut words = line.split(' ');
         let start = words.next()?.parse().ok()?;
         let end = words.next()?.parse().ok()?;
-        let exit = words.next()?.parse().ok()?;
+        let _exit: i32 = words.next()?.parse().ok()?;
         let values_mode = words.next()?.strip_prefix("mode=")?.to_owned();
         Some(HelmCall {
             start,
             end,
-            exit,
             values_mode,
             argv: words.map(str::to_owned).collect(),
         })

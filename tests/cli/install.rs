@@ -284,46 +284,12 @@ fn what_the_direct_fetch_cannot_find_falls_back_to_helm_pull() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("  | Error: "),
+        stderr.contains(
+            r#"`helm pull` failed (exit 1): chart "grafana" version "9.9.9" not found in"#
+        ),
         "helm's own message is shown: {stderr}"
     );
     assert_eq!(cluster.helm_calls("pull").len(), 1);
-}
-
-#[test]
-fn a_failing_release_does_not_stop_the_other() {
-    let cluster = Cluster::new(Repo::shared(), 4);
-    let output = cluster
-        .eksmon()
-        .env("EKSMON_TEST_FAKE", "upgrade")
-        .env("EKSMON_TEST_FAIL", "grafana")
-        .arg("install")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains("prometheus: deployed, revision 1"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("error: grafana: `helm upgrade --install grafana` failed (exit 1): Error: UPGRADE FAILED: simulated failure for grafana"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("  | Error: UPGRADE FAILED"),
-        "helm's stderr is shown: {stderr}"
-    );
-    let exits: Vec<(String, i32)> = cluster
-        .helm_calls("upgrade")
-        .iter()
-        .map(|c| (c.argv[2].clone(), c.exit))
-        .collect();
-    assert!(
-        exits.contains(&("prometheus".into(), 0)) && exits.contains(&("grafana".into(), 1)),
-        "{exits:?}"
-    );
-    assert!(cluster.temp_files().is_empty());
 }
 
 #[test]
@@ -400,51 +366,6 @@ fn bad_input_starts_no_process() {
 }
 
 #[test]
-fn interrupt_stops_helm_and_removes_values_files() {
-    let cluster = Cluster::new(Repo::shared(), 4);
-    let child = cluster
-        .std_eksmon()
-        .env("EKSMON_TEST_FAKE", "upgrade")
-        .env("EKSMON_TEST_SLEEP", "30")
-        .arg("install")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until both fake upgrades are running (they sleep), then interrupt.
-    let started = std::time::Instant::now();
-    cluster.wait_for_upgrades(&["prometheus", "grafana"]);
-    let values_seen = cluster.temp_files();
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: signalling the child we spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed().as_secs() < 25,
-        "eksmon did not stop promptly"
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("error: interrupted"));
-    assert_eq!(
-        values_seen.len(),
-        2,
-        "both values files existed mid-install"
-    );
-    assert!(
-        cluster.temp_files().is_empty(),
-        "{:?} survived the interrupt",
-        cluster.temp_files()
-    );
-}
-
-#[test]
 fn public_endpoints_need_allow_public_without_a_terminal() {
     let cluster = Cluster::new(Repo::shared(), 4);
     let public = [
@@ -486,6 +407,8 @@ fn public_endpoints_need_allow_public_without_a_terminal() {
     assert_eq!(cluster.helm_calls("upgrade").len(), 2);
 }
 
+/// A double: a real helm on the real cluster always ends at its own timeout; only a stand-in
+/// can hang past it (as helm can on a half-open connection) to show eksmon's backstop.
 #[test]
 fn a_hung_helm_is_stopped_at_the_deadline() {
     let cluster = Cluster::new(Repo::shared(), 4);
@@ -503,7 +426,7 @@ fn a_hung_helm_is_stopped_at_the_deadline() {
     );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("error: grafana: `helm upgrade --install grafana` did not finish within 6s and was stopped"), "{stderr}");
+    assert!(stderr.contains("error: grafana: `helm upgrade --install grafana --namespace monitoring` did not finish within 11s and was stopped"), "{stderr}");
     assert!(
         stderr.contains("prometheus: deployed"),
         "the other release is still reported: {stderr}"
@@ -511,6 +434,7 @@ fn a_hung_helm_is_stopped_at_the_deadline() {
     assert!(cluster.temp_files().is_empty());
 }
 
+/// A double: a helm that crashes cannot be had from the real one.
 #[test]
 fn helm_killed_by_a_signal() {
     let cluster = Cluster::new(Repo::shared(), 4);
@@ -525,73 +449,10 @@ fn helm_killed_by_a_signal() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.contains(
-            "error: prometheus: `helm upgrade --install prometheus` failed (killed by signal 9)"
+            "error: prometheus: `helm upgrade --install prometheus --namespace monitoring` failed (killed by signal 9)"
         ),
         "{stderr}"
     );
     assert!(stderr.contains("grafana: deployed"), "{stderr}");
     assert!(cluster.temp_files().is_empty());
-}
-
-#[test]
-fn sigterm_exits_143() {
-    let cluster = Cluster::new(Repo::shared(), 4);
-    let child = cluster
-        .std_eksmon()
-        .env("EKSMON_TEST_FAKE", "upgrade")
-        .env("EKSMON_TEST_SLEEP", "30")
-        .arg("install")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    cluster.wait_for_upgrades(&["prometheus", "grafana"]);
-    // SAFETY: signalling the child we spawned.
-    unsafe {
-        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
-    }
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(cluster.temp_files().is_empty());
-}
-
-#[test]
-fn creates_a_missing_storage_class_and_leaves_an_existing_one() {
-    let cluster = Cluster::new(Repo::shared(), 4);
-    let install = |existing: &str| {
-        cluster
-            .eksmon()
-            .env("EKSMON_TEST_FAKE", "upgrade")
-            .env("FAKE_STORAGECLASS", existing)
-            .args([
-                "install",
-                "--set",
-                "createStorageClass=true",
-                "--set",
-                "storageClass=gp3-encrypted",
-            ])
-            .assert()
-            .success()
-    };
-    install("");
-    let applied = std::fs::read_to_string(cluster.world.path().join("applied.yaml")).unwrap();
-    let manifest = yaml::parse(&applied).unwrap();
-    assert_eq!(manifest["metadata"]["name"].as_str(), Some("gp3-encrypted"));
-    assert_eq!(manifest["provisioner"].as_str(), Some("ebs.csi.aws.com"));
-    std::fs::remove_file(cluster.world.path().join("applied.yaml")).unwrap();
-    install("storageclass.storage.k8s.io/gp3-encrypted");
-    assert!(
-        !cluster.world.path().join("applied.yaml").exists(),
-        "an existing class is never changed"
-    );
-    let applies = cluster
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("kubectl apply"))
-        .count();
-    assert_eq!(applies, 1);
 }

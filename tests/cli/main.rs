@@ -7,7 +7,6 @@
 
 mod bad_inputs;
 mod common;
-mod doctor;
 mod fixture;
 mod helm_template;
 mod init;

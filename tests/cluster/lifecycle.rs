@@ -1,0 +1,435 @@
+//! install → status → grafana-password → uninstall, on the real cluster, with both helms.
+
+use crate::{Kube, kube_or_skip, run};
+use eksmon::yaml::Value;
+
+/// One `#[test]` per helm major for a scenario `fn(u8)`.
+macro_rules! with_both_helms {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[test]
+            fn helm3() {
+                super::$scenario(3)
+            }
+            #[test]
+            fn helm4() {
+                super::$scenario(4)
+            }
+        }
+    )*};
+}
+pub(crate) use with_both_helms;
+
+with_both_helms!(
+    alb_lifecycle,
+    nlb_install,
+    none_install,
+    dry_run_against_the_cluster,
+    storage_class_created_once,
+    status_with_one_release_missing,
+);
+
+/// The annotations of a live object, without the ones helm adds for its own bookkeeping.
+fn live_annotations(object: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    let mut annotations = object["metadata"]["annotations"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    annotations.retain(|key, _| !key.starts_with("meta.helm.sh/"));
+    annotations
+}
+
+/// A rendered annotations map as JSON, to compare with the live object's.
+fn rendered_annotations(
+    values: &Value,
+    path: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let node = crate::common::at(values, path);
+    let json = serde_json::to_value(node).expect("annotations as JSON");
+    json.as_object().cloned().unwrap_or_default()
+}
+
+fn alb_lifecycle(helm: u8) {
+    let kube = kube_or_skip!(&format!("alb{helm}"), helm);
+    let ns = kube.namespace.clone();
+
+    // First install: both releases deployed at revision 1.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .arg("--allow-public"));
+    assert_eq!(code, 0, "{stderr}");
+    let mut releases = kube.releases();
+    releases.sort();
+    assert_eq!(
+        releases,
+        [
+            (kube.grafana.clone(), "1".into(), "deployed".into()),
+            (kube.prometheus.clone(), "1".into(), "deployed".into()),
+        ]
+    );
+
+    // The Ingresses in the cluster carry exactly the rendered annotations.
+    let server = format!("{}-server", kube.prometheus);
+    let prometheus_values = kube.rendered("prometheus", &[]);
+    let grafana_values = kube.rendered("grafana", &[]);
+    let ingress = kube.kubectl_json(&["get", "ingress", &server, "--namespace", &ns]);
+    assert_eq!(
+        live_annotations(&ingress),
+        rendered_annotations(&prometheus_values, &["server", "ingress", "annotations"])
+    );
+    assert_eq!(ingress["spec"]["ingressClassName"], "alb");
+    assert_eq!(
+        ingress["spec"]["rules"][0]["host"],
+        "prometheus-main.bys.world"
+    );
+    let grafana_ingress = kube.kubectl_json(&["get", "ingress", &kube.grafana, "--namespace", &ns]);
+    assert_eq!(
+        live_annotations(&grafana_ingress),
+        rendered_annotations(&grafana_values, &["ingress", "annotations"])
+    );
+
+    // The data-holding claims are kept by helm on uninstall.
+    for claim in [&server, &kube.grafana] {
+        let pvc = kube.kubectl_json(&["get", "persistentvolumeclaim", claim, "--namespace", &ns]);
+        assert_eq!(
+            pvc["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+            "{claim}"
+        );
+        assert_eq!(pvc["spec"]["storageClassName"], "ebs-sc-gp3");
+    }
+    let alertmanager_claim = format!("storage-{}-alertmanager-0", kube.prometheus);
+    wait_for(
+        || kube.claims().contains(&alertmanager_claim),
+        "the alertmanager claim",
+    );
+
+    // A second install is an upgrade: revision 2.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .arg("--allow-public"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        kube.releases()
+            .iter()
+            .all(|(_, revision, status)| revision == "2" && status == "deployed")
+    );
+
+    // status: both releases, then the ALB's address once the controller would have set it.
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["status", "--output", "json"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(rows[0]["release"], kube.prometheus.as_str());
+    assert_eq!(rows[0]["status"], "deployed");
+    assert_eq!(rows[0]["revision"], "2");
+    assert_eq!(rows[0]["chart"], "prometheus-29.27.0");
+    assert_eq!(rows[0]["url"], "https://prometheus-main.bys.world");
+    assert_eq!(rows[0]["address"], serde_json::Value::Null);
+    assert_eq!(rows[1]["release"], kube.grafana.as_str());
+    assert_eq!(rows[1]["status"], "deployed");
+    let alb = "k8s-ekssmonitoring-0123456789.ap-northeast-2.elb.amazonaws.com";
+    kube.kubectl_ok(&[
+        "patch",
+        "ingress",
+        &server,
+        "--namespace",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "--patch",
+        &format!(r#"{{"status":{{"loadBalancer":{{"ingress":[{{"hostname":"{alb}"}}]}}}}}}"#),
+    ]);
+    let (code, stdout, _) = run(kube
+        .eksmon()
+        .args(["status", "--output", "json"])
+        .args(kube.profile()));
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(rows[0]["address"], alb);
+    let (code, table, _) = run(kube.eksmon().arg("status").args(kube.profile()));
+    assert_eq!(code, 0);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&kube.prometheus))
+        .expect("a prometheus row");
+    assert!(
+        line.contains("deployed")
+            && line.ends_with(&format!("https://prometheus-main.bys.world ({alb})")),
+        "{table}"
+    );
+
+    // grafana-password: exactly what the chart generated.
+    let secret = kube.kubectl_json(&["get", "secret", &kube.grafana, "--namespace", &ns]);
+    let encoded = secret["data"]["admin-password"]
+        .as_str()
+        .expect("admin-password");
+    let expected = eksmon::kube::decode_secret(encoded).expect("decoded");
+    assert!(expected.len() >= 16, "a generated password");
+    let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, format!("{expected}\n"));
+    assert!(!stderr.contains(&expected));
+
+    // uninstall keeps all three claims and says so; --delete-data then removes exactly those.
+    let mut claims = vec![
+        alertmanager_claim.clone(),
+        server.clone(),
+        kube.grafana.clone(),
+    ];
+    claims.sort();
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(kube.releases().is_empty(), "{:?}", kube.releases());
+    assert_eq!(kube.claims(), claims);
+    for claim in &claims {
+        assert!(
+            stderr.contains(&format!("kept: persistentvolumeclaim/{claim} (")),
+            "{stderr}"
+        );
+    }
+    kube.apply(&format!(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: unrelated, namespace: {ns}}}\nspec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n"
+    ));
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes", "--delete-data"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: deleted 1 volume claim(s)", kube.grafana)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}: deleted 2 volume claim(s)", kube.prometheus)),
+        "{stderr}"
+    );
+    assert_eq!(kube.claims(), ["unrelated"]);
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes", "--delete-data"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: deleted 0 volume claim(s)", kube.grafana)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}: deleted 0 volume claim(s)", kube.prometheus)),
+        "{stderr}"
+    );
+}
+
+fn nlb_install(helm: u8) {
+    let kube = kube_or_skip!(&format!("nlb{helm}"), helm);
+    let ns = kube.namespace.clone();
+    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
+        "--exposure",
+        "nlb",
+        "--allow-public",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let server = format!("{}-server", kube.prometheus);
+    for (service, values, path) in [
+        (
+            &server,
+            kube.rendered("prometheus", &["--exposure", "nlb"]),
+            &["server", "service", "annotations"][..],
+        ),
+        (
+            &kube.grafana,
+            kube.rendered("grafana", &["--exposure", "nlb"]),
+            &["service", "annotations"][..],
+        ),
+    ] {
+        let live = kube.kubectl_json(&["get", "service", service, "--namespace", &ns]);
+        assert_eq!(live["spec"]["type"], "LoadBalancer", "{service}");
+        assert_eq!(
+            live_annotations(&live),
+            rendered_annotations(&values, path),
+            "{service}"
+        );
+    }
+    let ingresses = kube.kubectl_json(&["get", "ingresses", "--namespace", &ns]);
+    assert_eq!(ingresses["items"].as_array().map(Vec::len), Some(0));
+
+    let nlb = "bys-dev-nlb-eks-prometheus-0123456789.elb.ap-northeast-2.amazonaws.com";
+    kube.kubectl_ok(&[
+        "patch",
+        "service",
+        &server,
+        "--namespace",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "--patch",
+        &format!(r#"{{"status":{{"loadBalancer":{{"ingress":[{{"hostname":"{nlb}"}}]}}}}}}"#),
+    ]);
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["status", "--output", "json", "--exposure", "nlb"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(rows[0]["address"], nlb);
+    assert_eq!(rows[1]["address"], serde_json::Value::Null);
+}
+
+fn none_install(helm: u8) {
+    let kube = kube_or_skip!(&format!("none{helm}"), helm);
+    let ns = kube.namespace.clone();
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(["--exposure", "none"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning:"), "nothing is public: {stderr}");
+    let services = kube.kubectl_json(&["get", "services", "--namespace", &ns]);
+    let items = services["items"].as_array().cloned().unwrap_or_default();
+    assert!(!items.is_empty());
+    assert!(
+        items.iter().all(|s| s["spec"]["type"] == "ClusterIP"),
+        "{services}"
+    );
+    let ingresses = kube.kubectl_json(&["get", "ingresses", "--namespace", &ns]);
+    assert_eq!(ingresses["items"].as_array().map(Vec::len), Some(0));
+    // The printed next steps work as printed: the namespace is in them.
+    assert!(
+        stderr.contains(&format!(
+            "kubectl -n {ns} port-forward service/{}-server 9090:80",
+            kube.prometheus
+        )),
+        "{stderr}"
+    );
+}
+
+fn dry_run_against_the_cluster(helm: u8) {
+    let kube = kube_or_skip!(&format!("dry{helm}"), helm);
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--dry-run"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("kind: StatefulSet"), "manifests on stdout");
+    assert!(stdout.contains(&format!("name: {}-server", kube.prometheus)));
+    assert!(!stdout.contains("admin-password:"), "Secrets are hidden");
+    assert!(kube.releases().is_empty(), "nothing applied");
+    let namespaces = kube.kubectl_ok(&["get", "namespaces", "--output", "name"]);
+    assert!(
+        !namespaces.contains(&format!("namespace/{}\n", kube.namespace)),
+        "{namespaces}"
+    );
+}
+
+fn storage_class_created_once(helm: u8) {
+    let kube = kube_or_skip!(&format!("sc{helm}"), helm);
+    let class = format!("sc{helm}-gp3");
+    let set = format!("storageClass={class}");
+    let install = |kube: &Kube| {
+        run(kube.eksmon().arg("install").args(kube.profile()).args([
+            "--exposure",
+            "none",
+            "--set",
+            "createStorageClass=true",
+            "--set",
+            &set,
+        ]))
+    };
+    let (code, _, stderr) = install(&kube);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("storageclass {class}: created")),
+        "{stderr}"
+    );
+    let created = kube.kubectl_json(&["get", "storageclass", &class]);
+    assert_eq!(created["provisioner"], "ebs.csi.aws.com");
+    assert_eq!(created["parameters"]["type"], "gp3");
+    assert_eq!(created["parameters"]["encrypted"], "true");
+    assert_eq!(created["volumeBindingMode"], "WaitForFirstConsumer");
+
+    // Someone changes the class; the next install leaves it as it is.
+    kube.kubectl_ok(&["label", "storageclass", &class, "owner=platform-team"]);
+    kube.kubectl_ok(&[
+        "annotate",
+        "storageclass",
+        &class,
+        "storageclass.kubernetes.io/is-default-class=true",
+    ]);
+    let before = kube.kubectl_json(&["get", "storageclass", &class]);
+    let (code, _, stderr) = install(&kube);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("storageclass {class}: exists, left as it is")),
+        "{stderr}"
+    );
+    let after = kube.kubectl_json(&["get", "storageclass", &class]);
+    assert_eq!(
+        before["metadata"]["resourceVersion"],
+        after["metadata"]["resourceVersion"]
+    );
+    assert_eq!(after["metadata"]["labels"]["owner"], "platform-team");
+    kube.kubectl_ok(&["delete", "storageclass", &class]);
+}
+
+fn status_with_one_release_missing(helm: u8) {
+    let kube = kube_or_skip!(&format!("one{helm}"), helm);
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--only", "prometheus", "--exposure", "none"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["status", "--output", "json", "--exposure", "none"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(rows[0]["status"], "deployed");
+    assert_eq!(rows[1]["release"], kube.grafana.as_str());
+    assert_eq!(rows[1]["status"], "not installed");
+    let (code, table, _) = run(kube
+        .eksmon()
+        .args(["status", "--exposure", "none"])
+        .args(kube.profile()));
+    assert_eq!(code, 0);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&kube.grafana) && l.contains("not installed")),
+        "{table}"
+    );
+
+    // grafana-password on a missing Grafana says so, without kubectl's noise on top.
+    let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with(&format!(
+            "error: Grafana's admin Secret `{}` does not exist in namespace `{}`",
+            kube.grafana, kube.namespace
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() <= 3, "{stderr}");
+}
+
+/// Polls `done` for up to 30 s.
+pub fn wait_for(done: impl Fn() -> bool, what: &str) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
