@@ -170,3 +170,46 @@ fn install_asks_before_opening_monitoring_to_the_internet() {
         "nothing was installed"
     );
 }
+
+#[test]
+fn ctrl_c_at_a_confirmation_exits_130_and_shows_the_cursor() {
+    use crate::fixture::{Cluster, Repo};
+    let cluster = Cluster::new(Repo::shared(), 4);
+    for (args, prompt) in [
+        (
+            &[
+                "install",
+                "--profile",
+                "example",
+                "--profile",
+                "eksmon.yaml",
+            ][..],
+            "Install with these endpoints open to the whole internet?",
+        ),
+        (&["uninstall"][..], "Uninstall grafana and prometheus"),
+    ] {
+        let mut cmd = cluster.std_eksmon();
+        cmd.args(args)
+            .env("EKSMON_TEST_FAKE", "upgrade")
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+        p.exp_string(prompt).unwrap();
+        p.send_control('c').unwrap();
+        let rest = p.exp_eof().unwrap();
+        let status = format!("{:?}", p.process_mut().wait().unwrap());
+        assert!(
+            status.starts_with("Exited(") && status.ends_with(", 130)"),
+            "{args:?}: {status} (not killed by the raw signal)"
+        );
+        assert!(
+            rest.contains("\u{1b}[?25h"),
+            "{args:?}: the cursor is shown again: {rest:?}"
+        );
+    }
+    assert!(
+        cluster.calls().is_empty(),
+        "nothing ran: {:?}",
+        cluster.calls()
+    );
+}

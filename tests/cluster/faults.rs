@@ -14,6 +14,7 @@ with_both_helms!(
     one_failing_release_does_not_stop_the_other,
     identity_limited_to_one_namespace,
     api_server_stopped_mid_install,
+    delete_data_keeps_every_volume_when_an_uninstall_fails,
 );
 
 /// `eksmon install --only grafana --exposure none EXTRA…` (Grafana is the quicker chart).
@@ -357,4 +358,47 @@ fn api_server_stopped_mid_install(helm: u8) {
     );
     assert!(temp_files(&kube).is_empty());
     cluster.shutdown();
+}
+
+fn delete_data_keeps_every_volume_when_an_uninstall_fails(helm: u8) {
+    let Some(admin) = Kube::new(&format!("keep{helm}"), helm) else {
+        return;
+    };
+    let ns = admin.namespace.clone();
+    let (code, _, stderr) = run(admin
+        .eksmon()
+        .args(["install", "--exposure", "none"])
+        .args(admin.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let alertmanager_claim = format!("storage-{}-alertmanager-0", admin.prometheus);
+    wait_for(
+        || admin.claims().contains(&alertmanager_claim),
+        "the alertmanager claim",
+    );
+    let claims = admin.claims();
+    assert_eq!(claims.len(), 3, "{claims:?}");
+    admin.kubectl_ok(&[
+        "create",
+        "rolebinding",
+        "limited-admin",
+        "--namespace",
+        &ns,
+        "--clusterrole=admin",
+        &format!("--user={LIMITED_USER}"),
+    ]);
+    let limited = admin.cluster.limited_kubeconfig();
+    let kube = admin.as_identity(limited);
+
+    // This identity cannot delete the releases' ClusterRoles: helm uninstall fails.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes", "--delete-data"])
+        .args(kube.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no volume was deleted"), "{stderr}");
+    assert!(
+        !stderr.contains("deleted 1") && !stderr.contains("deleted 2"),
+        "{stderr}"
+    );
+    assert_eq!(kube.claims(), claims, "every claim is kept");
 }

@@ -106,12 +106,12 @@ fn alb_lifecycle(helm: u8) {
     );
 
     // A second install is an upgrade: revision 2.
-    let (code, _, stderr) = run(kube
-        .eksmon()
-        .arg("install")
-        .args(kube.profile())
-        .arg("--allow-public"));
-    assert_eq!(code, 0, "{stderr}");
+    let (code, _, install_stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
+        "--allow-public",
+        "--kube-context",
+        "test",
+    ]));
+    assert_eq!(code, 0, "{install_stderr}");
     assert!(
         kube.releases()
             .iter()
@@ -175,6 +175,20 @@ fn alb_lifecycle(helm: u8) {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, format!("{expected}\n"));
     assert!(!stderr.contains(&expected));
+    // The command install printed works as printed (same profiles, namespace and context).
+    let printed = install_stderr
+        .lines()
+        .find_map(|l| l.split("admin password: ").nth(1))
+        .unwrap_or_else(|| panic!("no password command in {install_stderr}"));
+    assert!(
+        printed.ends_with(&format!("-n {ns} --kube-context test")),
+        "{printed}"
+    );
+    let words: Vec<&str> = printed.split(' ').collect();
+    assert_eq!(words[..2], ["eksmon", "grafana-password"]);
+    let (code, stdout, stderr) = run(kube.eksmon().args(&words[1..]));
+    assert_eq!(code, 0, "{printed}: {stderr}");
+    assert_eq!(stdout, format!("{expected}\n"));
 
     // uninstall keeps all three claims and says so; --delete-data then removes exactly those.
     let mut claims = vec![
