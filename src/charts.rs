@@ -14,6 +14,16 @@ use std::time::Duration;
 /// How long one `helm pull` may take.
 const PULL_DEADLINE: Duration = Duration::from_secs(300);
 
+/// eksmon's cache: `$EKSMON_CACHE_DIR`, else the user cache dir (`~/.cache/eksmon`).
+pub fn cache_root() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("EKSMON_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "eksmon")
+        .context("cannot find a cache directory (is HOME set?); set EKSMON_CACHE_DIR")?;
+    Ok(dirs.cache_dir().to_owned())
+}
+
 #[derive(Debug, Clone)]
 pub struct ChartCache {
     dir: PathBuf,
@@ -31,14 +41,9 @@ impl ChartCache {
         Self { dir }
     }
 
-    /// `$EKSMON_CACHE_DIR`, else the user cache dir (`~/.cache/eksmon/charts`).
+    /// `<cache root>/charts` (see [`cache_root`]).
     pub fn from_env() -> Result<Self> {
-        if let Some(dir) = std::env::var_os("EKSMON_CACHE_DIR").filter(|d| !d.is_empty()) {
-            return Ok(Self::new(PathBuf::from(dir).join("charts")));
-        }
-        let dirs = directories::ProjectDirs::from("", "", "eksmon")
-            .context("cannot find a cache directory (is HOME set?); set EKSMON_CACHE_DIR")?;
-        Ok(Self::new(dirs.cache_dir().join("charts")))
+        Ok(Self::new(cache_root()?.join("charts")))
     }
 
     /// `<cache>/<repo as a file name>/<name>-<version>.tgz`.

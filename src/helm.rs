@@ -53,19 +53,31 @@ pub struct Helm {
 }
 
 impl Helm {
-    /// Asks the binary for its version, once per run.
+    /// The binary's version: from eksmon's cache when this very binary (same path, size and
+    /// modification time) was asked before, else by asking it (`helm version`), once per run.
     pub fn detect(tool: Tool, echo: bool) -> anyhow::Result<Helm> {
-        let invocation = Invocation::new(["version", "--template", "{{.Version}}"])
-            .echo(echo)
-            .deadline(std::time::Duration::from_secs(30));
-        let out = tool.run(&invocation)?;
-        let version = Version::parse(&out.stdout).ok_or_else(|| {
-            anyhow::anyhow!(
-                "`{}` printed `{}` for its version; is it helm?",
-                tool.path.display(),
-                out.stdout.trim()
-            )
-        })?;
+        let cache = crate::charts::cache_root()
+            .ok()
+            .map(|root| root.join("helm-versions"));
+        Helm::detect_with_cache(tool, echo, cache.as_deref())
+    }
+
+    fn detect_with_cache(tool: Tool, echo: bool, cache: Option<&Path>) -> anyhow::Result<Helm> {
+        let key = version_cache_key(&tool.path);
+        let cached = cache
+            .zip(key.as_deref())
+            .and_then(|(cache, key)| cached_version(cache, key));
+        let version = match cached {
+            Some(version) => version,
+            None => {
+                let version = Helm::ask_version(&tool, echo)?;
+                if let Some((cache, key)) = cache.zip(key.as_deref()) {
+                    // A cache that cannot be written only costs the next run a `helm version`.
+                    let _ = remember_version(cache, key, version);
+                }
+                version
+            }
+        };
         if version < MINIMUM {
             anyhow::bail!(
                 "helm {version} at `{}` is too old; eksmon needs helm {MINIMUM} or newer (helm 4 works too)",
@@ -73,6 +85,20 @@ impl Helm {
             );
         }
         Ok(Helm { tool, version })
+    }
+
+    fn ask_version(tool: &Tool, echo: bool) -> anyhow::Result<Version> {
+        let invocation = Invocation::new(["version", "--template", "{{.Version}}"])
+            .echo(echo)
+            .deadline(std::time::Duration::from_secs(30));
+        let out = tool.run(&invocation)?;
+        Version::parse(&out.stdout).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`{}` printed `{}` for its version; is it helm?",
+                tool.path.display(),
+                out.stdout.trim()
+            )
+        })
     }
 
     fn helm4(&self) -> bool {
@@ -209,6 +235,60 @@ impl Helm {
             .after_interrupt();
         parse_list(&self.tool.run(&invocation)?.stdout)
     }
+}
+
+/// What identifies one helm binary: its resolved path, size and modification time (a new
+/// helm at the same path differs in at least one of them).
+/// `None` for a script: a wrapper or version-manager shim (asdf, mise) can run another helm
+/// each time without changing itself.
+fn version_cache_key(path: &Path) -> Option<String> {
+    let resolved = std::fs::canonicalize(path).ok()?;
+    let mut magic = [0u8; 2];
+    std::io::Read::read_exact(&mut std::fs::File::open(&resolved).ok()?, &mut magic).ok()?;
+    if &magic == b"#!" {
+        return None;
+    }
+    let meta = std::fs::metadata(&resolved).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{}\t{}\t{}",
+        resolved.display(),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
+/// The cache is a text file of `path<TAB>size<TAB>mtime<TAB>version` lines.
+fn cached_version(cache: &Path, key: &str) -> Option<Version> {
+    let text = std::fs::read_to_string(cache).ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('\t'))
+        .and_then(Version::parse)
+}
+
+fn remember_version(cache: &Path, key: &str, version: Version) -> std::io::Result<()> {
+    let mut lines: Vec<String> = std::fs::read_to_string(cache)
+        .unwrap_or_default()
+        .lines()
+        // Other binaries stay; an older entry for this path (a replaced helm) goes.
+        .filter(|line| {
+            let path = key.split('\t').next().unwrap_or_default();
+            line.split('\t').next() != Some(path)
+        })
+        .map(str::to_owned)
+        .collect();
+    lines.push(format!("{key}\t{version}"));
+    let dir = cache.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // Written beside and renamed over: concurrent runs never read half a file.
+    let mut staged = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut staged, (lines.join("\n") + "\n").as_bytes())?;
+    staged.persist(cache).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn push_context(args: &mut Vec<OsString>, kube_context: Option<&str>) {
@@ -393,6 +473,34 @@ mod tests {
             force,
             dry_run,
         }
+    }
+
+    #[test]
+    fn the_detected_version_is_cached_per_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("helm");
+        std::fs::copy("/bin/true", &binary).unwrap();
+        let key = version_cache_key(&binary).expect("a binary is cached");
+        let cache = dir.path().join("cache/helm-versions");
+        assert_eq!(cached_version(&cache, &key), None);
+        remember_version(&cache, &key, Version::parse("v3.17.2").unwrap()).unwrap();
+        assert_eq!(cached_version(&cache, &key), Version::parse("v3.17.2"));
+
+        // Another binary at the same path (another size) is another key, and replaces the entry.
+        let mut bytes = std::fs::read(&binary).unwrap();
+        bytes.push(0);
+        std::fs::write(&binary, bytes).unwrap();
+        let new_key = version_cache_key(&binary).unwrap();
+        assert_ne!(new_key, key);
+        assert_eq!(cached_version(&cache, &new_key), None);
+        remember_version(&cache, &new_key, Version::parse("v4.1.4").unwrap()).unwrap();
+        assert_eq!(cached_version(&cache, &new_key), Version::parse("v4.1.4"));
+        assert_eq!(std::fs::read_to_string(&cache).unwrap().lines().count(), 1);
+
+        // A script (a wrapper, a version manager's shim) is asked every time.
+        let shim = dir.path().join("shim");
+        std::fs::write(&shim, "#!/bin/sh\nexec helm \"$@\"\n").unwrap();
+        assert_eq!(version_cache_key(&shim), None);
     }
 
     #[test]

@@ -1,0 +1,271 @@
+//! `eksmon install` against a real API server (tests/cluster's control plane), side by side with
+//! what a person runs by hand on the same cluster, with the same helm 4 and the real charts:
+//!
+//! - first install: the seed's sequence (`helm repo add` ×2, `helm repo update`, `helm upgrade -i`
+//!   ×2, one after the other) in a fresh helm home, against `eksmon install` with a fresh cache;
+//! - repeated install, nothing changed: `helm repo update` + the two upgrades, against
+//!   `eksmon install` again;
+//! - warm `install --dry-run` against its floor: the two `helm upgrade --install --dry-run=client`
+//!   processes eksmon runs, started by hand in parallel (eksmon cannot beat helm itself).
+//!
+//! Interleaved runs, medians; `EKSMON_BENCH_RUNS` (5). Needs `$KUBEBUILDER_ASSETS` (scripts/bench
+//! sets it) and the charts in ../shared/charts.
+
+#[path = "../tests/cluster/control_plane.rs"]
+#[allow(dead_code)]
+mod control_plane;
+#[path = "../tests/cli/server.rs"]
+mod server;
+
+use control_plane::ControlPlane;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHARTS: [(&str, &str); 2] = [("prometheus", "29.27.0"), ("grafana", "12.11.1")];
+
+fn helm4() -> PathBuf {
+    std::env::var_os("EKSMON_TEST_HELM4").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/helm4/helm"),
+        PathBuf::from,
+    )
+}
+
+fn ok(cmd: &mut Command) {
+    let output = cmd.output().expect("run");
+    assert!(
+        output.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    f();
+    started.elapsed()
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+struct Bench {
+    dir: tempfile::TempDir,
+    repo_url: String,
+    kubeconfig: PathBuf,
+}
+
+impl Bench {
+    fn helm(&self, home: &Path) -> Command {
+        let mut cmd = Command::new(helm4());
+        cmd.env("KUBECONFIG", &self.kubeconfig)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .stdout(Stdio::null());
+        cmd
+    }
+
+    /// A profile for releases `NAME-prometheus`, `NAME-grafana` in namespace NAME.
+    fn profile(&self, name: &str) -> PathBuf {
+        let profile = self.dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &profile,
+            format!(
+                "namespace: {name}\nexposure: none\nprometheus: {{release: {name}-prometheus}}\ngrafana: {{release: {name}-grafana}}\ncharts:\n  prometheus: {{repo: '{url}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{url}', name: grafana, version: 12.11.1}}\n",
+                url = self.repo_url
+            ),
+        )
+        .expect("profile");
+        profile
+    }
+
+    fn eksmon(&self, home: &Path, name: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
+        cmd.args(["install", "--quiet", "--profile"])
+            .arg(self.profile(name))
+            .env("EKSMON_HELM", helm4())
+            .env("EKSMON_CACHE_DIR", home.join("eksmon"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .stdout(Stdio::null());
+        cmd
+    }
+
+    /// The values eksmon renders for `name`, as files for the manual sequence.
+    fn values(&self, home: &Path, name: &str) -> [PathBuf; 2] {
+        let out = home.join("values");
+        ok(Command::new(env!("CARGO_BIN_EXE_eksmon"))
+            .args(["render", "--profile"])
+            .arg(self.profile(name))
+            .arg("--out-dir")
+            .arg(&out));
+        [
+            out.join("prometheus-values.yaml"),
+            out.join("grafana-values.yaml"),
+        ]
+    }
+
+    /// The seed's sequence: repo add ×2, repo update, upgrade -i ×2.
+    fn manual_first(&self, home: &Path, name: &str) {
+        ok(self
+            .helm(home)
+            .args(["repo", "add", "prometheus-community", &self.repo_url]));
+        ok(self
+            .helm(home)
+            .args(["repo", "add", "grafana-community", &self.repo_url]));
+        ok(self.helm(home).args(["repo", "update"]));
+        self.manual_upgrades(home, name);
+    }
+
+    fn manual_repeat(&self, home: &Path, name: &str) {
+        ok(self.helm(home).args(["repo", "update"]));
+        self.manual_upgrades(home, name);
+    }
+
+    fn manual_upgrades(&self, home: &Path, name: &str) {
+        let values = self.values(home, name);
+        for ((chart, version), values) in CHARTS.iter().zip(&values) {
+            let repo = if *chart == "grafana" {
+                "grafana-community"
+            } else {
+                "prometheus-community"
+            };
+            ok(self
+                .helm(home)
+                .args([
+                    "upgrade",
+                    "-i",
+                    &format!("{name}-{chart}"),
+                    &format!("{repo}/{chart}"),
+                ])
+                .args([
+                    "--version",
+                    version,
+                    "--namespace",
+                    name,
+                    "--create-namespace",
+                    "--values",
+                ])
+                .arg(values));
+        }
+    }
+
+    /// The two dry-run upgrades eksmon runs, started by hand in parallel: the floor.
+    fn dry_run_floor(&self, home: &Path, name: &str, archives: &[PathBuf; 2]) {
+        let values = self.values(home, name);
+        let children: Vec<_> = CHARTS
+            .iter()
+            .zip(archives)
+            .zip(&values)
+            .map(|(((chart, _), archive), values)| {
+                self.helm(home)
+                    .args(["upgrade", "--install", &format!("{name}-{chart}")])
+                    .arg(archive)
+                    .args(["--namespace", name, "--create-namespace", "--values"])
+                    .arg(values)
+                    .args(["--output", "json", "--dry-run=client", "--hide-secret"])
+                    .spawn()
+                    .expect("helm")
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().expect("helm").success());
+        }
+    }
+}
+
+fn main() {
+    let runs: usize = std::env::var("EKSMON_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let cluster = ControlPlane::shared().expect("set KUBEBUILDER_ASSETS (scripts/bench does)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo_dir = dir.path().join("repo");
+    std::fs::create_dir_all(&repo_dir).expect("repo dir");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts");
+    for (chart, version) in CHARTS {
+        let name = format!("{chart}-{version}.tgz");
+        std::fs::copy(shared.join(&name), repo_dir.join(&name))
+            .expect("the real charts in ../shared/charts");
+    }
+    let server = server::Server::start_with_delay(repo_dir.clone(), Duration::ZERO);
+    ok(Command::new(helm4())
+        .args(["repo", "index"])
+        .arg(&repo_dir)
+        .args(["--url", &server.url]));
+    let bench = Bench {
+        dir,
+        repo_url: server.url.clone(),
+        kubeconfig: cluster.kubeconfig.clone(),
+    };
+    let archives = CHARTS.map(|(chart, version)| repo_dir.join(format!("{chart}-{version}.tgz")));
+
+    let (mut manual_first, mut eksmon_first, mut manual_repeat, mut eksmon_repeat) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs {
+        let (manual, ours) = (format!("m{run}"), format!("e{run}"));
+        let (manual_home, our_home) =
+            (bench.dir.path().join(&manual), bench.dir.path().join(&ours));
+        manual_first.push(timed(|| bench.manual_first(&manual_home, &manual)));
+        eksmon_first.push(timed(|| ok(&mut bench.eksmon(&our_home, &ours))));
+        manual_repeat.push(timed(|| bench.manual_repeat(&manual_home, &manual)));
+        eksmon_repeat.push(timed(|| ok(&mut bench.eksmon(&our_home, &ours))));
+    }
+    // Warm dry runs: eksmon's cache and version cache are filled by the runs above.
+    let (mut floor, mut dry, mut uncached) = (Vec::new(), Vec::new(), Vec::new());
+    let home = bench.dir.path().join("e0");
+    for _ in 0..(runs * 2 + 1) {
+        floor.push(timed(|| bench.dry_run_floor(&home, "e0", &archives)));
+        dry.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--dry-run"))));
+        // The same without the helm version cache (what every run paid before it).
+        let _ = std::fs::remove_file(home.join("eksmon/helm-versions"));
+        uncached.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--dry-run"))));
+    }
+    let mut floor_again = floor.clone(); // `row` sorts its samples
+
+    let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
+    let row = |case: &str, a: &mut Vec<Duration>, b: &mut Vec<Duration>, goal: &str| {
+        let (a, b) = (median(a), median(b));
+        println!(
+            "| {case} | {} | {} | **{:.2}** | {goal} |",
+            secs(a),
+            secs(b),
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+    };
+    println!(
+        "Real kube-apiserver v1.35.6 on loopback, Helm 4.1.4, real charts, {runs} interleaved runs (medians).\n"
+    );
+    println!("| case | by hand (a) | eksmon (b) | b/a | goal |\n| --- | --- | --- | --- | --- |");
+    row(
+        "first install (seed's sequence vs `eksmon install`)",
+        &mut manual_first,
+        &mut eksmon_first,
+        "",
+    );
+    row(
+        "repeated install, no change",
+        &mut manual_repeat,
+        &mut eksmon_repeat,
+        "",
+    );
+    row(
+        "warm `install --dry-run` vs two parallel `helm upgrade --install --dry-run=client` (the floor)",
+        &mut floor,
+        &mut dry,
+        "≤ 1.10",
+    );
+    row(
+        "the same, without the helm version cache",
+        &mut floor_again,
+        &mut uncached,
+        "",
+    );
+    cluster.shutdown();
+}
