@@ -262,19 +262,7 @@ fn identity_limited_to_one_namespace(helm: u8) {
     let Some(admin) = Kube::new(&format!("rbac{helm}"), helm) else {
         return;
     };
-    let ns = admin.namespace.clone();
-    admin.kubectl_ok(&["create", "namespace", &ns]);
-    admin.kubectl_ok(&[
-        "create",
-        "rolebinding",
-        "limited-admin",
-        "--namespace",
-        &ns,
-        "--clusterrole=admin",
-        &format!("--user={LIMITED_USER}"),
-    ]);
-    let limited = admin.cluster.limited_kubeconfig();
-    let kube = admin.as_identity(limited);
+    let kube = admin.as_namespace_admin();
 
     // The charts need cluster-wide rights: helm's refusal is shown with what to do.
     let (code, _, stderr) = run(kube
@@ -364,7 +352,6 @@ fn delete_data_keeps_every_volume_when_an_uninstall_fails(helm: u8) {
     let Some(admin) = Kube::new(&format!("keep{helm}"), helm) else {
         return;
     };
-    let ns = admin.namespace.clone();
     let (code, _, stderr) = run(admin
         .eksmon()
         .args(["install", "--exposure", "none"])
@@ -377,17 +364,7 @@ fn delete_data_keeps_every_volume_when_an_uninstall_fails(helm: u8) {
     );
     let claims = admin.claims();
     assert_eq!(claims.len(), 3, "{claims:?}");
-    admin.kubectl_ok(&[
-        "create",
-        "rolebinding",
-        "limited-admin",
-        "--namespace",
-        &ns,
-        "--clusterrole=admin",
-        &format!("--user={LIMITED_USER}"),
-    ]);
-    let limited = admin.cluster.limited_kubeconfig();
-    let kube = admin.as_identity(limited);
+    let kube = admin.as_namespace_admin();
 
     // This identity cannot delete the releases' ClusterRoles: helm uninstall fails.
     let (code, _, stderr) = run(kube

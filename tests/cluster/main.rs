@@ -132,6 +132,30 @@ impl Kube {
         self
     }
 
+    /// The same corner seen by [`control_plane::LIMITED_USER`], made admin of this namespace (and
+    /// of nothing else) by a RoleBinding to the built-in `admin` ClusterRole.
+    pub fn as_namespace_admin(self) -> Kube {
+        let exists = self
+            .kubectl()
+            .args(["get", "namespace", &self.namespace])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !exists {
+            self.kubectl_ok(&["create", "namespace", &self.namespace]);
+        }
+        self.kubectl_ok(&[
+            "create",
+            "rolebinding",
+            "limited-admin",
+            "--namespace",
+            &self.namespace,
+            "--clusterrole=admin",
+            &format!("--user={}", control_plane::LIMITED_USER),
+        ]);
+        let limited = self.cluster.limited_kubeconfig();
+        self.as_identity(limited)
+    }
+
     /// `--profile example --profile test.yaml`: the seed's settings, then this test's names.
     pub fn profile(&self) -> [String; 4] {
         [
