@@ -62,9 +62,12 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         } else {
             "volumes are kept"
         };
+        let context_flag = context
+            .map(|c| format!(" --kube-context {}", process::quote(c)))
+            .unwrap_or_default();
         for failure in &mut failures {
             failure.hints.push(format!(
-                "{kept}; once `helm uninstall {} --namespace {namespace}` works, run this again",
+                "{kept}; once `helm uninstall {} --namespace {namespace}{context_flag}` works, run this again",
                 failure.release
             ));
         }
