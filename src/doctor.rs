@@ -440,10 +440,10 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                     elsewhere.namespace
                 ),
                 format!(
-                    "install into that namespace (-n {}), pick another release name (--set {}.release=NAME), or remove it: helm uninstall {release} --namespace {}",
+                    "install into that namespace (-n {}), pick another release name (--set {}.release=NAME), or remove it: {}",
                     elsewhere.namespace,
                     chart.name(),
-                    elsewhere.namespace
+                    crate::helm::command_line(&["uninstall", release], &elsewhere.namespace, cx.kube_context)
                 ),
             ));
         }
@@ -468,7 +468,10 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
             Some(found) if found.status == "failed" => Finding::warn(
                 "releases",
                 format!("{release}: the last operation failed (revision {})", found.revision),
-                format!("helm history {release} --namespace {namespace} says why; the next install tries again"),
+                format!(
+                    "{} says why; the next install tries again",
+                    crate::helm::command_line(&["history", release], namespace, cx.kube_context)
+                ),
             ),
             Some(found) => Finding::ok("releases", format!("{release}: {} ({})", found.chart, found.status)),
         });

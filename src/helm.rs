@@ -237,6 +237,19 @@ impl Helm {
     }
 }
 
+/// `helm WORDS… --namespace NS [--kube-context C]`, quoted for a shell: a command for the
+/// person to run, as printed in hints.
+pub fn command_line(words: &[&str], namespace: &str, kube_context: Option<&str>) -> String {
+    use crate::process::quote;
+    let mut line = vec!["helm".to_owned()];
+    line.extend(words.iter().map(|w| quote(w)));
+    line.extend(["--namespace".to_owned(), quote(namespace)]);
+    if let Some(context) = kube_context {
+        line.extend(["--kube-context".to_owned(), quote(context)]);
+    }
+    line.join(" ")
+}
+
 /// What identifies one helm binary: its resolved path, size and modification time (a new
 /// helm at the same path differs in at least one of them).
 /// `None` for a script: a wrapper or version-manager shim (asdf, mise) can run another helm
@@ -365,23 +378,17 @@ impl Helm {
         kube_context: Option<&str>,
         echo: bool,
     ) -> Option<String> {
-        use crate::process::quote;
-        let context = kube_context
-            .map(|c| format!(" --kube-context {}", quote(c)))
-            .unwrap_or_default();
-        let (name, namespace) = (quote(&release.name), quote(&release.namespace));
+        let name = release.name.as_str();
+        let command = |words: &[&str]| command_line(words, &release.namespace, kube_context);
         match release.status.as_str() {
-            "pending-install" => Some(format!(
-                "helm uninstall {name} --namespace {namespace}{context}"
-            )),
+            "pending-install" => Some(command(&["uninstall", name])),
             "pending-upgrade" | "pending-rollback" => {
                 let revision = self
                     .last_deployed_revision(release, kube_context, echo)
-                    .map(|r| format!(" {r}"))
-                    .unwrap_or_default();
-                Some(format!(
-                    "helm rollback {name}{revision} --namespace {namespace}{context}"
-                ))
+                    .map(|r| r.to_string());
+                let mut words = vec!["rollback", name];
+                words.extend(revision.as_deref());
+                Some(command(&words))
             }
             _ => None,
         }
@@ -501,6 +508,22 @@ mod tests {
         let shim = dir.path().join("shim");
         std::fs::write(&shim, "#!/bin/sh\nexec helm \"$@\"\n").unwrap();
         assert_eq!(version_cache_key(&shim), None);
+    }
+
+    #[test]
+    fn printed_commands_keep_their_scope() {
+        assert_eq!(
+            command_line(
+                &["rollback", "grafana", "3"],
+                "mon",
+                Some("arn:aws:eks:eu-west-1:1:cluster/a b")
+            ),
+            "helm rollback grafana 3 --namespace mon --kube-context 'arn:aws:eks:eu-west-1:1:cluster/a b'"
+        );
+        assert_eq!(
+            command_line(&["history", "g"], "mon", None),
+            "helm history g --namespace mon"
+        );
     }
 
     #[test]

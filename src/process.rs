@@ -89,12 +89,17 @@ impl ToolError {
 }
 
 /// The line that says why a tool failed: helm's and kubectl's own `Error…`/`error:` line (helm
-/// prints warnings and progress before it), else the last line; without its `Error: ` prefix.
-fn reason(stderr: &str) -> Option<&str> {
+/// prints warnings and progress before it), else the last line.
+fn reason_line(stderr: &str) -> Option<&str> {
     let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
-    let line = lines()
+    lines()
         .find(|l| l.starts_with("Error") || l.starts_with("error:"))
-        .or_else(|| lines().next_back())?;
+        .or_else(|| lines().next_back())
+}
+
+/// [`reason_line`] without its `Error: ` prefix, for the error line.
+fn reason(stderr: &str) -> Option<&str> {
+    let line = reason_line(stderr)?;
     Some(
         line.strip_prefix("Error: ")
             .or_else(|| line.strip_prefix("error: "))
@@ -105,18 +110,10 @@ fn reason(stderr: &str) -> Option<&str> {
 /// The rest of a tool's stderr (the reason is in the error line already), up to 20 lines,
 /// indented under the error.
 fn stderr_tail(stderr: &str) -> Vec<String> {
-    let shown = reason(stderr);
+    let shown = reason_line(stderr);
     let lines: Vec<&str> = stderr
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter(|l| {
-            let l = l.trim();
-            shown.is_none_or(|r| {
-                l != r
-                    && l.strip_prefix("Error: ") != Some(r)
-                    && l.strip_prefix("error: ") != Some(r)
-            })
-        })
+        .filter(|l| !l.trim().is_empty() && Some(l.trim()) != shown)
         .collect();
     let skip = lines.len().saturating_sub(20);
     lines[skip..].iter().map(|l| format!("  | {l}")).collect()
@@ -333,7 +330,7 @@ fn short_command(tool: &Tool, args: &[OsString]) -> String {
     const SCOPE: [&str; 4] = ["--namespace", "--kube-context", "--context", "-n"];
     let mut words: Vec<OsString> = Vec::new();
     let mut flags_started = false;
-    let mut iter = args.iter().peekable();
+    let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let text = arg.to_string_lossy();
         if SCOPE.contains(&text.as_ref()) {
@@ -384,6 +381,8 @@ fn signal_all(pids: &[u32], signal: i32) {
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// The names of the tools running now, for the interrupt messages.
 static RUNNING: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static CANCELLED: AtomicI32 = AtomicI32::new(0);
 
 fn running_tools() -> String {
     let mut names = lock(&RUNNING).clone();
@@ -391,8 +390,6 @@ fn running_tools() -> String {
     names.dedup();
     names.join(" and ")
 }
-static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static CANCELLED: AtomicI32 = AtomicI32::new(0);
 
 /// The signal that cancelled this run, if one did.
 pub fn cancelled() -> Option<i32> {

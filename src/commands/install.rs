@@ -93,15 +93,16 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             .map(|(chart, file, fetch)| {
                 let job = &job;
                 let helm = helm.as_ref().ok().cloned();
+                // Outer error: helm never ran for this release; inner: what its upgrade did.
                 let upgrade = scope.spawn(move || {
                     let (archive, task) = joined(fetch.join())?;
                     let helm = helm.ok_or_else(|| anyhow::anyhow!("helm is not usable"))?;
-                    job.upgrade(&helm, chart, &archive, file.path(), &task)
+                    Ok(job.upgrade(&helm, chart, &archive, file.path(), &task))
                 });
                 (chart, upgrade)
             })
             .collect();
-        let outcomes: Vec<(Chart, Result<ReleaseOutcome>)> = upgrading
+        let outcomes: Vec<(Chart, Result<Result<ReleaseOutcome>>)> = upgrading
             .into_iter()
             .map(|(chart, upgrade)| (chart, joined(upgrade.join())))
             .collect();
@@ -110,26 +111,31 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let helm = helm?;
     drop(values);
 
-    let mut failures = Vec::new();
+    let (mut failures, mut upgrades_failed) = (Vec::new(), Vec::new());
     for (chart, outcome) in outcomes {
+        let release = settings.release(chart).as_str();
         match outcome {
-            Ok(outcome) if args.dry_run => {
+            Ok(Ok(outcome)) if args.dry_run => {
                 stdout_text += outcome.manifest.as_deref().unwrap_or_default()
             }
-            Ok(_) => ui.note(&how_to_reach(settings, chart, args)),
-            Err(err) => failures.push(ReleaseFailure::new(settings.release(chart).as_str(), err)),
+            Ok(Ok(_)) => ui.note(&how_to_reach(settings, chart, args)),
+            Ok(Err(err)) => upgrades_failed.push(ReleaseFailure::new(release, err)),
+            Err(err) => failures.push(ReleaseFailure::new(release, err)),
         }
     }
     if !stdout_text.is_empty() {
         super::write_stdout(stdout_text.as_bytes())?;
     }
+    // Only an upgrade that ran can have left a release behind in the cluster.
+    if !args.dry_run && !upgrades_failed.is_empty() {
+        add_recovery_hints(&helm, settings, args, &mut upgrades_failed, ui.verbose);
+    }
+    failures.extend(upgrades_failed);
     if failures.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(ReleaseFailures(failures).into())
     }
-    if !args.dry_run {
-        add_recovery_hints(&helm, settings, args, &mut failures, ui.verbose);
-    }
-    Err(ReleaseFailures(failures).into())
 }
 
 /// Says why helm could not do its job when the cluster said (no rights, no answer), what a
@@ -183,8 +189,10 @@ fn add_recovery_hints(
                 release.name, release.status, release.revision
             ),
             None if release.status == "failed" => format!(
-                "{} is at revision {} (failed); `helm history {} --namespace {namespace}` shows each attempt; eksmon install tries again",
-                release.name, release.revision, release.name
+                "{} is at revision {} (failed); `{}` shows each attempt; eksmon install tries again",
+                release.name,
+                release.revision,
+                crate::helm::command_line(&["history", &release.name], namespace, context)
             ),
             None => continue,
         };

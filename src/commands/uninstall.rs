@@ -62,14 +62,11 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         } else {
             "volumes are kept"
         };
-        let context_flag = context
-            .map(|c| format!(" --kube-context {}", process::quote(c)))
-            .unwrap_or_default();
         for failure in &mut failures {
-            failure.hints.push(format!(
-                "{kept}; once `helm uninstall {} --namespace {namespace}{context_flag}` works, run this again",
-                failure.release
-            ));
+            let retry = helm::command_line(&["uninstall", &failure.release], namespace, context);
+            failure
+                .hints
+                .push(format!("{kept}; once `{retry}` works, run this again"));
         }
         return Err(ReleaseFailures(failures).into());
     }
