@@ -85,6 +85,7 @@ fn corpus() -> Vec<Case> {
 
 #[test]
 fn every_bad_input_is_refused_before_anything_runs() {
+    crate::skip_without_helm!();
     let cases = corpus();
     assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
     let cluster = Cluster::new(Repo::shared(), 4);

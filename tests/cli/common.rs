@@ -55,18 +55,67 @@ impl World {
     }
 }
 
+/// Where a real helm of the given major version (3 or 4) is: `$EKSMON_TEST_HELM3/4`, else where
+/// `scripts/fetch-tools` installs it.
+fn helm_path(major: u8) -> PathBuf {
+    let from_env = std::env::var_os(format!("EKSMON_TEST_HELM{major}")).map(PathBuf::from);
+    from_env.unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tools/helm{major}/helm"))
+    })
+}
+
 /// A real helm binary of the given major version (3 or 4), as `scripts/fetch-tools` installs it.
 pub fn helm(major: u8) -> PathBuf {
-    let from_env = std::env::var_os(format!("EKSMON_TEST_HELM{major}")).map(PathBuf::from);
-    let path = from_env.unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tools/helm{major}/helm"))
-    });
+    let path = helm_path(major);
     assert!(
         path.is_file(),
         "helm {major} not found at {}: run scripts/fetch-tools (scripts/test does)",
         path.display()
     );
     path
+}
+
+/// Set (by `.ci/run`) to make missing helm binaries a failure instead of a skip.
+pub const REQUIRE_HELM_VAR: &str = "EKSMON_REQUIRE_HELM";
+
+/// True when both real helms are there. Otherwise false after one loud line (a plain
+/// `cargo test` on a fresh checkout), or a panic when [`REQUIRE_HELM_VAR`] is set.
+pub fn helm_available() -> bool {
+    let missing: Vec<String> = [3, 4]
+        .iter()
+        .map(|&major| helm_path(major))
+        .filter(|path| !path.is_file())
+        .map(|path| path.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("no helm at {}", missing.join(", "));
+    if std::env::var_os(REQUIRE_HELM_VAR).is_some_and(|v| !v.is_empty()) {
+        panic!(
+            "tests with real helm required ({REQUIRE_HELM_VAR}) but {why}: run scripts/fetch-tools"
+        );
+    }
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        // Straight to the process's stderr: the test harness captures eprintln!, not this.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "!!! SKIPPING THE TESTS THAT RUN REAL HELM: {why} (scripts/test fetches it; set {REQUIRE_HELM_VAR}=1 to fail instead)"
+        );
+    });
+    false
+}
+
+/// Returns from the test (after [`helm_available`]'s one line) when real helm is absent.
+#[macro_export]
+macro_rules! skip_without_helm {
+    () => {
+        if !$crate::common::helm_available() {
+            return;
+        }
+    };
 }
 
 /// One of the test charts in `tests/charts/`.

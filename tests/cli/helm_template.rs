@@ -283,26 +283,31 @@ fn check_nlb(helm_major: u8) {
 
 #[test]
 fn alb_on_helm4() {
+    crate::skip_without_helm!();
     check_alb(4);
 }
 
 #[test]
 fn alb_on_helm3() {
+    crate::skip_without_helm!();
     check_alb(3);
 }
 
 #[test]
 fn nlb_on_helm4() {
+    crate::skip_without_helm!();
     check_nlb(4);
 }
 
 #[test]
 fn nlb_on_helm3() {
+    crate::skip_without_helm!();
     check_nlb(3);
 }
 
 #[test]
 fn nlb_with_a_certificate_listens_on_443() {
+    crate::skip_without_helm!();
     let world = World::new();
     let objects = manifests(
         &world,
@@ -346,6 +351,7 @@ fn nlb_with_a_certificate_listens_on_443() {
 
 #[test]
 fn none_is_cluster_internal() {
+    crate::skip_without_helm!();
     let world = World::new();
     let objects = manifests(
         &world,
@@ -375,6 +381,7 @@ fn none_is_cluster_internal() {
 
 #[test]
 fn optional_alb_annotations_when_set() {
+    crate::skip_without_helm!();
     let world = World::new();
     let objects = manifests(
         &world,
@@ -411,6 +418,7 @@ fn optional_alb_annotations_when_set() {
 
 #[test]
 fn release_names_reach_the_datasource() {
+    crate::skip_without_helm!();
     let world = World::new();
     world
         .eksmon()

@@ -139,6 +139,7 @@ fn without_a_terminal_init_says_what_to_do() {
 
 #[test]
 fn install_asks_before_opening_monitoring_to_the_internet() {
+    crate::skip_without_helm!();
     use crate::fixture::{Cluster, Repo};
     let cluster = Cluster::new(Repo::shared(), 4);
     let mut cmd = cluster.std_eksmon();
@@ -173,6 +174,7 @@ fn install_asks_before_opening_monitoring_to_the_internet() {
 
 #[test]
 fn ctrl_c_at_a_confirmation_exits_130_and_shows_the_cursor() {
+    crate::skip_without_helm!();
     use crate::fixture::{Cluster, Repo};
     let cluster = Cluster::new(Repo::shared(), 4);
     for (args, prompt) in [

@@ -84,11 +84,13 @@ fn dry_run_end_to_end(helm_major: u8) {
 
 #[test]
 fn dry_run_on_helm4() {
+    crate::skip_without_helm!();
     dry_run_end_to_end(4);
 }
 
 #[test]
 fn dry_run_on_helm3() {
+    crate::skip_without_helm!();
     dry_run_end_to_end(3);
 }
 
@@ -107,6 +109,7 @@ fn faked_install(helm_major: u8, flags: &[&str]) -> Vec<crate::fixture::HelmCall
 
 #[test]
 fn argv_per_helm_major() {
+    crate::skip_without_helm!();
     let flags = [
         "--wait",
         "--timeout",
@@ -159,6 +162,7 @@ fn argv_per_helm_major() {
 
 #[test]
 fn charts_are_fetched_once_and_releases_run_concurrently() {
+    crate::skip_without_helm!();
     let repo = Repo::new();
     let cluster = Cluster::new(&repo, 4);
     let install = || {
@@ -213,6 +217,7 @@ fn charts_are_fetched_once_and_releases_run_concurrently() {
 
 #[test]
 fn a_chart_that_does_not_match_its_digest_is_refused() {
+    crate::skip_without_helm!();
     let repo = Repo::new();
     let index = std::fs::read_to_string(repo.dir.join("index.yaml")).unwrap();
     let digest_at = index.find("digest: ").unwrap() + "digest: ".len();
@@ -259,6 +264,7 @@ fn a_chart_that_does_not_match_its_digest_is_refused() {
 
 #[test]
 fn what_the_direct_fetch_cannot_find_falls_back_to_helm_pull() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let output = cluster
         .eksmon()
@@ -294,6 +300,7 @@ fn what_the_direct_fetch_cannot_find_falls_back_to_helm_pull() {
 
 #[test]
 fn helm_missing() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let output = cluster
         .eksmon()
@@ -321,6 +328,7 @@ fn helm_missing() {
 
 #[test]
 fn repo_unreachable() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -352,6 +360,7 @@ fn repo_unreachable() {
 
 #[test]
 fn bad_input_starts_no_process() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     for args in [
         vec!["install", "--set", "alb.subnets=[bad]", "--exposure", "alb"],
@@ -367,6 +376,7 @@ fn bad_input_starts_no_process() {
 
 #[test]
 fn public_endpoints_need_allow_public_without_a_terminal() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let public = [
         "install",
@@ -411,6 +421,7 @@ fn public_endpoints_need_allow_public_without_a_terminal() {
 /// can hang past it (as helm can on a half-open connection) to show eksmon's backstop.
 #[test]
 fn a_hung_helm_is_stopped_at_the_deadline() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let started = std::time::Instant::now();
     let output = cluster
@@ -437,6 +448,7 @@ fn a_hung_helm_is_stopped_at_the_deadline() {
 /// A double: a helm that crashes cannot be had from the real one.
 #[test]
 fn helm_killed_by_a_signal() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let output = cluster
         .eksmon()

@@ -5,6 +5,7 @@ use crate::fixture::{Cluster, Repo};
 
 #[test]
 fn uninstall_needs_yes_without_a_terminal() {
+    crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
     let output = cluster.eksmon().arg("uninstall").output().unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -41,6 +41,9 @@ fn level_of<'a>(rows: &'a [(String, String, String, String)], check: &str) -> Ve
 
 #[test]
 fn doctor_on_real_objects() {
+    if !crate::common::helm_available() {
+        return;
+    }
     let Some(cluster) = ControlPlane::start() else {
         return;
     };

@@ -315,6 +315,9 @@ fn identity_limited_to_one_namespace(helm: u8) {
 }
 
 fn api_server_stopped_mid_install(helm: u8) {
+    if !crate::common::helm_available() {
+        return;
+    }
     let Some(cluster) = ControlPlane::start() else {
         return;
     };

@@ -97,6 +97,9 @@ macro_rules! kube_or_skip {
 impl Kube {
     /// `name` must be unique in the binary: it names the namespace and both releases.
     pub fn new(name: &str, helm_major: u8) -> Option<Kube> {
+        if !common::helm_available() {
+            return None;
+        }
         let cluster = ControlPlane::shared()?;
         Some(Kube::on(cluster, name, helm_major))
     }
