@@ -91,6 +91,7 @@ fn every_bad_input_is_refused_before_anything_runs() {
     let cluster = Cluster::new(Repo::shared(), 4);
     let mut slowest = (Duration::ZERO, String::new());
     let mut failures = Vec::new();
+    let mut transcript = String::new();
     for case in &cases {
         std::fs::write(cluster.world.path().join("profile.yaml"), &case.profile).unwrap();
         let started = Instant::now();
@@ -100,6 +101,12 @@ fn every_bad_input_is_refused_before_anything_runs() {
             slowest = (took, case.name.clone());
         }
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        transcript += &format!(
+            "--- {} (exit {:?})\n{}",
+            case.name,
+            output.status.code(),
+            stderr.replace(&cluster.world.path().display().to_string(), "<home>")
+        );
         let error_line = stderr
             .lines()
             .find(|l| l.starts_with("error: "))
@@ -147,6 +154,8 @@ fn every_bad_input_is_refused_before_anything_runs() {
         cases.len(),
         failures.join("\n")
     );
+    // What a person sees for each case, reviewed as a whole (`cargo insta review` after a change).
+    insta::assert_snapshot!("bad_input_errors", transcript);
     eprintln!(
         "{} bad inputs refused; slowest {:?} ({})",
         cases.len(),

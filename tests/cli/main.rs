@@ -9,6 +9,7 @@ mod bad_inputs;
 mod common;
 mod fixture;
 mod helm_template;
+mod help;
 mod init;
 mod install;
 mod lifecycle;
