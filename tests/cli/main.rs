@@ -14,6 +14,7 @@ mod init;
 mod install;
 mod lifecycle;
 mod profiles;
+mod real_charts;
 mod render;
 mod render_errors;
 mod server;

@@ -1,0 +1,252 @@
+//! Every value path eksmon renders is one the real chart knows (the pinned archives in
+//! `../shared/charts`, subcharts included): it is in the chart's values, or its templates read it
+//! (`.Values.a.b`, for the options values.yaml only documents in a comment). A misspelt or moved
+//! key would otherwise be ignored by helm without a word, and the small stand-in charts in
+//! `tests/charts` cannot tell.
+
+use crate::common::World;
+use eksmon::yaml::Value;
+use std::path::{Path, PathBuf};
+
+/// Subtrees whose keys are the user's (or the application's) own, not the chart's.
+const FREE_FORM: &[&str] = &[
+    "grafana.ini",
+    "datasources",
+    "dashboardProviders",
+    "dashboards",
+];
+
+fn charts_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("EKSMON_TEST_CHARTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
+    if dir.join("prometheus-29.27.0.tgz").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("EKSMON_REQUIRE_CLUSTER").is_none_or(|v| v.is_empty()),
+        "the real charts are not in {} (set EKSMON_TEST_CHARTS)",
+        dir.display()
+    );
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "!!! SKIPPING THE REAL-CHART VALUE PATH TEST: no charts in {}",
+        dir.display()
+    );
+    None
+}
+
+/// A chart as this test reads it: its values (each subchart's under its name, as helm merges
+/// them) and the text of its templates, per subchart ("" for the chart itself).
+struct Chart {
+    values: Value,
+    templates: std::collections::BTreeMap<String, String>,
+}
+
+impl Chart {
+    /// True when the templates read `path` (`server.persistentVolume.storageClass`, or inside
+    /// a subchart `alertmanager.persistence.storageClass`).
+    fn reads(&self, path: &str) -> bool {
+        let in_chart = |name: &str, rest: &str| {
+            self.templates
+                .get(name)
+                .is_some_and(|text| text.contains(&format!(".Values.{rest}")))
+        };
+        let subchart = path
+            .split_once('.')
+            .filter(|(first, _)| self.templates.contains_key(*first));
+        in_chart("", path) || subchart.is_some_and(|(name, rest)| in_chart(name, rest))
+    }
+}
+
+fn templates_text(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            text += &templates_text(&path);
+        } else if let Ok(content) = std::fs::read_to_string(&path) {
+            text += &content;
+        }
+    }
+    text
+}
+
+/// The chart's values with each subchart's own values under its name (what helm merges).
+fn chart_values(archive: &Path, scratch: &Path) -> Chart {
+    let status = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(scratch)
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    let name = archive
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.rsplit_once('-'))
+        .map(|(name, _)| name.to_owned())
+        .expect("NAME-VERSION.tgz");
+    let root = scratch.join(&name);
+    let read = |path: PathBuf| {
+        eksmon::yaml::parse(&std::fs::read_to_string(&path).expect("values.yaml")).expect("YAML")
+    };
+    let mut values = read(root.join("values.yaml"));
+    let mut templates = std::collections::BTreeMap::new();
+    templates.insert(String::new(), templates_text(&root.join("templates")));
+    if let Ok(subcharts) = std::fs::read_dir(root.join("charts")) {
+        for subchart in subcharts.filter_map(Result::ok) {
+            let sub_values = subchart.path().join("values.yaml");
+            if !sub_values.is_file() {
+                continue;
+            }
+            let key = subchart.file_name().to_string_lossy().into_owned();
+            templates.insert(
+                key.clone(),
+                templates_text(&subchart.path().join("templates")),
+            );
+            let mut merged = read(sub_values);
+            if let Some(overrides) = values.get(key.as_str()) {
+                merge(&mut merged, overrides);
+            }
+            if let Value::Mapping(map) = &mut values {
+                map.insert(Value::String(key), merged);
+            }
+        }
+    }
+    Chart { values, templates }
+}
+
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Mapping(base), Value::Mapping(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
+/// The paths of `rendered` that the chart's values do not have.
+fn missing(rendered: &Value, chart: &Value, path: &str, out: &mut Vec<String>) {
+    let free = FREE_FORM
+        .iter()
+        .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        || path.ends_with("annotations")
+        || path.ends_with("labels");
+    let Value::Mapping(rendered) = rendered else {
+        return;
+    };
+    match chart {
+        // An empty map or null default: the chart takes whatever is given here.
+        Value::Mapping(chart) if chart.is_empty() => {}
+        Value::Null => {}
+        Value::Mapping(chart) => {
+            for (key, value) in rendered {
+                let key_text = key.as_str().unwrap_or_default();
+                let child = if path.is_empty() {
+                    key_text.to_owned()
+                } else {
+                    format!("{path}.{key_text}")
+                };
+                match chart.get(key) {
+                    Some(default) => missing(value, default, &child, out),
+                    None if free => {}
+                    None => out.push(child),
+                }
+            }
+        }
+        other => out.push(format!(
+            "{path} (a map here, but the chart's default is {other:?})"
+        )),
+    }
+}
+
+#[test]
+fn every_rendered_value_path_exists_in_the_real_chart() {
+    let Some(dir) = charts_dir() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let prometheus = chart_values(&dir.join("prometheus-29.27.0.tgz"), scratch.path());
+    let grafana = chart_values(&dir.join("grafana-12.11.1.tgz"), scratch.path());
+    let world = World::new();
+    // Between them, these render every optional part eksmon writes.
+    let variants: &[&[&str]] = &[
+        &["--profile", "example", "--exposure", "alb"],
+        &[
+            "--profile",
+            "example",
+            "--exposure",
+            "alb",
+            "--set",
+            "alb.inboundCidrs=[10.0.0.0/8]",
+            "--set",
+            "alb.wafv2AclArn=arn:aws:wafv2:ap-northeast-2:123456789012:regional/webacl/mon/0a1b2c3d-1111-2222-3333-444455556666",
+            "--set",
+            "alb.auth={type: cognito, userPoolArn: 'arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/ap-northeast-2_AbCdEfGhI', userPoolClientId: 1example23456789, userPoolDomain: mon-auth}",
+        ],
+        &[
+            "--profile",
+            "example",
+            "--exposure",
+            "nlb",
+            "--set",
+            "nlb.certificateArn=arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+            "--set",
+            "nlb.sourceRanges=[10.0.0.0/8]",
+            "--set",
+            "grafana.loadBalancerName=mon-grafana",
+        ],
+        &[
+            "--profile",
+            "small",
+            "--set",
+            "grafana.dashboardSource=bundled",
+        ],
+    ];
+    let mut problems = Vec::new();
+    for args in variants {
+        for (chart, values) in [("prometheus", &prometheus), ("grafana", &grafana)] {
+            let output = world
+                .eksmon()
+                .args(["render", chart])
+                .args(*args)
+                .output()
+                .expect("render");
+            assert!(
+                output.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let rendered = eksmon::yaml::parse(&String::from_utf8_lossy(&output.stdout))
+                .expect("rendered YAML");
+            let mut out = Vec::new();
+            missing(&rendered, &values.values, "", &mut out);
+            problems.extend(
+                out.into_iter()
+                    .filter(|p| !values.reads(p))
+                    .map(|p| format!("{chart}: {p} ({args:?})")),
+            );
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "paths the real charts do not have:\n{}",
+        problems.join("\n")
+    );
+}
