@@ -49,9 +49,14 @@ impl Chart {
     /// a subchart `alertmanager.persistence.storageClass`).
     fn reads(&self, path: &str) -> bool {
         let in_chart = |name: &str, rest: &str| {
-            self.templates
-                .get(name)
-                .is_some_and(|text| text.contains(&format!(".Values.{rest}")))
+            let needle = format!(".Values.{rest}");
+            // `.Values.a.bc` does not read `a.b`: the match must end where the name ends.
+            self.templates.get(name).is_some_and(|text| {
+                text.match_indices(&needle).any(|(at, _)| {
+                    !text[at + needle.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
         };
         let subchart = path
             .split_once('.')
