@@ -66,12 +66,20 @@ impl ChartCache {
     }
 
     /// The local archive for `chart`, fetching it when it is not cached (or no longer matches
-    /// its recorded digest). `helm` is only run when the direct fetch cannot be used.
-    pub fn ensure(&self, helm: &Tool, chart: &ChartRef, echo: bool) -> Result<(PathBuf, Fetched)> {
+    /// its recorded digest); `on_fetch` is called just before a fetch. `helm` is only run when
+    /// the direct fetch cannot be used.
+    pub fn ensure(
+        &self,
+        helm: &Tool,
+        chart: &ChartRef,
+        echo: bool,
+        on_fetch: impl FnOnce(),
+    ) -> Result<(PathBuf, Fetched)> {
         let archive = self.archive_path(chart);
         if verify(&archive)? {
             return Ok((archive, Fetched::Cached));
         }
+        on_fetch();
         let parent = archive.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create chart cache `{}`", parent.display()))?;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "eksmon",
     version,
     about = "Prometheus + Grafana monitoring on Amazon EKS with Helm, from one validated profile",
-    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed, 2 bad usage or input (nothing was run), 130/143 interrupted."
+    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed (status: a release is not deployed), 2 bad usage or input (nothing was run), 3 declined at a prompt (nothing was done), 130/143 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -212,7 +212,7 @@ pub struct ProfileArgs {
     pub profiles: Vec<String>,
 
     /// Override one setting, e.g. `--set alb.scheme=internal` or
-    /// `--set alb.subnets=[subnet-a,subnet-b]` (VALUE is YAML; repeatable)
+    /// `--set alb.subnets=[subnet-0a1b2c3d,subnet-4e5f6a7b]` (VALUE is YAML; repeatable)
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
 

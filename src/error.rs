@@ -4,9 +4,41 @@ use std::fmt;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-/// 0 ok; 1 a tool or the cluster failed; 2 bad usage or input, nothing was run.
+/// 0 ok; 1 a tool or the cluster failed; 2 bad usage or input, nothing was run; 3 the person
+/// at the terminal said no to a question, nothing was done.
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_DECLINED: u8 = 3;
+
+/// The person at the terminal said no: not a failure and not bad input, just nothing done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declined {
+    /// What was not done, as the one line says it (`nothing was uninstalled`).
+    pub outcome: String,
+    pub hints: Vec<String>,
+}
+
+impl Declined {
+    pub fn new(outcome: impl Into<String>) -> Self {
+        Self {
+            outcome: outcome.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Declined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cancelled; {}", self.outcome)
+    }
+}
+
+impl std::error::Error for Declined {}
 
 /// Where a setting came from, as error messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +207,10 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
     if let Some(input) = err.downcast_ref::<InputError>() {
         lines.extend(input.hints.iter().map(|h| format!("hint: {h}")));
         return (lines, EXIT_USAGE);
+    }
+    if let Some(declined) = err.downcast_ref::<Declined>() {
+        lines.extend(declined.hints.iter().map(|h| format!("hint: {h}")));
+        return (lines, EXIT_DECLINED);
     }
     let tool = err
         .chain()

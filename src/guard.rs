@@ -45,6 +45,43 @@ pub fn public_endpoints(s: &Settings, charts: &[Chart]) -> Vec<PublicEndpoint> {
         .collect()
 }
 
+/// Settings that look like a placeholder left from an example (the built-in `example` profile
+/// carries the seed's `certificate/xxxxx`): valid in shape, refused by AWS at deploy time.
+pub fn placeholders(s: &Settings) -> Vec<String> {
+    let certificate = match s.exposure {
+        Exposure::Alb => s
+            .alb
+            .certificate_arn
+            .as_ref()
+            .map(|a| ("alb.certificateArn", a.as_str())),
+        Exposure::Nlb => s
+            .nlb
+            .certificate_arn
+            .as_ref()
+            .map(|a| ("nlb.certificateArn", a.as_str())),
+        Exposure::None => None,
+    };
+    let mut found = Vec::new();
+    if let Some((field, arn)) = certificate {
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        if !is_uuid(id) {
+            found.push(format!(
+                "{field} `{arn}` does not end in a certificate ID (a UUID such as 0a1b2c3d-1111-2222-3333-444455556666): a placeholder? The load balancer controller will fail to use it"
+            ));
+        }
+    }
+    found
+}
+
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// How to close it, for the hint under the warnings.
 pub fn how_to_restrict(s: &Settings) -> &'static str {
     match s.exposure {
@@ -61,6 +98,18 @@ mod tests {
 
     fn settings(text: &str) -> Settings {
         crate::yaml::from_value(crate::yaml::parse(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn placeholder_certificates_are_called_out() {
+        let found = |text: &str| placeholders(&settings(text));
+        let example = "exposure: alb\nalb: {certificateArn: 'arn:aws:acm:ap-northeast-2:558846430793:certificate/xxxxx'}\n";
+        assert_eq!(found(example).len(), 1);
+        assert!(found(example)[0].starts_with("alb.certificateArn `arn:aws:acm:"));
+        let real = "exposure: nlb\nnlb: {certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666'}\n";
+        assert!(found(real).is_empty());
+        // Only the exposure in use counts.
+        assert!(found(&example.replace("exposure: alb", "exposure: none")).is_empty());
     }
 
     #[test]

@@ -40,19 +40,36 @@ impl Ui {
         eprintln!("warning: {line}");
     }
 
-    /// Asks a yes/no question on the terminal. Without one, fails with a hint to pass `flag`.
-    pub fn confirm(&self, question: &str, flag: &str) -> anyhow::Result<bool> {
+    /// Asks a yes/no question on the terminal (default no). Without a terminal there is no one
+    /// to ask: `no_terminal` says what to do instead.
+    pub fn confirm(&self, question: &str, no_terminal: InputError) -> anyhow::Result<bool> {
         if !self.interactive {
-            return Err(InputError::new(format!(
-                "{question} — no terminal to ask on; pass {flag} to go ahead"
-            ))
-            .into());
+            return Err(no_terminal.into());
         }
         dialoguer::Confirm::new()
             .with_prompt(question)
             .default(false)
             .interact()
             .map_err(prompt_error)
+    }
+
+    /// Asks the person to type `expected` (a namespace name) before something that cannot be
+    /// undone: one stray key press is not enough. True when they typed exactly that.
+    pub fn confirm_by_typing(
+        &self,
+        question: &str,
+        expected: &str,
+        no_terminal: InputError,
+    ) -> anyhow::Result<bool> {
+        if !self.interactive {
+            return Err(no_terminal.into());
+        }
+        let typed: String = dialoguer::Input::new()
+            .with_prompt(question)
+            .allow_empty(true)
+            .interact_text()
+            .map_err(prompt_error)?;
+        Ok(typed.trim() == expected)
     }
 
     /// Progress for concurrent tasks: spinners on a terminal, plain lines otherwise.

@@ -1,7 +1,7 @@
 //! `eksmon init`: the profile wizard, and writing its result.
 
 use crate::cli::InitArgs;
-use crate::error::InputError;
+use crate::error::Declined;
 use crate::files;
 use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Settings};
@@ -58,7 +58,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
     };
     eprintln!("\n{text}\n{}", wizard::summary(&name, &shown, &answers));
     if !prompter.confirm("Write this profile?", true)? {
-        return Err(InputError::new("cancelled; nothing was written").into());
+        return Err(Declined::new("nothing was written").into());
     }
 
     let Some(path) = target else {
@@ -67,7 +67,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
     if path.exists()
         && !prompter.confirm(&format!("{} exists. Overwrite it?", path.display()), false)?
     {
-        return Err(InputError::new(format!(
+        return Err(Declined::new(format!(
             "kept the existing {}; nothing was written",
             path.display()
         ))

@@ -2,7 +2,7 @@
 
 use crate::charts::{ChartCache, Fetched};
 use crate::cli::InstallArgs;
-use crate::error::{InputError, Origin, ReleaseFailure, ReleaseFailures};
+use crate::error::{Declined, InputError, Origin, ReleaseFailure, ReleaseFailures};
 use crate::helm::{Helm, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
 use crate::process::{Invocation, ScratchFile, Tool, ToolKind};
@@ -46,6 +46,9 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     let ui = Ui::new(args.output.quiet, args.output.verbose);
+    for placeholder in crate::guard::placeholders(settings) {
+        ui.warn(&placeholder);
+    }
     guard_public(settings, &charts, args, &ui)?;
     let helm_tool = Tool::find(ToolKind::Helm, args.cluster.helm.as_deref())?;
     let cache = ChartCache::from_env()?;
@@ -214,22 +217,17 @@ fn guard_public(settings: &Settings, charts: &[Chart], args: &InstallArgs, ui: &
         return Ok(());
     }
     let restrict = crate::guard::how_to_restrict(settings);
-    if !ui.interactive() {
-        return Err(InputError::new(
-            "refusing to open monitoring to the whole internet without a terminal to confirm it; pass --allow-public to install anyway",
-        )
-        .hint(restrict)
-        .into());
-    }
+    let no_terminal = InputError::new(
+        "refusing to open monitoring to the whole internet without a terminal to confirm it; pass --allow-public to install anyway",
+    )
+    .hint(restrict);
     if ui.confirm(
         "Install with these endpoints open to the whole internet?",
-        "--allow-public",
+        no_terminal,
     )? {
         Ok(())
     } else {
-        Err(InputError::new("cancelled; nothing was installed")
-            .hint(restrict)
-            .into())
+        Err(Declined::new("nothing was installed").hint(restrict).into())
     }
 }
 
@@ -254,11 +252,12 @@ struct Job<'a> {
 impl Job<'_> {
     fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<PathBuf> {
         let chart_ref = self.settings.chart_ref(chart);
-        task.step(&format!(
-            "fetching chart {} {}",
-            chart_ref.name, chart_ref.version
-        ));
-        let fetched = self.cache.ensure(helm, chart_ref, self.echo);
+        let fetched = self.cache.ensure(helm, chart_ref, self.echo, || {
+            task.step(&format!(
+                "fetching chart {} {}",
+                chart_ref.name, chart_ref.version
+            ));
+        });
         if fetched.is_err() {
             task.finish("failed");
         }

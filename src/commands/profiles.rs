@@ -12,7 +12,15 @@ pub fn run(command: &ProfilesCommand) -> Result<()> {
         ProfilesCommand::List => {
             let mut rows: Vec<(String, &str, String)> = BUILTIN
                 .iter()
-                .map(|(name, text)| ((*name).to_owned(), "built-in", description(text)))
+                .map(|(name, text)| match lookup.user_profile(name) {
+                    // The user's file of the same name is the one `--profile NAME` reads.
+                    Some(path) => (
+                        (*name).to_owned(),
+                        "built-in",
+                        format!("(not used: {} has this name)", path.display()),
+                    ),
+                    None => ((*name).to_owned(), "built-in", description(text)),
+                })
                 .collect();
             for (name, path) in lookup.user_profiles() {
                 let about = read_file(&path, path.display().to_string()).map_or_else(

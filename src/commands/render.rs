@@ -13,6 +13,9 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = args.chart.map_or_else(|| Chart::ALL.to_vec(), |c| vec![c]);
     let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &charts)?;
     warn_public(&loaded.settings, &charts);
+    for placeholder in crate::guard::placeholders(&loaded.settings) {
+        eprintln!("warning: {placeholder}");
+    }
     let documents = charts
         .iter()
         .map(|&chart| Ok((chart, values_document(&loaded.settings, chart)?)))

@@ -74,7 +74,21 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
         OutputFormat::Table => table(&rows),
     };
-    super::write_stdout(text.as_bytes())
+    super::write_stdout(text.as_bytes())?;
+    // Like `helm status`: a script can tell from the exit code alone that something is off.
+    let unhealthy: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status != "deployed")
+        .map(|r| format!("{} is {}", r.release, r.status))
+        .collect();
+    if unhealthy.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "not every release is deployed: {}",
+            unhealthy.join(", ")
+        ))
+    }
 }
 
 /// Ingress/LoadBalancer addresses from kubectl; empty (with a warning) when kubectl cannot tell.

@@ -1,7 +1,7 @@
 //! `eksmon uninstall`: both releases (Grafana first); volumes stay unless `--delete-data`.
 
 use crate::cli::UninstallArgs;
-use crate::error::{InputError, ReleaseFailure, ReleaseFailures};
+use crate::error::{Declined, InputError, ReleaseFailure, ReleaseFailures};
 use crate::helm::{self, Helm};
 use crate::kube;
 use crate::process::{self, Invocation};
@@ -30,17 +30,32 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         None => format!("namespace `{namespace}` (current context)"),
     };
     if !args.yes {
-        let question = format!(
-            "Uninstall {} from {target}? Volumes are kept",
-            releases.join(" and ")
-        );
-        confirm_or_stop(&ui, &question)?;
+        let listed = releases.join(" and ");
+        let no_terminal = || {
+            InputError::new(
+                "uninstall asks before it removes anything, and there is no terminal to ask on",
+            )
+            .hint("pass --yes to uninstall without asking")
+        };
+        let question = if args.delete_data {
+            format!("Uninstall {listed} from {target}? Their volumes are deleted next")
+        } else {
+            format!("Uninstall {listed} from {target}? Volumes are kept")
+        };
+        if !ui.confirm(&question, no_terminal())? {
+            return Err(Declined::new("nothing was uninstalled").into());
+        }
         if args.delete_data {
             let question = format!(
-                "Also DELETE the volumes of {}? The stored metrics and dashboards are lost",
-                releases.join(" and ")
+                "The stored metrics and dashboards of {listed} will be lost. Type the namespace name `{namespace}` to delete their volumes"
             );
-            confirm_or_stop(&ui, &question)?;
+            if !ui.confirm_by_typing(&question, namespace, no_terminal())? {
+                return Err(Declined::new("nothing was uninstalled")
+                    .hint(format!(
+                        "the volumes are only deleted when `{namespace}` is typed"
+                    ))
+                    .into());
+            }
         }
     }
     let helm = super::find_helm(&args.cluster, ui.verbose)?;
@@ -71,14 +86,6 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         return Err(ReleaseFailures(failures).into());
     }
     volumes(args, &ui, &releases, namespace, context)
-}
-
-fn confirm_or_stop(ui: &Ui, question: &str) -> Result<()> {
-    if ui.confirm(question, "--yes")? {
-        Ok(())
-    } else {
-        Err(InputError::new("cancelled; nothing was uninstalled").into())
-    }
 }
 
 /// `Ok(false)` when the release was not there (not an error: the goal is reached).

@@ -47,7 +47,7 @@ fn split_key(key: &str) -> Result<Vec<String>, String> {
             '.' => keys.push(std::mem::take(&mut current)),
             '[' | ']' => {
                 return Err(format!(
-                    "`{key}`: list indexes are not supported; set the whole list, e.g. --set alb.subnets=[subnet-a,subnet-b]"
+                    "`{key}`: list indexes are not supported; set the whole list, e.g. --set alb.subnets=[subnet-0a1b2c3d,subnet-4e5f6a7b]"
                 ));
             }
             c => current.push(c),

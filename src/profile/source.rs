@@ -83,23 +83,21 @@ impl Lookup {
         Ok(Vec::new())
     }
 
-    /// A built-in name, else `NAME.yaml` in the user's profile dir, else a path.
+    /// `NAME.yaml` in the user's profile dir, else a built-in name, else a path. The user's file
+    /// wins over a built-in of the same name: it is the one they wrote (`profiles list` says so).
     pub fn resolve(&self, spec: &str) -> Result<ProfileText, InputError> {
+        let looks_like_name = !spec.is_empty()
+            && spec
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if looks_like_name && let Some(path) = self.user_profile(spec) {
+            return read_file(&path, path.display().to_string());
+        }
         if let Some((name, text)) = BUILTIN.iter().find(|(name, _)| *name == spec) {
             return Ok(ProfileText {
                 display: format!("built-in {name}.yaml"),
                 text: (*text).to_owned(),
             });
-        }
-        let looks_like_name = !spec.is_empty()
-            && spec
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if looks_like_name && let Some(dir) = &self.user_dir {
-            let path = dir.join(format!("{spec}.yaml"));
-            if path.is_file() {
-                return read_file(&path, path.display().to_string());
-            }
         }
         let path = Path::new(spec);
         if path.is_file() {
@@ -128,11 +126,21 @@ impl Lookup {
         .hint("`eksmon profiles list` shows them")
     }
 
-    /// Every profile name: built-in ones first, then the user's.
+    /// Every profile name: built-in ones first, then the user's (each name once).
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = BUILTIN.iter().map(|(n, _)| (*n).to_owned()).collect();
-        names.extend(self.user_profiles().into_iter().map(|(name, _)| name));
+        for (name, _) in self.user_profiles() {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
         names
+    }
+
+    /// The user's `NAME.yaml`, when there is one.
+    pub fn user_profile(&self, name: &str) -> Option<PathBuf> {
+        let path = self.user_dir.as_ref()?.join(format!("{name}.yaml"));
+        path.is_file().then_some(path)
     }
 
     /// `NAME.yaml` files in the user's profile dir, sorted by name.
@@ -193,7 +201,7 @@ mod tests {
     }
 
     #[test]
-    fn resolves_builtin_then_user_then_path() {
+    fn resolves_user_then_builtin_then_path() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
         std::fs::write(
@@ -216,6 +224,9 @@ mod tests {
                 .text
                 .contains("other")
         );
+        // A user profile named like a built-in one wins.
+        std::fs::write(dir.path().join("profiles/small.yaml"), "namespace: mine\n").unwrap();
+        assert!(lookup.resolve("small").unwrap().text.contains("mine"));
         let err = lookup.resolve("exampel").unwrap_err();
         assert!(err.hints.iter().any(|h| h.contains("`example`")), "{err:?}");
         assert_eq!(lookup.names(), ["example", "internal", "small", "team"]);

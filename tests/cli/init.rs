@@ -100,6 +100,8 @@ fn refusing_to_overwrite_keeps_the_file() {
     key(&mut p, "exists. Overwrite it?", "n");
     p.exp_string("nothing was written").unwrap();
     p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process_mut().wait().unwrap());
+    assert!(status.ends_with(", 3)"), "declined is exit 3: {status}");
     assert_eq!(
         std::fs::read_to_string(existing).unwrap(),
         "namespace: keep-me\n"
@@ -165,7 +167,7 @@ fn install_asks_before_opening_monitoring_to_the_internet() {
         .unwrap();
     p.exp_eof().unwrap();
     let status = format!("{:?}", p.process_mut().wait().unwrap());
-    assert!(status.ends_with(", 2)"), "{status}");
+    assert!(status.ends_with(", 3)"), "declined is exit 3: {status}");
     assert!(
         cluster.helm_calls("upgrade").is_empty(),
         "nothing was installed"
@@ -208,6 +210,38 @@ fn ctrl_c_at_a_confirmation_exits_130_and_shows_the_cursor() {
             rest.contains("\u{1b}[?25h"),
             "{args:?}: the cursor is shown again: {rest:?}"
         );
+    }
+    assert!(
+        cluster.calls().is_empty(),
+        "nothing ran: {:?}",
+        cluster.calls()
+    );
+}
+
+#[test]
+fn deleting_data_needs_the_namespace_typed() {
+    crate::skip_without_helm!();
+    use crate::fixture::{Cluster, Repo};
+    let cluster = Cluster::new(Repo::shared(), 4);
+    for typed in ["y", "monitorin"] {
+        let mut cmd = cluster.std_eksmon();
+        cmd.args(["uninstall", "--delete-data"])
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+        // The first question says what comes next; one key answers it.
+        key(&mut p, "Their volumes are deleted next", "y");
+        // A stray `y` + Enter (or a near miss) is not the namespace's name.
+        answer(
+            &mut p,
+            "Type the namespace name `monitoring` to delete their volumes",
+            typed,
+        );
+        p.exp_string("error: cancelled; nothing was uninstalled")
+            .unwrap();
+        p.exp_eof().unwrap();
+        let status = format!("{:?}", p.process_mut().wait().unwrap());
+        assert!(status.ends_with(", 3)"), "{typed}: {status}");
     }
     assert!(
         cluster.calls().is_empty(),

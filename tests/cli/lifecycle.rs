@@ -10,9 +10,10 @@ fn uninstall_needs_yes_without_a_terminal() {
     let output = cluster.eksmon().arg("uninstall").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains("no terminal to ask on; pass --yes"),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "error: uninstall asks before it removes anything, and there is no terminal to ask on\n\
+         hint: pass --yes to uninstall without asking\n"
     );
     assert!(cluster.calls().is_empty());
 }

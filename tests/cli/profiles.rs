@@ -34,3 +34,30 @@ fn show_prints_the_yaml() {
         .unwrap();
     assert_eq!(err.status.code(), Some(2));
 }
+
+#[test]
+fn a_user_profile_named_like_a_builtin_wins_and_list_says_so() {
+    let world = World::new();
+    world.write(
+        "config/eksmon/profiles/small.yaml",
+        "# Our small clusters\nnamespace: tiny\n",
+    );
+    let out = stdout_of(world.eksmon().args(["profiles", "list"]));
+    assert!(
+        out.contains("small     built-in  (not used: ")
+            && out.contains("config/eksmon/profiles/small.yaml has this name)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("small     user      Our small clusters"),
+        "{out}"
+    );
+    let shown = stdout_of(world.eksmon().args(["profiles", "show", "small"]));
+    assert!(shown.contains("namespace: tiny"), "{shown}");
+    let values = stdout_of(
+        world
+            .eksmon()
+            .args(["render", "grafana", "--profile", "small"]),
+    );
+    assert!(values.contains("prometheus-server.tiny.svc"), "{values}");
+}

@@ -309,7 +309,7 @@ fn public_endpoints_are_warned_about() {
     ] {
         world
             .eksmon()
-            .args(["render", "--profile", "example"])
+            .args(["render", "--profile", "example", "--set", REAL_CERTIFICATE])
             .args(&restricted)
             .assert()
             .success()
@@ -328,6 +328,8 @@ fn broken_pipe_is_not_an_error() {
             "example",
             "--set",
             "alb.inboundCidrs=[10.0.0.0/8]",
+            "--set",
+            REAL_CERTIFICATE,
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -337,4 +339,29 @@ fn broken_pipe_is_not_an_error() {
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
     assert!(output.stderr.is_empty(), "{output:?}");
+}
+
+/// A certificate ARN that is not the example profile's placeholder.
+const REAL_CERTIFICATE: &str = "alb.certificateArn=arn:aws:acm:ap-northeast-2:558846430793:certificate/0a1b2c3d-1111-2222-3333-444455556666";
+
+#[test]
+fn placeholders_from_the_example_are_warned_about() {
+    let world = World::new();
+    let output = world
+        .eksmon()
+        .args([
+            "render",
+            "prometheus",
+            "--profile",
+            "example",
+            "--set",
+            "alb.scheme=internal",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "warning: alb.certificateArn `arn:aws:acm:ap-northeast-2:558846430793:certificate/xxxxx` does not end in a certificate ID (a UUID such as 0a1b2c3d-1111-2222-3333-444455556666): a placeholder? The load balancer controller will fail to use it\n"
+    );
 }

@@ -285,7 +285,8 @@ fn identity_limited_to_one_namespace(helm: u8) {
         .eksmon()
         .args(["status", "--output", "json", "--exposure", "none"])
         .args(kube.profile()));
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 1, "the failed installs show: {stderr}");
+    assert!(stderr.contains("not every release is deployed"), "{stderr}");
     assert!(stdout.contains(&kube.prometheus), "{stdout}");
     let (code, _, stderr) = run(kube
         .eksmon()

@@ -405,7 +405,15 @@ fn status_with_one_release_missing(helm: u8) {
         .eksmon()
         .args(["status", "--output", "json", "--exposure", "none"])
         .args(kube.profile()));
-    assert_eq!(code, 0, "{stderr}");
+    // The report is printed, and the exit code says not everything is deployed (as helm's).
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: not every release is deployed: {} is not installed\n",
+            kube.grafana
+        )
+    );
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
     assert_eq!(rows[0]["status"], "deployed");
     assert_eq!(rows[1]["release"], kube.grafana.as_str());
@@ -414,7 +422,7 @@ fn status_with_one_release_missing(helm: u8) {
         .eksmon()
         .args(["status", "--exposure", "none"])
         .args(kube.profile()));
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     assert!(
         table
             .lines()
