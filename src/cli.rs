@@ -12,8 +12,44 @@ use std::path::PathBuf;
     after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed (status: a release is not deployed), 2 bad usage or input (nothing was run), 3 declined at a prompt (nothing was done), 130/143 interrupted."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes, before or after the subcommand (as helm's do).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Print only errors and warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each helm and kubectl command line (never a secret)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Namespace of both releases (profile key `namespace`)
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// The kubeconfig context to use (helm --kube-context, kubectl --context)
+    #[arg(long, global = true, value_name = "CONTEXT")]
+    pub kube_context: Option<String>,
+
+    /// The kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The helm binary (default: helm on PATH)
+    #[arg(long, global = true, env = "EKSMON_HELM", value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// The kubectl binary (default: kubectl on PATH)
+    #[arg(long, global = true, env = "EKSMON_KUBECTL", value_name = "PATH")]
+    pub kubectl: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,41 +94,13 @@ pub enum Command {
     },
 }
 
-/// Which cluster and which tools.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ClusterArgs {
-    /// The kubeconfig context to use (helm --kube-context, kubectl --context)
-    #[arg(long, value_name = "CONTEXT")]
-    pub kube_context: Option<String>,
-
-    /// The helm binary (default: helm on PATH)
-    #[arg(long, env = "EKSMON_HELM", value_name = "PATH")]
-    pub helm: Option<PathBuf>,
-
-    /// The kubectl binary (default: kubectl on PATH)
-    #[arg(long, env = "EKSMON_KUBECTL", value_name = "PATH")]
-    pub kubectl: Option<PathBuf>,
-}
-
-/// How much eksmon says on stderr.
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct OutputArgs {
-    /// Print only errors and warnings
-    #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// Also print each helm and kubectl command line
-    #[arg(short, long)]
-    pub verbose: bool,
-}
-
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub exposure: ExposureArg,
 
     /// Install only this release
     #[arg(long, value_enum, value_name = "CHART")]
@@ -118,18 +126,12 @@ pub struct InstallArgs {
     /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
     #[arg(long)]
     pub allow_public: bool,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
-
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
 
     /// Uninstall only this release
     #[arg(long, value_enum, value_name = "CHART")]
@@ -146,9 +148,6 @@ pub struct UninstallArgs {
     /// Wait until the resources are gone
     #[arg(long)]
     pub wait: bool,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 /// For commands that report on the cluster (`status`, `doctor`).
@@ -158,15 +157,11 @@ pub struct ReportArgs {
     pub profile: ProfileArgs,
 
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub exposure: ExposureArg,
 
     /// Output format
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
-
-    /// Also print each helm and kubectl command line
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -191,16 +186,9 @@ pub struct GrafanaPasswordArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-
     /// Grafana's release name (default: the profile's `grafana.release`)
     #[arg(long, value_name = "RELEASE")]
     pub release: Option<String>,
-
-    /// Also print the kubectl command line (never the password)
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 /// Where settings come from; every command that reads a profile takes these.
@@ -215,11 +203,11 @@ pub struct ProfileArgs {
     /// `--set alb.subnets=[subnet-0a1b2c3d,subnet-4e5f6a7b]` (VALUE is YAML; repeatable)
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+}
 
-    /// Namespace for both releases (profile key `namespace`)
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-
+/// `--exposure`, on the commands where it changes something (values, addresses, checks).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ExposureArg {
     /// How Prometheus and Grafana are reached (profile key `exposure`)
     #[arg(long, value_enum)]
     pub exposure: Option<Exposure>,
@@ -233,6 +221,9 @@ pub struct RenderArgs {
 
     #[command(flatten)]
     pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub exposure: ExposureArg,
 
     /// Write `prometheus-values.yaml` and `grafana-values.yaml` into DIR instead of stdout
     #[arg(long, value_name = "DIR")]

@@ -1,9 +1,10 @@
 //! `eksmon doctor`: what would break an install, found before it. Each check is ok, warn or
 //! fail with a one-line hint; the cluster checks run concurrently (each is one kubectl call).
 
+use crate::context::{Run, Target};
 use crate::helm::Helm;
 use crate::kube::{self, ApiFailure};
-use crate::process::{Invocation, Tool, ToolKind};
+use crate::process::{Invocation, Tool};
 use crate::settings::{Chart, Exposure, Settings};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -54,12 +55,10 @@ impl Finding {
 }
 
 /// What the checks need to know.
-pub struct Context<'a> {
-    pub settings: &'a Settings,
-    pub kube_context: Option<&'a str>,
-    pub helm_path: Option<&'a std::path::Path>,
-    pub kubectl_path: Option<&'a std::path::Path>,
-    pub echo: bool,
+struct Context<'a> {
+    settings: &'a Settings,
+    target: &'a Target,
+    echo: bool,
 }
 
 /// The controller's Deployment, found by its chart's standard label in any namespace.
@@ -67,12 +66,14 @@ const LBC_SELECTOR: &str = "app.kubernetes.io/name=aws-load-balancer-controller"
 const EBS_CSI_DRIVER: &str = "ebs.csi.aws.com";
 
 /// Runs every check that applies to the settings, in a stable order.
-pub fn run(cx: &Context<'_>) -> Vec<Finding> {
+pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
+    let cx = &Context {
+        settings,
+        target: &run.target,
+        echo: run.echo(),
+    };
     let mut findings = Vec::new();
-    let helm = match Tool::find(ToolKind::Helm, cx.helm_path)
-        .map_err(anyhow::Error::from)
-        .and_then(|t| Helm::detect(t, cx.echo))
-    {
+    let helm = match run.helm() {
         Ok(helm) => {
             findings.push(Finding::ok(
                 "helm",
@@ -89,7 +90,7 @@ pub fn run(cx: &Context<'_>) -> Vec<Finding> {
             None
         }
     };
-    let kubectl = match Tool::find(ToolKind::Kubectl, cx.kubectl_path) {
+    let kubectl = match run.kubectl() {
         Ok(kubectl) => kubectl,
         Err(err) => {
             findings.push(Finding::fail(
@@ -140,24 +141,9 @@ fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<
         .map_err(|err| err.to_string())
 }
 
-/// A kubectl query aimed at the chosen context (cluster-wide: no namespace flag).
-fn with_context(cx: &Context<'_>, mut args: Vec<OsString>) -> Vec<OsString> {
-    args.extend(kube::scope(None, cx.kube_context));
-    args
-}
-
-fn args(words: &[&str]) -> Vec<OsString> {
-    words.iter().map(OsString::from).collect()
-}
-
 fn cluster_version(cx: &Context<'_>, kubectl: &Tool) -> Finding {
-    let query = with_context(
-        cx,
-        args(&["version", "--output", "json", "--request-timeout=10s"]),
-    );
-    let context = cx
-        .kube_context
-        .map_or_else(|| "current context".to_owned(), |c| format!("context {c}"));
+    let query = kube::version_args(cx.target);
+    let context = cx.target.describe();
     match kubectl_out(cx, kubectl, query) {
         Ok(json) => {
             let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
@@ -182,17 +168,7 @@ fn cluster_version(cx: &Context<'_>, kubectl: &Tool) -> Finding {
 
 fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let ns = cx.settings.namespace.as_str();
-    let query = with_context(
-        cx,
-        args(&[
-            "get",
-            "namespace",
-            ns,
-            "--ignore-not-found",
-            "--output",
-            "name",
-        ]),
-    );
+    let query = kube::get_if_present_args("namespace", ns, "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::warn(
             "namespace",
@@ -206,17 +182,7 @@ fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
 
 fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let name = cx.settings.storage_class.as_str();
-    let query = with_context(
-        cx,
-        args(&[
-            "get",
-            "storageclass",
-            name,
-            "--ignore-not-found",
-            "--output",
-            "json",
-        ]),
-    );
+    let query = kube::get_if_present_args("storageclass", name, "json", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() && cx.settings.create_storage_class => Finding::ok(
             "storageclass",
@@ -250,17 +216,7 @@ fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Find
 }
 
 fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = with_context(
-        cx,
-        args(&[
-            "get",
-            "csidriver",
-            EBS_CSI_DRIVER,
-            "--ignore-not-found",
-            "--output",
-            "name",
-        ]),
-    );
+    let query = kube::get_if_present_args("csidriver", EBS_CSI_DRIVER, "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ebs-csi",
@@ -273,7 +229,7 @@ fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Fin
 }
 
 fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = with_context(cx, args(&["get", "nodes", "--output", "json"]));
+    let query = kube::list_args("nodes", None, cx.target);
     let json = match kubectl_out(cx, kubectl, query) {
         Ok(json) => json,
         Err(why) => return vec![Finding::warn("nodes", why, "can this identity list nodes?")],
@@ -307,17 +263,7 @@ fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
 }
 
 fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = with_context(
-        cx,
-        args(&[
-            "get",
-            "ingressclass",
-            "alb",
-            "--ignore-not-found",
-            "--output",
-            "name",
-        ]),
-    );
+    let query = kube::get_if_present_args("ingressclass", "alb", "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ingressclass",
@@ -334,18 +280,7 @@ fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Find
 }
 
 fn load_balancer_controller(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = with_context(
-        cx,
-        args(&[
-            "get",
-            "deployments",
-            "--all-namespaces",
-            "--selector",
-            LBC_SELECTOR,
-            "--output",
-            "json",
-        ]),
-    );
+    let query = kube::list_args("deployments", Some(LBC_SELECTOR), cx.target);
     let json = match kubectl_out(cx, kubectl, query) {
         Ok(json) => json,
         Err(why) => {
@@ -393,7 +328,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
     let namespace = cx.settings.namespace.as_str();
     let mut findings = Vec::new();
     // Every namespace first: a release of the same name elsewhere breaks the install too.
-    let listed = match helm.list(None, cx.kube_context, cx.echo) {
+    let listed = match helm.list(None, cx.target, cx.echo) {
         Ok(listed) => listed,
         Err(everywhere) => {
             let why = match ApiFailure::of(&everywhere) {
@@ -407,7 +342,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                 format!("cannot look for same-named releases in other namespaces: {why}"),
                 "a release of the same name in another namespace makes the install fail (its ClusterRoles are named after it)",
             ));
-            match helm.list(Some(namespace), cx.kube_context, cx.echo) {
+            match helm.list(Some(namespace), cx.target, cx.echo) {
                 Ok(listed) => listed,
                 Err(err) => {
                     let hint = match ApiFailure::of(&err) {
@@ -443,7 +378,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                     "install into that namespace (-n {}), pick another release name (--set {}.release=NAME), or remove it: {}",
                     elsewhere.namespace,
                     chart.name(),
-                    crate::helm::command_line(&["uninstall", release], &elsewhere.namespace, cx.kube_context)
+                    crate::helm::command_line(&["uninstall", release], &elsewhere.namespace, cx.target)
                 ),
             ));
         }
@@ -455,7 +390,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                     "{release} in namespace {namespace} is {} (revision {}): the next install fails with \"another operation is in progress\"",
                     found.status, found.revision
                 ),
-                match helm.recovery(found, cx.kube_context, cx.echo) {
+                match helm.recovery(found, cx.target, cx.echo) {
                     Some(command) => format!("if no helm runs on it any more: {command}"),
                     None => "wait for the running helm operation to finish".to_owned(),
                 },
@@ -470,7 +405,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                 format!("{release}: the last operation failed (revision {})", found.revision),
                 format!(
                     "{} says why; the next install tries again",
-                    crate::helm::command_line(&["history", release], namespace, cx.kube_context)
+                    crate::helm::command_line(&["history", release], namespace, cx.target)
                 ),
             ),
             Some(found) => Finding::ok("releases", format!("{release}: {} ({})", found.chart, found.status)),

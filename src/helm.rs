@@ -5,6 +5,7 @@
 //! `--force` → `--force-replace`, and `--wait`/`--dry-run` take values. eksmon never passes a
 //! flag the detected helm would reject.
 
+use crate::context::Target;
 use crate::process::{Invocation, Tool, ToolError};
 use serde::Deserialize;
 use std::ffi::OsString;
@@ -120,9 +121,9 @@ impl Helm {
             "--output".into(),
             "json".into(),
         ];
-        push_context(&mut args, req.kube_context);
+        args.extend(req.target.helm_flags());
         if let Some(timeout) = req.timeout {
-            args.extend(["--timeout".into(), timeout.into()]);
+            args.extend(["--timeout".into(), go_duration(timeout).into()]);
         }
         if req.wait {
             if self.helm4() {
@@ -180,7 +181,7 @@ impl Helm {
         &self,
         release: &str,
         namespace: &str,
-        kube_context: Option<&str>,
+        target: &Target,
         wait: bool,
     ) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec![
@@ -189,7 +190,7 @@ impl Helm {
             "--namespace".into(),
             namespace.into(),
         ];
-        push_context(&mut args, kube_context);
+        args.extend(target.helm_flags());
         if wait {
             args.push(
                 if self.helm4() {
@@ -206,7 +207,7 @@ impl Helm {
     /// `helm list` of the releases in a namespace (every status), as JSON; with `namespace`
     /// `None`, in every namespace. Helm 4 lists every status by default and has no `--all`;
     /// Helm 3 needs it, or it hides pending and superseded releases.
-    pub fn list_args(&self, namespace: Option<&str>, kube_context: Option<&str>) -> Vec<OsString> {
+    pub fn list_args(&self, namespace: Option<&str>, target: &Target) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["list".into()];
         match namespace {
             Some(namespace) => args.extend(["--namespace".into(), namespace.into()]),
@@ -216,7 +217,7 @@ impl Helm {
             args.push("--all".into());
         }
         args.extend(["--output".into(), "json".into()]);
-        push_context(&mut args, kube_context);
+        args.extend(target.helm_flags());
         args
     }
 }
@@ -226,10 +227,10 @@ impl Helm {
     pub fn list(
         &self,
         namespace: Option<&str>,
-        kube_context: Option<&str>,
+        target: &Target,
         echo: bool,
     ) -> anyhow::Result<Vec<ListedRelease>> {
-        let invocation = Invocation::new(self.list_args(namespace, kube_context))
+        let invocation = Invocation::new(self.list_args(namespace, target))
             .echo(echo)
             .deadline(std::time::Duration::from_secs(60))
             .after_interrupt();
@@ -237,17 +238,19 @@ impl Helm {
     }
 }
 
-/// `helm WORDS… --namespace NS [--kube-context C]`, quoted for a shell: a command for the
-/// person to run, as printed in hints.
-pub fn command_line(words: &[&str], namespace: &str, kube_context: Option<&str>) -> String {
+/// `helm WORDS… --namespace NS [--kube-context C] [--kubeconfig P]`, quoted for a shell: a
+/// command for the person to run, as printed in hints.
+pub fn command_line(words: &[&str], namespace: &str, target: &Target) -> String {
     use crate::process::quote;
     let mut line = vec!["helm".to_owned()];
     line.extend(words.iter().map(|w| quote(w)));
     line.extend(["--namespace".to_owned(), quote(namespace)]);
-    if let Some(context) = kube_context {
-        line.extend(["--kube-context".to_owned(), quote(context)]);
-    }
-    line.join(" ")
+    line.join(" ") + &target.printed_helm_flags()
+}
+
+/// helm's duration syntax for a timeout (`300s`).
+fn go_duration(timeout: std::time::Duration) -> String {
+    format!("{}s", timeout.as_secs())
 }
 
 /// What identifies one helm binary: its resolved path, size and modification time (a new
@@ -304,12 +307,6 @@ fn remember_version(cache: &Path, key: &str, version: Version) -> std::io::Resul
     Ok(())
 }
 
-fn push_context(args: &mut Vec<OsString>, kube_context: Option<&str>) {
-    if let Some(context) = kube_context {
-        args.extend(["--kube-context".into(), context.into()]);
-    }
-}
-
 /// What `upgrade_install_args` needs.
 #[derive(Debug, Clone)]
 pub struct Upgrade<'a> {
@@ -317,8 +314,8 @@ pub struct Upgrade<'a> {
     pub chart: &'a Path,
     pub namespace: &'a str,
     pub values: &'a Path,
-    pub kube_context: Option<&'a str>,
-    pub timeout: Option<&'a str>,
+    pub target: &'a Target,
+    pub timeout: Option<std::time::Duration>,
     pub wait: bool,
     pub force: bool,
     pub dry_run: bool,
@@ -372,19 +369,14 @@ impl Helm {
     /// The helm command that frees a release left pending (helm refuses every later operation
     /// on it until then): uninstall when nothing was ever deployed, else a rollback to the last
     /// revision that was deployed. `None` when the release needs nothing.
-    pub fn recovery(
-        &self,
-        release: &ListedRelease,
-        kube_context: Option<&str>,
-        echo: bool,
-    ) -> Option<String> {
+    pub fn recovery(&self, release: &ListedRelease, target: &Target, echo: bool) -> Option<String> {
         let name = release.name.as_str();
-        let command = |words: &[&str]| command_line(words, &release.namespace, kube_context);
+        let command = |words: &[&str]| command_line(words, &release.namespace, target);
         match release.status.as_str() {
             "pending-install" => Some(command(&["uninstall", name])),
             "pending-upgrade" | "pending-rollback" => {
                 let revision = self
-                    .last_deployed_revision(release, kube_context, echo)
+                    .last_deployed_revision(release, target, echo)
                     .map(|r| r.to_string());
                 let mut words = vec!["rollback", name];
                 words.extend(revision.as_deref());
@@ -398,7 +390,7 @@ impl Helm {
     fn last_deployed_revision(
         &self,
         release: &ListedRelease,
-        kube_context: Option<&str>,
+        target: &Target,
         echo: bool,
     ) -> Option<u32> {
         #[derive(Deserialize)]
@@ -414,7 +406,7 @@ impl Helm {
             "--output".into(),
             "json".into(),
         ];
-        push_context(&mut args, kube_context);
+        args.extend(target.helm_flags());
         let invocation = Invocation::new(args)
             .echo(echo)
             .deadline(std::time::Duration::from_secs(30))
@@ -468,14 +460,21 @@ mod tests {
             .collect()
     }
 
-    fn upgrade<'a>(wait: bool, force: bool, dry_run: bool) -> Upgrade<'a> {
+    fn context(name: &str) -> Target {
+        Target {
+            context: Some(name.into()),
+            kubeconfig: None,
+        }
+    }
+
+    fn upgrade(target: &Target, wait: bool, force: bool, dry_run: bool) -> Upgrade<'_> {
         Upgrade {
             release: "prometheus",
             chart: Path::new("/cache/prometheus-29.27.0.tgz"),
             namespace: "mon",
             values: Path::new("/tmp/v.yaml"),
-            kube_context: Some("prod"),
-            timeout: Some("10m"),
+            target,
+            timeout: Some(std::time::Duration::from_secs(600)),
             wait,
             force,
             dry_run,
@@ -516,12 +515,12 @@ mod tests {
             command_line(
                 &["rollback", "grafana", "3"],
                 "mon",
-                Some("arn:aws:eks:eu-west-1:1:cluster/a b")
+                &context("arn:aws:eks:eu-west-1:1:cluster/a b")
             ),
             "helm rollback grafana 3 --namespace mon --kube-context 'arn:aws:eks:eu-west-1:1:cluster/a b'"
         );
         assert_eq!(
-            command_line(&["history", "g"], "mon", None),
+            command_line(&["history", "g"], "mon", &Target::default()),
             "helm history g --namespace mon"
         );
     }
@@ -550,25 +549,40 @@ mod tests {
 
     #[test]
     fn helm4_argv() {
-        let args = strings(&helm("v4.1.4").upgrade_install_args(&upgrade(true, true, true)));
+        let args = strings(&helm("v4.1.4").upgrade_install_args(&upgrade(
+            &context("prod"),
+            true,
+            true,
+            true,
+        )));
         assert_eq!(
             args.join(" "),
             "upgrade --install prometheus /cache/prometheus-29.27.0.tgz --namespace mon --create-namespace \
-             --values /tmp/v.yaml --output json --kube-context prod --timeout 10m --wait=watcher \
+             --values /tmp/v.yaml --output json --kube-context prod --timeout 600s --wait=watcher \
              --rollback-on-failure --force-replace --dry-run=client --hide-secret"
         );
     }
 
     #[test]
     fn helm3_argv() {
-        let args = strings(&helm("v3.17.2").upgrade_install_args(&upgrade(true, true, true)));
+        let args = strings(&helm("v3.17.2").upgrade_install_args(&upgrade(
+            &context("prod"),
+            true,
+            true,
+            true,
+        )));
         assert_eq!(
             args.join(" "),
             "upgrade --install prometheus /cache/prometheus-29.27.0.tgz --namespace mon --create-namespace \
-             --values /tmp/v.yaml --output json --kube-context prod --timeout 10m --wait --atomic --force \
+             --values /tmp/v.yaml --output json --kube-context prod --timeout 600s --wait --atomic --force \
              --dry-run --hide-secret"
         );
-        let old = strings(&helm("v3.8.0").upgrade_install_args(&upgrade(false, false, true)));
+        let old = strings(&helm("v3.8.0").upgrade_install_args(&upgrade(
+            &context("prod"),
+            false,
+            false,
+            true,
+        )));
         assert!(
             old.ends_with(&["--dry-run".to_owned()]),
             "no --hide-secret before 3.13: {old:?}"
@@ -604,23 +618,25 @@ mod tests {
     #[test]
     fn uninstall_and_list_argv() {
         assert_eq!(
-            strings(&helm("v4.1.4").uninstall_args("grafana", "mon", None, true)).join(" "),
+            strings(&helm("v4.1.4").uninstall_args("grafana", "mon", &Target::default(), true))
+                .join(" "),
             "uninstall grafana --namespace mon --wait=watcher"
         );
         assert_eq!(
-            strings(&helm("v3.17.2").uninstall_args("grafana", "mon", Some("c"), true)).join(" "),
+            strings(&helm("v3.17.2").uninstall_args("grafana", "mon", &context("c"), true))
+                .join(" "),
             "uninstall grafana --namespace mon --kube-context c --wait"
         );
         assert_eq!(
-            strings(&helm("v3.17.2").list_args(Some("mon"), None)).join(" "),
+            strings(&helm("v3.17.2").list_args(Some("mon"), &Target::default())).join(" "),
             "list --namespace mon --all --output json"
         );
         assert_eq!(
-            strings(&helm("v4.1.4").list_args(Some("mon"), Some("c"))).join(" "),
+            strings(&helm("v4.1.4").list_args(Some("mon"), &context("c"))).join(" "),
             "list --namespace mon --output json --kube-context c"
         );
         assert_eq!(
-            strings(&helm("v4.1.4").list_args(None, None)).join(" "),
+            strings(&helm("v4.1.4").list_args(None, &Target::default())).join(" "),
             "list --all-namespaces --output json"
         );
     }

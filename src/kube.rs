@@ -1,5 +1,6 @@
 //! kubectl: the argv for each query eksmon makes (pure, unit-tested) and the JSON it reads back.
 
+use crate::context::Target;
 use crate::settings::StorageClassName;
 use crate::yaml;
 use base64::Engine as _;
@@ -52,12 +53,9 @@ impl ApiFailure {
     }
 }
 
-/// `--context C` and `-n NS` in kubectl's spelling.
-pub fn scope(namespace: Option<&str>, context: Option<&str>) -> Vec<OsString> {
-    let mut args = Vec::new();
-    if let Some(context) = context {
-        args.extend(["--context".into(), context.into()]);
-    }
+/// `--context C --kubeconfig P` and `--namespace NS` in kubectl's spelling.
+pub fn scope(namespace: Option<&str>, target: &Target) -> Vec<OsString> {
+    let mut args = target.kubectl_flags();
     if let Some(namespace) = namespace {
         args.extend(["--namespace".into(), namespace.into()]);
     }
@@ -72,14 +70,9 @@ fn instance_selector(releases: &[&str]) -> String {
 }
 
 /// One key of a Secret, base64 as stored (decoded in Rust, never by a shell pipe).
-pub fn secret_key_args(
-    namespace: &str,
-    context: Option<&str>,
-    secret: &str,
-    key: &str,
-) -> Vec<OsString> {
+pub fn secret_key_args(namespace: &str, target: &Target, secret: &str, key: &str) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["get".into(), "secret".into(), secret.into()];
-    args.extend(scope(Some(namespace), context));
+    args.extend(scope(Some(namespace), target));
     args.extend([
         "--output".into(),
         format!("jsonpath={{.data.{key}}}").into(),
@@ -92,24 +85,24 @@ fn by_release(
     verb: &str,
     resource: &str,
     namespace: &str,
-    context: Option<&str>,
+    target: &Target,
     releases: &[&str],
     tail: &[&str],
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![verb.into(), resource.into()];
-    args.extend(scope(Some(namespace), context));
+    args.extend(scope(Some(namespace), target));
     args.extend(["--selector".into(), instance_selector(releases).into()]);
     args.extend(tail.iter().map(OsString::from));
     args
 }
 
 /// The PVCs the releases' pods claimed (server, grafana, alertmanager StatefulSet claims).
-pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
+pub fn pvc_list_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec<OsString> {
     by_release(
         "get",
         "persistentvolumeclaims",
         namespace,
-        context,
+        target,
         releases,
         &["--output", "json"],
     )
@@ -117,39 +110,32 @@ pub fn pvc_list_args(namespace: &str, context: Option<&str>, releases: &[&str]) 
 
 /// Deletes exactly these claims, by name (never by a selector that could match a claim made
 /// after it was listed); prints one `persistentvolumeclaim/NAME` line per deleted claim.
-pub fn pvc_delete_args(namespace: &str, context: Option<&str>, names: &[&str]) -> Vec<OsString> {
+pub fn pvc_delete_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["delete".into(), "persistentvolumeclaims".into()];
     args.extend(names.iter().map(OsString::from));
-    args.extend(scope(Some(namespace), context));
+    args.extend(scope(Some(namespace), target));
     args.extend(["--wait=false".into(), "--output".into(), "name".into()]);
     args
 }
 
 /// Ingresses and Services of the releases, to report their addresses.
-pub fn endpoints_args(namespace: &str, context: Option<&str>, releases: &[&str]) -> Vec<OsString> {
+pub fn endpoints_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec<OsString> {
     by_release(
         "get",
         "ingresses,services",
         namespace,
-        context,
+        target,
         releases,
         &["--output", "json"],
     )
 }
 
-pub fn storage_class_get_args(context: Option<&str>, name: &str) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["get".into(), "storageclass".into(), name.into()];
-    args.extend(scope(None, context));
-    args.extend([
-        "--ignore-not-found".into(),
-        "--output".into(),
-        "name".into(),
-    ]);
-    args
+pub fn storage_class_get_args(target: &Target, name: &str) -> Vec<OsString> {
+    get_if_present_args("storageclass", name, "name", target)
 }
 
 /// Server-side apply of a manifest given on stdin.
-pub fn apply_args(context: Option<&str>) -> Vec<OsString> {
+pub fn apply_args(target: &Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![
         "apply".into(),
         "--server-side".into(),
@@ -157,7 +143,42 @@ pub fn apply_args(context: Option<&str>) -> Vec<OsString> {
         "--filename".into(),
         "-".into(),
     ];
-    args.extend(scope(None, context));
+    args.extend(scope(None, target));
+    args
+}
+
+/// `kubectl version`, client and server, with a short timeout (the reachability check).
+pub fn version_args(target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "version".into(),
+        "--output".into(),
+        "json".into(),
+        "--request-timeout=10s".into(),
+    ];
+    args.extend(scope(None, target));
+    args
+}
+
+/// One cluster-scoped object (or a namespace) by name; prints nothing when it does not exist.
+pub fn get_if_present_args(kind: &str, name: &str, output: &str, target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), kind.into(), name.into()];
+    args.extend(scope(None, target));
+    args.extend([
+        "--ignore-not-found".into(),
+        "--output".into(),
+        output.into(),
+    ]);
+    args
+}
+
+/// Every object of a kind, in every namespace for namespaced kinds, as JSON.
+pub fn list_args(kind: &str, selector: Option<&str>, target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), kind.into(), "--all-namespaces".into()];
+    if let Some(selector) = selector {
+        args.extend(["--selector".into(), selector.into()]);
+    }
+    args.extend(["--output".into(), "json".into()]);
+    args.extend(scope(None, target));
     args
 }
 
@@ -306,31 +327,39 @@ mod tests {
             .join(" ")
     }
 
+    fn context(name: &str) -> Target {
+        Target {
+            context: Some(name.into()),
+            kubeconfig: None,
+        }
+    }
+
     #[test]
     fn argv() {
+        let none = Target::default();
         assert_eq!(
             joined(&secret_key_args(
                 "mon",
-                Some("prod"),
+                &context("prod"),
                 "grafana",
                 "admin-password"
             )),
             "get secret grafana --context prod --namespace mon --output jsonpath={.data.admin-password}"
         );
         assert_eq!(
-            joined(&pvc_list_args("mon", None, &["grafana", "prometheus"])),
+            joined(&pvc_list_args("mon", &none, &["grafana", "prometheus"])),
             "get persistentvolumeclaims --namespace mon --selector app.kubernetes.io/instance in (grafana,prometheus) --output json"
         );
         assert_eq!(
-            joined(&pvc_delete_args("mon", None, &["grafana", "storage-am-0"])),
+            joined(&pvc_delete_args("mon", &none, &["grafana", "storage-am-0"])),
             "delete persistentvolumeclaims grafana storage-am-0 --namespace mon --wait=false --output name"
         );
         assert_eq!(
-            joined(&storage_class_get_args(None, "ebs-sc-gp3")),
+            joined(&storage_class_get_args(&none, "ebs-sc-gp3")),
             "get storageclass ebs-sc-gp3 --ignore-not-found --output name"
         );
         assert_eq!(
-            joined(&apply_args(Some("c"))),
+            joined(&apply_args(&context("c"))),
             "apply --server-side --field-manager=eksmon --filename - --context c"
         );
     }

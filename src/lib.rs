@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod cli;
 pub mod commands;
+pub mod context;
 pub mod doctor;
 pub mod error;
 pub mod field_path;
@@ -42,7 +43,8 @@ pub fn main() -> ExitCode {
     };
     // Before any prompt or child process: an interrupt is then always handled the same way.
     process::handle_signals();
-    match commands::run(cli.command) {
+    let run = context::Run::new(&cli.global);
+    match commands::run(&run, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => error::report(&err),

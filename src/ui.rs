@@ -35,6 +35,13 @@ impl Ui {
         }
     }
 
+    /// A `hint:` line (what to do about what was just said), unless `--quiet`.
+    pub fn hint(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("hint: {line}");
+        }
+    }
+
     /// A warning, shown even with `--quiet`.
     pub fn warn(&self, line: &str) {
         eprintln!("warning: {line}");

@@ -1,10 +1,10 @@
 //! `eksmon grafana-password`: the admin password from Grafana's Secret, on stdout, alone.
 
 use crate::cli::GrafanaPasswordArgs;
+use crate::context::Run;
 use crate::error::{Hinted, InputError, Origin};
 use crate::kube;
 use crate::process::Invocation;
-use crate::profile::{self, Lookup};
 use crate::render::grafana_fullname;
 use crate::settings::ReleaseName;
 use anyhow::Result;
@@ -13,8 +13,8 @@ use std::time::Duration;
 const STALE_HINT: &str = "the Secret holds the password set at install; if an admin changed it in \
     Grafana's UI since, the Secret is stale (reset it with `grafana cli admin reset-admin-password` in the pod)";
 
-pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
-    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
+    let loaded = run.load(&args.profile, None, &[])?;
     let mut settings = loaded.settings;
     if let Some(release) = &args.release {
         settings.grafana.release = ReleaseName::try_from(release.as_str()).map_err(|why| {
@@ -23,14 +23,14 @@ pub fn run(args: &GrafanaPasswordArgs) -> Result<()> {
     }
     let secret = grafana_fullname(&settings);
     let namespace = settings.namespace.as_str();
-    let kubectl = super::find_kubectl(&args.cluster)?;
+    let kubectl = run.kubectl()?;
     let get = Invocation::new(kube::secret_key_args(
         namespace,
-        args.cluster.kube_context.as_deref(),
+        &run.target,
         &secret,
         "admin-password",
     ))
-    .echo(args.verbose)
+    .echo(run.echo())
     .deadline(Duration::from_secs(60));
     let where_ = format!("Secret `{secret}` in namespace `{namespace}`");
     let out = kubectl.run(&get).map_err(|err| {

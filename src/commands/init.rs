@@ -1,6 +1,7 @@
 //! `eksmon init`: the profile wizard, and writing its result.
 
 use crate::cli::InitArgs;
+use crate::context::Run;
 use crate::error::Declined;
 use crate::files;
 use crate::profile::{self, Lookup};
@@ -9,14 +10,13 @@ use crate::validate;
 use crate::wizard::{self, Answers, Prompter};
 use crate::yaml;
 use anyhow::{Context as _, Result};
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-pub fn run(args: &InitArgs) -> Result<()> {
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
+    if !run.ui.interactive() {
         return Err(wizard::needs_terminal().into());
     }
-    let lookup = Lookup::from_env();
+    let lookup = &run.lookup;
     let (base, defaults, default_name) = match &args.from {
         Some(spec) => {
             let found = lookup.resolve(spec)?;
@@ -40,7 +40,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
             validate::dns_label,
         )?
         .unwrap_or(default_name);
-    let target = target(args.output.as_deref(), &lookup, &name)?;
+    let target = target(args.output.as_deref(), lookup, &name)?;
     let shown = target
         .as_ref()
         .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());

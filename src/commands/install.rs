@@ -1,12 +1,12 @@
 //! `eksmon install`: both releases with `helm upgrade --install`, in parallel, from cached charts.
 
 use crate::charts::{ChartCache, Fetched};
-use crate::cli::InstallArgs;
+use crate::cli::{InstallArgs, ProfileArgs};
+use crate::context::{Run, Target};
 use crate::error::{Declined, InputError, Origin, ReleaseFailure, ReleaseFailures};
 use crate::helm::{Helm, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
-use crate::process::{Invocation, ScratchFile, Tool, ToolKind};
-use crate::profile::{self, Lookup};
+use crate::process::{Invocation, ScratchFile, Tool};
 use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
 use crate::settings::{Chart, Exposure, Settings};
 use crate::ui::{Task, Ui};
@@ -29,32 +29,59 @@ fn deadline(timeout: Option<Duration>, wait: bool) -> Duration {
     timeout * waits + timeout.clamp(Duration::from_secs(10), Duration::from_secs(60))
 }
 
-pub fn run(args: &InstallArgs) -> Result<()> {
-    let charts = super::selected(args.only);
-    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &charts)?;
+/// What the command line asks for, parsed and checked once.
+struct Plan<'a> {
+    charts: Vec<Chart>,
+    timeout: Option<Duration>,
+    wait: bool,
+    force: bool,
+    dry_run: bool,
+    allow_public: bool,
+    /// The profile options as given, for the commands printed afterwards.
+    profile: &'a ProfileArgs,
+}
+
+impl<'a> Plan<'a> {
+    fn new(args: &'a InstallArgs) -> Result<Self> {
+        let timeout = args
+            .timeout
+            .as_deref()
+            .map(validate::go_duration)
+            .transpose()
+            .map_err(|why| InputError::new(why).at(Origin::Flag("--timeout".into())))?;
+        Ok(Self {
+            charts: super::selected(args.only),
+            timeout,
+            wait: args.wait,
+            force: args.force,
+            dry_run: args.dry_run,
+            allow_public: args.allow_public,
+            profile: &args.profile,
+        })
+    }
+}
+
+pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
+    let plan = &Plan::new(args)?;
+    let charts = &plan.charts;
+    let loaded = run.load(&args.profile, args.exposure.exposure, charts)?;
     let settings = &loaded.settings;
-    let timeout = args
-        .timeout
-        .as_deref()
-        .map(validate::go_duration)
-        .transpose()
-        .map_err(|why| InputError::new(why).at(Origin::Flag("--timeout".into())))?;
     // Everything is rendered before any process starts: bad input stops the run here.
     let documents = charts
         .iter()
         .map(|&chart| Ok((chart, values_document(settings, chart)?)))
         .collect::<Result<Vec<_>>>()?;
 
-    let ui = Ui::new(args.output.quiet, args.output.verbose);
+    let ui = &run.ui;
     for placeholder in crate::guard::placeholders(settings) {
         ui.warn(&placeholder);
     }
-    guard_public(settings, &charts, args, &ui)?;
-    let helm_tool = Tool::find(ToolKind::Helm, args.cluster.helm.as_deref())?;
-    let cache = ChartCache::from_env()?;
+    guard_public(settings, plan, ui)?;
+    let helm_tool = run.helm_tool()?;
+    let cache = run.chart_cache()?;
     let mut stdout_text = String::new();
     if settings.create_storage_class {
-        stdout_text += &storage_class(settings, args, &ui)?;
+        stdout_text += &storage_class(run, settings, plan)?;
     }
 
     let values = documents
@@ -66,13 +93,14 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             Ok((*chart, file))
         })
         .collect::<Result<Vec<_>>>()?;
-    let deadline = deadline(timeout, args.wait);
+    let deadline = deadline(plan.timeout, plan.wait);
     let progress = ui.progress();
     let job = Job {
         cache: &cache,
         settings,
-        args,
-        echo: ui.verbose,
+        plan,
+        target: &run.target,
+        echo: run.echo(),
         deadline,
     };
     // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
@@ -118,10 +146,10 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     for (chart, outcome) in outcomes {
         let release = settings.release(chart).as_str();
         match outcome {
-            Ok(Ok(outcome)) if args.dry_run => {
+            Ok(Ok(outcome)) if plan.dry_run => {
                 stdout_text += outcome.manifest.as_deref().unwrap_or_default()
             }
-            Ok(Ok(_)) => ui.note(&how_to_reach(settings, chart, args)),
+            Ok(Ok(_)) => ui.note(&how_to_reach(run, settings, chart, plan)),
             Ok(Err(err)) => upgrades_failed.push(ReleaseFailure::new(release, err)),
             Err(err) => failures.push(ReleaseFailure::new(release, err)),
         }
@@ -130,8 +158,14 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         super::write_stdout(stdout_text.as_bytes())?;
     }
     // Only an upgrade that ran can have left a release behind in the cluster.
-    if !args.dry_run && !upgrades_failed.is_empty() {
-        add_recovery_hints(&helm, settings, args, &mut upgrades_failed, ui.verbose);
+    if !plan.dry_run && !upgrades_failed.is_empty() {
+        add_recovery_hints(
+            &helm,
+            settings,
+            &run.target,
+            &mut upgrades_failed,
+            run.echo(),
+        );
     }
     failures.extend(upgrades_failed);
     if failures.is_empty() {
@@ -146,11 +180,10 @@ pub fn run(args: &InstallArgs) -> Result<()> {
 fn add_recovery_hints(
     helm: &Helm,
     settings: &Settings,
-    args: &InstallArgs,
+    target: &Target,
     failures: &mut [ReleaseFailure],
     echo: bool,
 ) {
-    let context = args.cluster.kube_context.as_deref();
     let namespace = settings.namespace.as_str();
     let mut reachable = true;
     for failure in failures.iter_mut() {
@@ -179,14 +212,14 @@ fn add_recovery_hints(
     if !reachable {
         return;
     }
-    let Ok(listed) = helm.list(Some(namespace), context, echo) else {
+    let Ok(listed) = helm.list(Some(namespace), target, echo) else {
         return;
     };
     for failure in failures {
         let Some(release) = listed.iter().find(|r| r.name == failure.release) else {
             continue;
         };
-        let hint = match helm.recovery(release, context, echo) {
+        let hint = match helm.recovery(release, target, echo) {
             Some(command) => format!(
                 "{} is left {} (revision {}); when no other helm works on it, free it with `{command}`, then run eksmon install again",
                 release.name, release.status, release.revision
@@ -195,7 +228,7 @@ fn add_recovery_hints(
                 "{} is at revision {} (failed); `{}` shows each attempt; eksmon install tries again",
                 release.name,
                 release.revision,
-                crate::helm::command_line(&["history", &release.name], namespace, context)
+                crate::helm::command_line(&["history", &release.name], namespace, target)
             ),
             None => continue,
         };
@@ -205,15 +238,15 @@ fn add_recovery_hints(
 
 /// Warns about components open to the whole internet, and installs them only when the person
 /// at the terminal says so, or `--allow-public` does. A dry run only warns.
-fn guard_public(settings: &Settings, charts: &[Chart], args: &InstallArgs, ui: &Ui) -> Result<()> {
-    let public = crate::guard::public_endpoints(settings, charts);
+fn guard_public(settings: &Settings, plan: &Plan<'_>, ui: &Ui) -> Result<()> {
+    let public = crate::guard::public_endpoints(settings, &plan.charts);
     if public.is_empty() {
         return Ok(());
     }
     for endpoint in &public {
         ui.warn(&endpoint.warning);
     }
-    if args.allow_public || args.dry_run {
+    if plan.allow_public || plan.dry_run {
         return Ok(());
     }
     let restrict = crate::guard::how_to_restrict(settings);
@@ -244,7 +277,8 @@ fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {
 struct Job<'a> {
     cache: &'a ChartCache,
     settings: &'a Settings,
-    args: &'a InstallArgs,
+    plan: &'a Plan<'a>,
+    target: &'a Target,
     echo: bool,
     deadline: Duration,
 }
@@ -262,7 +296,7 @@ impl Job<'_> {
             task.finish("failed");
         }
         let (archive, how) = fetched?;
-        let verb = if self.args.dry_run {
+        let verb = if self.plan.dry_run {
             "rendering"
         } else {
             "upgrading"
@@ -293,11 +327,11 @@ impl Job<'_> {
             chart: archive,
             namespace: self.settings.namespace.as_str(),
             values,
-            kube_context: self.args.cluster.kube_context.as_deref(),
-            timeout: self.args.timeout.as_deref(),
-            wait: self.args.wait,
-            force: self.args.force,
-            dry_run: self.args.dry_run,
+            target: self.target,
+            timeout: self.plan.timeout,
+            wait: self.plan.wait,
+            force: self.plan.force,
+            dry_run: self.plan.dry_run,
         };
         let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
             .echo(self.echo)
@@ -308,7 +342,7 @@ impl Job<'_> {
             .map_err(anyhow::Error::from)
             .and_then(|out| ReleaseOutcome::parse(&out.stdout));
         match &result {
-            Ok(outcome) if self.args.dry_run => {
+            Ok(outcome) if self.plan.dry_run => {
                 task.finish(&format!(
                     "rendered {} (dry run: nothing applied)",
                     outcome.name
@@ -326,10 +360,11 @@ impl Job<'_> {
 
 /// Creates the profile's StorageClass when it is missing; never changes an existing one.
 /// On a dry run, returns the manifest it would apply instead.
-fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<String> {
+fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<String> {
+    let ui = &run.ui;
     let manifest = kube::storage_class_manifest(&settings.storage_class);
     let name = settings.storage_class.as_str();
-    if args.dry_run {
+    if plan.dry_run {
         ui.note(&format!(
             "storageclass {name}: would be created if missing (dry run)"
         ));
@@ -337,18 +372,17 @@ fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<Str
             "---\n# Source: eksmon StorageClass (createStorageClass)\n{manifest}"
         ));
     }
-    let kubectl = super::find_kubectl(&args.cluster)?;
-    let context = args.cluster.kube_context.as_deref();
-    let get = Invocation::new(kube::storage_class_get_args(context, name))
-        .echo(ui.verbose)
+    let kubectl = run.kubectl()?;
+    let get = Invocation::new(kube::storage_class_get_args(&run.target, name))
+        .echo(run.echo())
         .deadline(Duration::from_secs(60));
     if !kubectl.run(&get)?.stdout.trim().is_empty() {
         ui.note(&format!("storageclass {name}: exists, left as it is"));
         return Ok(String::new());
     }
-    let apply = Invocation::new(kube::apply_args(context))
+    let apply = Invocation::new(kube::apply_args(&run.target))
         .stdin(manifest.into_bytes())
-        .echo(ui.verbose)
+        .echo(run.echo())
         .deadline(Duration::from_secs(60));
     kubectl
         .run(&apply)
@@ -360,24 +394,19 @@ fn storage_class(settings: &Settings, args: &InstallArgs, ui: &Ui) -> Result<Str
 }
 
 /// One line saying where an installed release can be reached, with commands that work as
-/// printed: same namespace, context and profile.
-fn how_to_reach(settings: &Settings, chart: Chart, args: &InstallArgs) -> String {
+/// printed: same namespace, cluster and profiles.
+fn how_to_reach(run: &Run, settings: &Settings, chart: Chart, plan: &Plan<'_>) -> String {
     use crate::process::quote;
     let release = settings.release(chart).as_str();
-    let namespace = settings.namespace.as_str();
-    let context = args.cluster.kube_context.as_deref();
+    let namespace = quote(settings.namespace.as_str());
     let (service, local_port) = match chart {
         Chart::Prometheus => (prometheus_server_fullname(settings), 9090),
         Chart::Grafana => (grafana_fullname(settings), 3000),
     };
-    let kubectl = {
-        let mut words = vec!["kubectl".to_owned()];
-        if let Some(context) = context {
-            words.extend(["--context".into(), quote(context)]);
-        }
-        words.extend(["-n".into(), quote(namespace)]);
-        words.join(" ")
-    };
+    let kubectl = format!(
+        "kubectl{} -n {namespace}",
+        run.target.printed_kubectl_flags()
+    );
     let host = settings.host(chart);
     let reach = match (settings.exposure, host) {
         (Exposure::Alb, Some(host)) => {
@@ -390,17 +419,18 @@ fn how_to_reach(settings: &Settings, chart: Chart, args: &InstallArgs) -> String
     };
     let password = if chart == Chart::Grafana {
         let mut words = vec!["eksmon grafana-password".to_owned()];
-        for profile in &args.profile.profiles {
+        for profile in &plan.profile.profiles {
             words.extend(["--profile".into(), quote(profile)]);
         }
-        for set in &args.profile.sets {
+        for set in &plan.profile.sets {
             words.extend(["--set".into(), quote(set)]);
         }
-        words.extend(["-n".into(), quote(namespace)]);
-        if let Some(context) = context {
-            words.extend(["--kube-context".into(), quote(context)]);
-        }
-        format!("; admin password: {}", words.join(" "))
+        words.extend(["-n".into(), namespace]);
+        format!(
+            "; admin password: {}{}",
+            words.join(" "),
+            run.target.printed_helm_flags()
+        )
     } else {
         String::new()
     };

@@ -9,24 +9,22 @@ mod render;
 mod status;
 mod uninstall;
 
-use crate::cli::{ClusterArgs, Command, ProfileArgs};
-use crate::helm::Helm;
-use crate::process::{Tool, ToolKind};
-use crate::profile::{FlagValue, Request};
+use crate::cli::Command;
+use crate::context::Run;
 use crate::settings::Chart;
-use crate::yaml::Value;
 use anyhow::Result;
 
-pub fn run(command: Command) -> Result<()> {
+/// Runs one command with the run context `main` built.
+pub fn run(run: &Run, command: Command) -> Result<()> {
     match command {
-        Command::Render(args) => render::run(&args),
-        Command::Install(args) => install::run(&args),
-        Command::Uninstall(args) => uninstall::run(&args),
-        Command::Status(args) => status::run(&args),
-        Command::GrafanaPassword(args) => grafana_password::run(&args),
-        Command::Doctor(args) => doctor::run(&args),
-        Command::Init(args) => init::run(&args),
-        Command::Profiles(command) => profiles::run(&command),
+        Command::Render(args) => render::run(run, &args),
+        Command::Install(args) => install::run(run, &args),
+        Command::Uninstall(args) => uninstall::run(run, &args),
+        Command::Status(args) => status::run(run, &args),
+        Command::GrafanaPassword(args) => grafana_password::run(run, &args),
+        Command::Doctor(args) => doctor::run(run, &args),
+        Command::Init(args) => init::run(run, &args),
+        Command::Profiles(command) => profiles::run(run, &command),
         Command::Completions { shell } => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -73,42 +71,7 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     stdout.flush().context("cannot write to stdout")
 }
 
-/// What the profile options ask for, with dedicated flags turned into one-field layers.
-fn request(args: &ProfileArgs) -> Request {
-    let mut flags = Vec::new();
-    if let Some(namespace) = &args.namespace {
-        flags.push(FlagValue {
-            flag: "--namespace",
-            path: "namespace",
-            value: Value::String(namespace.clone()),
-        });
-    }
-    if let Some(exposure) = args.exposure {
-        flags.push(FlagValue {
-            flag: "--exposure",
-            path: "exposure",
-            value: crate::yaml::to_value(&exposure),
-        });
-    }
-    Request {
-        profiles: args.profiles.clone(),
-        sets: args.sets.clone(),
-        flags,
-    }
-}
-
 /// Both charts, or the one `--only` names.
 fn selected(only: Option<Chart>) -> Vec<Chart> {
     only.map_or_else(|| Chart::ALL.to_vec(), |chart| vec![chart])
-}
-
-/// helm from `--helm`/`EKSMON_HELM` or PATH, with its version detected (once per run).
-fn find_helm(cluster: &ClusterArgs, echo: bool) -> Result<Helm> {
-    let tool = Tool::find(ToolKind::Helm, cluster.helm.as_deref())?;
-    Helm::detect(tool, echo)
-}
-
-/// kubectl from `--kubectl`/`EKSMON_KUBECTL` or PATH.
-fn find_kubectl(cluster: &ClusterArgs) -> Result<Tool> {
-    Ok(Tool::find(ToolKind::Kubectl, cluster.kubectl.as_deref())?)
 }

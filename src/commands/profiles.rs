@@ -1,12 +1,12 @@
 //! `eksmon profiles list|show`.
 
 use crate::cli::ProfilesCommand;
-use crate::profile::Lookup;
+use crate::context::Run;
 use crate::profile::source::{BUILTIN, description, read_file};
 use anyhow::Result;
 
-pub fn run(command: &ProfilesCommand) -> Result<()> {
-    let lookup = Lookup::from_env();
+pub fn run(run: &Run, command: &ProfilesCommand) -> Result<()> {
+    let lookup = &run.lookup;
     let mut out = String::new();
     match command {
         ProfilesCommand::List => {

@@ -1,20 +1,21 @@
 //! `eksmon render`: the values, on stdout or as files.
 
 use crate::cli::RenderArgs;
+use crate::context::Run;
 use crate::files;
-use crate::profile::{self, Lookup};
 use crate::render::values_document;
 use crate::settings::Chart;
+use crate::ui::Ui;
 use anyhow::Result;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-pub fn run(args: &RenderArgs) -> Result<()> {
+pub fn run(run: &Run, args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = args.chart.map_or_else(|| Chart::ALL.to_vec(), |c| vec![c]);
-    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &charts)?;
-    warn_public(&loaded.settings, &charts);
+    let loaded = run.load(&args.profile, args.exposure.exposure, &charts)?;
+    warn_public(&run.ui, &loaded.settings, &charts);
     for placeholder in crate::guard::placeholders(&loaded.settings) {
-        eprintln!("warning: {placeholder}");
+        run.ui.warn(&placeholder);
     }
     let documents = charts
         .iter()
@@ -22,12 +23,12 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     if let Some(dir) = &args.out_dir {
-        return write_files(dir, &documents);
+        return write_files(&run.ui, dir, &documents);
     }
     if documents.len() > 1 && stdout_is_file() {
-        eprintln!(
-            "hint: helm reads only the last document of a multi-document values file; \
-             use `eksmon render prometheus > …` per chart, or --out-dir"
+        run.ui.hint(
+            "helm reads only the last document of a multi-document values file; \
+             use `eksmon render prometheus > …` per chart, or --out-dir",
         );
     }
     let stream = documents
@@ -39,19 +40,19 @@ pub fn run(args: &RenderArgs) -> Result<()> {
 }
 
 /// One warning line per component anyone on the internet could reach.
-fn warn_public(settings: &crate::settings::Settings, charts: &[Chart]) {
+fn warn_public(ui: &Ui, settings: &crate::settings::Settings, charts: &[Chart]) {
     let public = crate::guard::public_endpoints(settings, charts);
     for endpoint in &public {
-        eprintln!("warning: {}", endpoint.warning);
+        ui.warn(&endpoint.warning);
     }
     if !public.is_empty() {
-        eprintln!("hint: {}", crate::guard::how_to_restrict(settings));
+        ui.hint(crate::guard::how_to_restrict(settings));
     }
 }
 
 /// Stages every file first, then renames them all into place: a failure (or a concurrent run)
 /// never leaves a half-written values file.
-fn write_files(dir: &Path, documents: &[(Chart, String)]) -> Result<()> {
+fn write_files(ui: &Ui, dir: &Path, documents: &[(Chart, String)]) -> Result<()> {
     let staged = documents
         .iter()
         .map(|(chart, text)| {
@@ -62,7 +63,7 @@ fn write_files(dir: &Path, documents: &[(Chart, String)]) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     for file in staged {
-        eprintln!("wrote {}", file.commit()?.display());
+        ui.note(&format!("wrote {}", file.commit()?.display()));
     }
     Ok(())
 }

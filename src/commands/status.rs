@@ -1,9 +1,9 @@
 //! `eksmon status`: each release's chart, revision, status, and address.
 
 use crate::cli::{OutputFormat, ReportArgs};
+use crate::context::Run;
 use crate::kube::{self, Address};
 use crate::process::Invocation;
-use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Exposure};
 use anyhow::Result;
 use serde::Serialize;
@@ -21,19 +21,18 @@ struct Row {
     url: Option<String>,
 }
 
-pub fn run(args: &ReportArgs) -> Result<()> {
-    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
+    let loaded = run.load(&args.profile, args.exposure.exposure, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
-    let context = args.cluster.kube_context.as_deref();
-    let helm = super::find_helm(&args.cluster, args.verbose)?;
-    let listed = helm.list(Some(namespace), context, args.verbose)?;
+    let helm = run.helm()?;
+    let listed = helm.list(Some(namespace), &run.target, run.echo())?;
 
     let releases: Vec<&str> = Chart::ALL
         .iter()
         .map(|&chart| settings.release(chart).as_str())
         .collect();
-    let addresses = addresses(args, namespace, context, &releases);
+    let addresses = addresses(run, namespace, &releases);
     let rows: Vec<Row> = Chart::ALL
         .iter()
         .map(|&chart| {
@@ -92,20 +91,15 @@ pub fn run(args: &ReportArgs) -> Result<()> {
 }
 
 /// Ingress/LoadBalancer addresses from kubectl; empty (with a warning) when kubectl cannot tell.
-fn addresses(
-    args: &ReportArgs,
-    namespace: &str,
-    context: Option<&str>,
-    releases: &[&str],
-) -> Vec<Address> {
-    let found = super::find_kubectl(&args.cluster).and_then(|kubectl| {
-        let get = Invocation::new(kube::endpoints_args(namespace, context, releases))
-            .echo(args.verbose)
+fn addresses(run: &Run, namespace: &str, releases: &[&str]) -> Vec<Address> {
+    let found = run.kubectl().and_then(|kubectl| {
+        let get = Invocation::new(kube::endpoints_args(namespace, &run.target, releases))
+            .echo(run.echo())
             .deadline(Duration::from_secs(60));
         kube::parse_addresses(&kubectl.run(&get)?.stdout)
     });
     found.unwrap_or_else(|err| {
-        eprintln!("warning: addresses unknown: {err:#}");
+        run.ui.warn(&format!("addresses unknown: {err:#}"));
         Vec::new()
     })
 }

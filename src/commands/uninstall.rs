@@ -1,34 +1,30 @@
 //! `eksmon uninstall`: both releases (Grafana first); volumes stay unless `--delete-data`.
 
 use crate::cli::UninstallArgs;
+use crate::context::{Run, Target};
 use crate::error::{Declined, InputError, ReleaseFailure, ReleaseFailures};
 use crate::helm::{self, Helm};
 use crate::kube;
 use crate::process::{self, Invocation};
-use crate::profile::{self, Lookup};
 use crate::settings::Chart;
-use crate::ui::Ui;
 use anyhow::{Context as _, Result};
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(600);
 
-pub fn run(args: &UninstallArgs) -> Result<()> {
-    let loaded = profile::load(&super::request(&args.profile), &Lookup::from_env(), &[])?;
+pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
+    let loaded = run.load(&args.profile, None, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
-    let context = args.cluster.kube_context.as_deref();
+    let target = &run.target;
+    let ui = &run.ui;
     // Grafana first: it reads from Prometheus, not the other way round.
     let releases: Vec<&str> = [Chart::Grafana, Chart::Prometheus]
         .into_iter()
         .filter(|chart| args.only.is_none_or(|only| only == *chart))
         .map(|chart| settings.release(chart).as_str())
         .collect();
-    let ui = Ui::new(args.output.quiet, args.output.verbose);
-    let target = match context {
-        Some(context) => format!("namespace `{namespace}` of context `{context}`"),
-        None => format!("namespace `{namespace}` (current context)"),
-    };
+    let place = format!("namespace `{namespace}` ({})", target.describe());
     if !args.yes {
         let listed = releases.join(" and ");
         let no_terminal = || {
@@ -38,9 +34,9 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
             .hint("pass --yes to uninstall without asking")
         };
         let question = if args.delete_data {
-            format!("Uninstall {listed} from {target}? Their volumes are deleted next")
+            format!("Uninstall {listed} from {place}? Their volumes are deleted next")
         } else {
-            format!("Uninstall {listed} from {target}? Volumes are kept")
+            format!("Uninstall {listed} from {place}? Volumes are kept")
         };
         if !ui.confirm(&question, no_terminal())? {
             return Err(Declined::new("nothing was uninstalled").into());
@@ -58,10 +54,10 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
             }
         }
     }
-    let helm = super::find_helm(&args.cluster, ui.verbose)?;
+    let helm = run.helm()?;
     let mut failures = Vec::new();
     for release in &releases {
-        match uninstall_one(&helm, release, namespace, context, args.wait, ui.verbose) {
+        match uninstall_one(&helm, release, namespace, target, args.wait, ui.verbose) {
             Ok(true) => ui.note(&format!("{release}: uninstalled")),
             Ok(false) => ui.note(&format!("{release}: not installed")),
             Err(err) => failures.push(ReleaseFailure::new(release, err)),
@@ -78,14 +74,14 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
             "volumes are kept"
         };
         for failure in &mut failures {
-            let retry = helm::command_line(&["uninstall", &failure.release], namespace, context);
+            let retry = helm::command_line(&["uninstall", &failure.release], namespace, target);
             failure
                 .hints
                 .push(format!("{kept}; once `{retry}` works, run this again"));
         }
         return Err(ReleaseFailures(failures).into());
     }
-    volumes(args, &ui, &releases, namespace, context)
+    volumes(run, args, &releases, namespace)
 }
 
 /// `Ok(false)` when the release was not there (not an error: the goal is reached).
@@ -93,11 +89,11 @@ fn uninstall_one(
     helm: &Helm,
     release: &str,
     namespace: &str,
-    context: Option<&str>,
+    target: &Target,
     wait: bool,
     echo: bool,
 ) -> Result<bool> {
-    let invocation = Invocation::new(helm.uninstall_args(release, namespace, context, wait))
+    let invocation = Invocation::new(helm.uninstall_args(release, namespace, target, wait))
         .echo(echo)
         .deadline(DEADLINE);
     match helm.tool.run(&invocation) {
@@ -108,14 +104,9 @@ fn uninstall_one(
 }
 
 /// Deletes the releases' PVCs with `--delete-data`; otherwise lists the ones kept.
-fn volumes(
-    args: &UninstallArgs,
-    ui: &Ui,
-    releases: &[&str],
-    namespace: &str,
-    context: Option<&str>,
-) -> Result<()> {
-    let kubectl = match super::find_kubectl(&args.cluster) {
+fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) -> Result<()> {
+    let (ui, target) = (&run.ui, &run.target);
+    let kubectl = match run.kubectl() {
         Ok(kubectl) => kubectl,
         Err(err) if !args.delete_data => {
             ui.warn(&format!("{err:#}; cannot list the volumes that were kept"));
@@ -123,7 +114,7 @@ fn volumes(
         }
         Err(err) => return Err(err),
     };
-    let list = Invocation::new(kube::pvc_list_args(namespace, context, releases))
+    let list = Invocation::new(kube::pvc_list_args(namespace, target, releases))
         .echo(ui.verbose)
         .deadline(Duration::from_secs(60));
     let out = kubectl
@@ -131,7 +122,7 @@ fn volumes(
         .context("cannot list the releases' volumes")?;
     let claims = kube::parse_pvcs(&out.stdout)?;
     if args.delete_data {
-        return delete_claims(&kubectl, ui, releases, &claims, namespace, context);
+        return delete_claims(&kubectl, run, releases, &claims, namespace);
     }
     for claim in &claims {
         ui.note(&format!(
@@ -149,12 +140,12 @@ fn volumes(
 /// release: counted from what kubectl says it deleted, not from its lines of text.
 fn delete_claims(
     kubectl: &crate::process::Tool,
-    ui: &Ui,
+    run: &Run,
     releases: &[&str],
     claims: &[kube::ClaimSummary],
     namespace: &str,
-    context: Option<&str>,
 ) -> Result<()> {
+    let ui = &run.ui;
     for release in releases {
         let names: Vec<&str> = claims
             .iter()
@@ -164,7 +155,7 @@ fn delete_claims(
         let deleted = if names.is_empty() {
             0
         } else {
-            let delete = Invocation::new(kube::pvc_delete_args(namespace, context, &names))
+            let delete = Invocation::new(kube::pvc_delete_args(namespace, &run.target, &names))
                 .echo(ui.verbose)
                 .deadline(DEADLINE);
             let out = kubectl

@@ -117,6 +117,8 @@ fn argv_per_helm_major() {
         "--force",
         "--kube-context",
         "prod",
+        "--kubeconfig",
+        "/etc/kube/prod.yaml",
         "--only",
         "grafana",
     ];
@@ -130,8 +132,10 @@ fn argv_per_helm_major() {
             "json",
             "--kube-context",
             "prod",
+            "--kubeconfig",
+            "/etc/kube/prod.yaml",
             "--timeout",
-            "10m",
+            "600s",
             "--wait=watcher",
             "--rollback-on-failure",
             "--force-replace"
@@ -146,8 +150,10 @@ fn argv_per_helm_major() {
             "json",
             "--kube-context",
             "prod",
+            "--kubeconfig",
+            "/etc/kube/prod.yaml",
             "--timeout",
-            "10m",
+            "600s",
             "--wait",
             "--atomic",
             "--force"

@@ -365,3 +365,29 @@ fn placeholders_from_the_example_are_warned_about() {
         "warning: alb.certificateArn `arn:aws:acm:ap-northeast-2:558846430793:certificate/xxxxx` does not end in a certificate ID (a UUID such as 0a1b2c3d-1111-2222-3333-444455556666): a placeholder? The load balancer controller will fail to use it\n"
     );
 }
+
+#[test]
+fn global_options_work_before_or_after_the_subcommand() {
+    let world = World::new();
+    let before = stdout_of(world.eksmon().args(["-n", "obs", "render", "grafana"]));
+    let after = stdout_of(world.eksmon().args(["render", "grafana", "-n", "obs"]));
+    assert_eq!(before, after);
+    assert!(before.contains("prometheus-server.obs.svc"), "{before}");
+    // -q quiets notes on every command, render's too.
+    let dir = world.path().join("out");
+    let output = world
+        .eksmon()
+        .args(["-q", "render", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stderr.is_empty(), "{output:?}");
+    let output = world
+        .eksmon()
+        .args(["render", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("wrote "));
+}

@@ -145,9 +145,13 @@ fn alb_lifecycle(helm: u8) {
         "--patch",
         &format!(r#"{{"status":{{"loadBalancer":{{"ingress":[{{"hostname":"{alb}"}}]}}}}}}"#),
     ]);
+    // Global options go before the subcommand too; --kubeconfig instead of $KUBECONFIG.
     let (code, stdout, _) = run(kube
         .eksmon()
-        .args(["status", "--output", "json"])
+        .env_remove("KUBECONFIG")
+        .arg("--kubeconfig")
+        .arg(&kube.cluster.kubeconfig)
+        .args(["--kube-context", "test", "status", "--output", "json"])
         .args(kube.profile()));
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
