@@ -4,9 +4,9 @@
 //! `helm repo` list.
 
 use crate::helm::Helm;
-use crate::process::{Invocation, Tool};
 use crate::repo::{self, FetchError};
 use crate::settings::ChartRef;
+use crate::tool::{Invocation, Tool};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,9 +5,9 @@
 use crate::charts::ChartCache;
 use crate::cli::{GlobalArgs, ProfileArgs};
 use crate::helm::Helm;
-use crate::process::{Tool, ToolKind};
 use crate::profile::{self, FlagValue, Loaded, Lookup, Request};
 use crate::settings::{Chart, Exposure};
+use crate::tool::{Tool, ToolKind};
 use crate::ui::Ui;
 use crate::yaml::Value;
 use anyhow::Result;
@@ -67,7 +67,7 @@ impl Target {
 fn printed(flags: &[OsString]) -> String {
     flags
         .iter()
-        .map(|f| format!(" {}", crate::process::quote(&f.to_string_lossy())))
+        .map(|f| format!(" {}", crate::tool::quote(&f.to_string_lossy())))
         .collect()
 }
 

@@ -4,8 +4,8 @@
 use crate::context::{Run, Target};
 use crate::helm::Helm;
 use crate::kube::{self, ApiFailure};
-use crate::process::{Invocation, Tool};
 use crate::settings::{Chart, Exposure, Settings};
+use crate::tool::{Invocation, Tool};
 use serde::Serialize;
 use std::ffi::OsString;
 use std::time::Duration;

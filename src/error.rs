@@ -212,15 +212,25 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
         lines.extend(declined.hints.iter().map(|h| format!("hint: {h}")));
         return (lines, EXIT_DECLINED);
     }
+    if let Some(interrupted) = crate::signals::Interrupted::of(err) {
+        return (vec!["interrupted".into()], interrupted.exit_code());
+    }
     let tool = err
         .chain()
-        .find_map(|cause| cause.downcast_ref::<crate::process::ToolError>());
-    if let Some(crate::process::ToolError::Interrupted { signal }) = tool {
-        let code = u8::try_from(128 + signal).unwrap_or(EXIT_FAILURE);
-        return (vec!["interrupted".into()], code);
-    }
-    if let Some(tool) = tool {
-        lines.extend(tool.details());
+        .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>());
+    match tool {
+        Some(crate::tool::ToolError::NotFound { kind, .. }) => {
+            let flag = match kind {
+                crate::tool::ToolKind::Helm => "--helm PATH or EKSMON_HELM",
+                crate::tool::ToolKind::Kubectl => "--kubectl PATH or EKSMON_KUBECTL",
+            };
+            lines.push(format!(
+                "hint: install {} (helm 3.8+ or 4) and put it on PATH, or point eksmon at it with {flag}",
+                kind.name()
+            ));
+        }
+        Some(tool) => lines.extend(tool.stderr_tail()),
+        None => {}
     }
     if let Some(hinted) = err.downcast_ref::<Hinted>() {
         lines.extend(hinted.hints.iter().map(|h| format!("hint: {h}")));

@@ -6,7 +6,7 @@
 //! flag the detected helm would reject.
 
 use crate::context::Target;
-use crate::process::{Invocation, Tool, ToolError};
+use crate::tool::{Invocation, Tool, ToolError};
 use serde::Deserialize;
 use std::ffi::OsString;
 use std::path::Path;
@@ -241,7 +241,7 @@ impl Helm {
 /// `helm WORDS… --namespace NS [--kube-context C] [--kubeconfig P]`, quoted for a shell: a
 /// command for the person to run, as printed in hints.
 pub fn command_line(words: &[&str], namespace: &str, target: &Target) -> String {
-    use crate::process::quote;
+    use crate::tool::quote;
     let mut line = vec!["helm".to_owned()];
     line.extend(words.iter().map(|w| quote(w)));
     line.extend(["--namespace".to_owned(), quote(namespace)]);
@@ -442,7 +442,7 @@ pub fn is_release_not_found(err: &ToolError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::process::ToolKind;
+    use crate::tool::ToolKind;
 
     fn helm(version: &str) -> Helm {
         Helm {

@@ -26,8 +26,8 @@ impl ApiFailure {
     pub fn of(err: &anyhow::Error) -> Option<ApiFailure> {
         let stderr = err
             .chain()
-            .find_map(|cause| cause.downcast_ref::<crate::process::ToolError>())
-            .and_then(crate::process::ToolError::stderr)?;
+            .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>())
+            .and_then(crate::tool::ToolError::stderr)?;
         ApiFailure::from_stderr(stderr)
     }
 

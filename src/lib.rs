@@ -14,11 +14,13 @@ pub mod files;
 pub mod guard;
 pub mod helm;
 pub mod kube;
-pub mod process;
 pub mod profile;
 pub mod render;
 pub mod repo;
+pub mod scratch;
 pub mod settings;
+pub mod signals;
+pub mod tool;
 pub mod ui;
 pub mod validate;
 pub mod wizard;
@@ -42,7 +44,7 @@ pub fn main() -> ExitCode {
         }
     };
     // Before any prompt or child process: an interrupt is then always handled the same way.
-    process::handle_signals();
+    signals::handle_signals();
     let run = context::Run::new(&cli.global);
     match commands::run(&run, cli.command) {
         Ok(()) => ExitCode::SUCCESS,

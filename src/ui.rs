@@ -156,7 +156,7 @@ pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
             // The prompt's line is still open; end it so the error starts a line of its own.
             eprintln!("\x1b[?25h");
-            crate::process::ToolError::Interrupted {
+            crate::signals::Interrupted {
                 signal: libc::SIGINT,
             }
             .into()

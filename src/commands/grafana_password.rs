@@ -4,9 +4,9 @@ use crate::cli::GrafanaPasswordArgs;
 use crate::context::Run;
 use crate::error::{Hinted, InputError, Origin};
 use crate::kube;
-use crate::process::Invocation;
 use crate::render::grafana_fullname;
 use crate::settings::ReleaseName;
+use crate::tool::Invocation;
 use anyhow::Result;
 use std::time::Duration;
 

@@ -6,9 +6,10 @@ use crate::context::{Run, Target};
 use crate::error::{Declined, InputError, Origin, ReleaseFailure, ReleaseFailures};
 use crate::helm::{Helm, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
-use crate::process::{Invocation, ScratchFile, Tool};
 use crate::render::{grafana_fullname, prometheus_server_fullname, values_document};
+use crate::scratch::ScratchFile;
 use crate::settings::{Chart, Exposure, Settings};
+use crate::tool::{Invocation, Tool};
 use crate::ui::{Task, Ui};
 use crate::validate;
 use anyhow::{Context as _, Result};
@@ -190,8 +191,8 @@ fn add_recovery_hints(
         let stderr = failure
             .error
             .chain()
-            .find_map(|c| c.downcast_ref::<crate::process::ToolError>())
-            .and_then(crate::process::ToolError::stderr)
+            .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
+            .and_then(crate::tool::ToolError::stderr)
             .unwrap_or_default();
         match ApiFailure::from_stderr(stderr) {
             Some(ApiFailure::Forbidden) if stderr.contains("clusterrole") => failure.hints.push(
@@ -396,7 +397,7 @@ fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<Stri
 /// One line saying where an installed release can be reached, with commands that work as
 /// printed: same namespace, cluster and profiles.
 fn how_to_reach(run: &Run, settings: &Settings, chart: Chart, plan: &Plan<'_>) -> String {
-    use crate::process::quote;
+    use crate::tool::quote;
     let release = settings.release(chart).as_str();
     let namespace = quote(settings.namespace.as_str());
     let (service, local_port) = match chart {

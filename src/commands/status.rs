@@ -3,8 +3,8 @@
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::context::Run;
 use crate::kube::{self, Address};
-use crate::process::Invocation;
 use crate::settings::{Chart, Exposure};
+use crate::tool::Invocation;
 use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;

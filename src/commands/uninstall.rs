@@ -5,8 +5,9 @@ use crate::context::{Run, Target};
 use crate::error::{Declined, InputError, ReleaseFailure, ReleaseFailures};
 use crate::helm::{self, Helm};
 use crate::kube;
-use crate::process::{self, Invocation};
 use crate::settings::Chart;
+use crate::signals;
+use crate::tool::Invocation;
 use anyhow::{Context as _, Result};
 use std::time::Duration;
 
@@ -63,8 +64,8 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
             Err(err) => failures.push(ReleaseFailure::new(release, err)),
         }
     }
-    if let Some(signal) = process::cancelled() {
-        return Err(process::ToolError::Interrupted { signal }.into());
+    if let Some(interrupted) = signals::cancelled() {
+        return Err(interrupted.into());
     }
     if !failures.is_empty() {
         // A release that is still there may still be writing to its volumes: keep them all.
@@ -139,7 +140,7 @@ fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) 
 /// Deletes the listed claims (the releases are confirmed gone) and reports how many went, per
 /// release: counted from what kubectl says it deleted, not from its lines of text.
 fn delete_claims(
-    kubectl: &crate::process::Tool,
+    kubectl: &crate::tool::Tool,
     run: &Run,
     releases: &[&str],
     claims: &[kube::ClaimSummary],

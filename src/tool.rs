@@ -1,13 +1,11 @@
-//! Running helm and kubectl: an argv through duct (never a shell), output captured, a deadline,
-//! and SIGINT/SIGTERM forwarded to the children, with scratch files removed on every way out.
+//! Running helm and kubectl: an argv through duct (never a shell), output captured, a deadline.
 //!
-//! Children run in their own process group, so a Ctrl-C reaches them once, from us, rather than
-//! twice (helm treats a second interrupt as "give up now").
+//! Children run in their own process group, so a Ctrl-C reaches them once, from us (see
+//! [`crate::signals`]), rather than twice (helm treats a second interrupt as "give up now").
 
+use crate::signals::{self, ChildGuard, Interrupted};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 /// A tool eksmon drives.
@@ -51,27 +49,14 @@ pub enum ToolError {
     },
     #[error("`{command}` did not finish within {}s and was stopped", after.as_secs())]
     TimedOut { command: String, after: Duration },
-    #[error("interrupted")]
-    Interrupted { signal: i32 },
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
 }
 
 impl ToolError {
-    /// Lines worth showing under the error: the tool's stderr, or how to fix a missing tool.
-    pub fn details(&self) -> Vec<String> {
-        match self {
-            ToolError::NotFound { kind, .. } => {
-                let var = match kind {
-                    ToolKind::Helm => "--helm PATH or EKSMON_HELM",
-                    ToolKind::Kubectl => "--kubectl PATH or EKSMON_KUBECTL",
-                };
-                vec![format!(
-                    "hint: install {} (helm 3.8+ / 4) and put it on PATH, or point eksmon at it with {var}",
-                    kind.name()
-                )]
-            }
-            ToolError::Failed { stderr, .. } => stderr_tail(stderr),
-            _ => Vec::new(),
-        }
+    /// The tool's stderr under the error line (its reason is in the line already).
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr().map(stderr_tail).unwrap_or_default()
     }
 
     /// The tool's own one-line reason, when it ran and failed.
@@ -260,10 +245,10 @@ impl Tool {
         if invocation.echo {
             eprintln!("+ {command}");
         }
-        if let Some(signal) = cancelled()
+        if let Some(interrupted) = signals::cancelled()
             && !invocation.after_interrupt
         {
-            return Err(ToolError::Interrupted { signal });
+            return Err(interrupted.into());
         }
         let mut expression = duct::cmd(&self.path, &invocation.args)
             .stdout_capture()
@@ -300,7 +285,7 @@ impl Tool {
             if let Some(limit) = invocation.deadline
                 && started.elapsed() > limit
             {
-                signal_all(&handle.pids(), libc::SIGTERM);
+                signals::signal_all(&handle.pids(), libc::SIGTERM);
                 stop(&handle, Duration::from_secs(5));
                 return Err(ToolError::TimedOut {
                     command: short_command(self, &invocation.args),
@@ -309,10 +294,10 @@ impl Tool {
             }
         };
         // A child that stopped because of the signal we forwarded is an interrupt, not a failure.
-        if let Some(signal) = cancelled()
+        if let Some(interrupted) = signals::cancelled()
             && !invocation.after_interrupt
         {
-            return Err(ToolError::Interrupted { signal });
+            return Err(interrupted.into());
         }
         Ok(Captured {
             success: output.status.success(),
@@ -359,157 +344,9 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 /// Waits up to `grace` for the child to finish, then kills its whole process group.
 fn stop(handle: &duct::Handle, grace: Duration) {
     if !matches!(handle.wait_timeout(grace), Ok(Some(_))) {
-        signal_all(&handle.pids(), libc::SIGKILL);
+        signals::signal_all(&handle.pids(), libc::SIGKILL);
         let _ = handle.kill();
         let _ = handle.wait();
-    }
-}
-
-/// Signals each child's process group (each child leads its own), so anything the child
-/// started (and that holds its output pipes) gets the signal too.
-fn signal_all(pids: &[u32], signal: i32) {
-    for &pid in pids {
-        if let Ok(pid) = i32::try_from(pid) {
-            // SAFETY: kill(2) on a process group we created, with a valid signal number.
-            unsafe {
-                libc::kill(-pid, signal);
-            }
-        }
-    }
-}
-
-static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
-/// The names of the tools running now, for the interrupt messages.
-static RUNNING: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static CANCELLED: AtomicI32 = AtomicI32::new(0);
-
-fn running_tools() -> String {
-    let mut names = lock(&RUNNING).clone();
-    names.sort_unstable();
-    names.dedup();
-    names.join(" and ")
-}
-
-/// The signal that cancelled this run, if one did.
-pub fn cancelled() -> Option<i32> {
-    match CANCELLED.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(signal),
-    }
-}
-
-struct ChildGuard {
-    pids: Vec<u32>,
-    tool: &'static str,
-}
-
-impl ChildGuard {
-    fn register(pids: Vec<u32>, tool: &'static str) -> Self {
-        lock(&CHILDREN).extend(&pids);
-        lock(&RUNNING).push(tool);
-        Self { pids, tool }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        lock(&CHILDREN).retain(|pid| !self.pids.contains(pid));
-        let mut running = lock(&RUNNING);
-        if let Some(at) = running.iter().position(|t| *t == self.tool) {
-            running.remove(at);
-        }
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// How many interrupts (SIGINT/SIGTERM) this run has had.
-static INTERRUPTS: AtomicI32 = AtomicI32::new(0);
-
-/// Installs the interrupt handling, once, before any prompt or child process (`main` calls it).
-///
-/// 1st SIGINT/SIGTERM with a child running: forwarded to the children, which finish what they do
-/// on a signal (helm rolls a release back); their callers then return
-/// [`ToolError::Interrupted`] and may still run short recovery queries.
-/// 2nd: the children are killed (the caller reports what that left behind).
-/// With no child running, or a 3rd: scratch files are removed, the cursor is shown again,
-/// and the process exits 128 + signal at once.
-pub fn handle_signals() {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-            return;
-        };
-        std::thread::spawn(move || {
-            for signal in signals.forever() {
-                let _ = CANCELLED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-                let count = INTERRUPTS.fetch_add(1, Ordering::SeqCst) + 1;
-                let children = lock(&CHILDREN).clone();
-                match count {
-                    1 if !children.is_empty() => {
-                        eprintln!(
-                            "\ninterrupted: letting {} stop cleanly (helm rolls back what it started); interrupt again to stop at once",
-                            running_tools()
-                        );
-                        signal_all(&children, signal);
-                    }
-                    2 if !children.is_empty() => {
-                        eprintln!("\ninterrupted again: stopping {} now", running_tools());
-                        signal_all(&children, libc::SIGKILL);
-                    }
-                    _ => {
-                        signal_all(&children, libc::SIGKILL);
-                        remove_scratch_files();
-                        // Leave the terminal tidy if a prompt or spinner had hidden the cursor.
-                        eprint!("\x1b[?25h");
-                        let code = 128 + CANCELLED.load(Ordering::SeqCst);
-                        std::process::exit(code);
-                    }
-                }
-            }
-        });
-    });
-}
-
-fn remove_scratch_files() {
-    for path in lock(&SCRATCH).drain(..) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-/// A private temp file (mode 0600) that is removed when dropped, and by the signal handler.
-pub struct ScratchFile {
-    file: tempfile::NamedTempFile,
-}
-
-impl ScratchFile {
-    pub fn with_contents(prefix: &str, contents: &[u8]) -> std::io::Result<Self> {
-        use std::io::Write as _;
-        let mut file = tempfile::Builder::new()
-            .prefix(prefix)
-            .suffix(".yaml")
-            .tempfile()?;
-        lock(&SCRATCH).push(file.path().to_owned());
-        file.write_all(contents)?;
-        file.flush()?;
-        Ok(Self { file })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-}
-
-impl Drop for ScratchFile {
-    fn drop(&mut self) {
-        let path = self.file.path().to_owned();
-        lock(&SCRATCH).retain(|p| *p != path);
     }
 }
 
@@ -599,19 +436,6 @@ mod tests {
             sh().run(&invocation).unwrap().stdout,
             "kind: StorageClass\n"
         );
-    }
-
-    #[test]
-    fn scratch_files_are_private_and_removed() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let file = ScratchFile::with_contents("eksmon-test-", b"a: 1\n").unwrap();
-        let path = file.path().to_owned();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        drop(file);
-        assert!(!path.exists());
     }
 
     #[test]

@@ -1,0 +1,144 @@
+//! Interrupts (SIGINT, SIGTERM): one handler, installed in `main` before any prompt or child
+//! process, and one typed error, [`Interrupted`], whichever way an interrupt came (a prompt's
+//! Ctrl-C or a signal while helm ran).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The run was interrupted by this signal: exit 128 + signal, after cleaning up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted {
+    pub signal: i32,
+}
+
+impl Interrupted {
+    /// 130 for SIGINT, 143 for SIGTERM.
+    pub fn exit_code(self) -> u8 {
+        u8::try_from(128 + self.signal).unwrap_or(1)
+    }
+
+    /// The interrupt behind an error, if it was one (also inside a tool's error).
+    pub fn of(err: &anyhow::Error) -> Option<Interrupted> {
+        err.chain().find_map(|cause| {
+            cause.downcast_ref::<Interrupted>().copied().or_else(|| {
+                match cause.downcast_ref::<crate::tool::ToolError>() {
+                    Some(crate::tool::ToolError::Interrupted(interrupted)) => Some(*interrupted),
+                    _ => None,
+                }
+            })
+        })
+    }
+}
+
+/// Signals each child's process group (each child leads its own), so anything the child
+/// started (and that holds its output pipes) gets the signal too.
+pub(crate) fn signal_all(pids: &[u32], signal: i32) {
+    for &pid in pids {
+        if let Ok(pid) = i32::try_from(pid) {
+            // SAFETY: kill(2) on a process group we created, with a valid signal number.
+            unsafe {
+                libc::kill(-pid, signal);
+            }
+        }
+    }
+}
+
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The names of the tools running now, for the interrupt messages.
+static RUNNING: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+static CANCELLED: AtomicI32 = AtomicI32::new(0);
+
+fn running_tools() -> String {
+    let mut names = lock(&RUNNING).clone();
+    names.sort_unstable();
+    names.dedup();
+    names.join(" and ")
+}
+
+/// The interrupt that cancelled this run, if one did.
+pub fn cancelled() -> Option<Interrupted> {
+    match CANCELLED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(Interrupted { signal }),
+    }
+}
+
+/// Registers a running child so that an interrupt reaches it; unregisters on drop.
+pub(crate) struct ChildGuard {
+    pids: Vec<u32>,
+    tool: &'static str,
+}
+
+impl ChildGuard {
+    pub(crate) fn register(pids: Vec<u32>, tool: &'static str) -> Self {
+        lock(&CHILDREN).extend(&pids);
+        lock(&RUNNING).push(tool);
+        Self { pids, tool }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        lock(&CHILDREN).retain(|pid| !self.pids.contains(pid));
+        let mut running = lock(&RUNNING);
+        if let Some(at) = running.iter().position(|t| *t == self.tool) {
+            running.remove(at);
+        }
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How many interrupts (SIGINT/SIGTERM) this run has had.
+static INTERRUPTS: AtomicI32 = AtomicI32::new(0);
+
+/// Installs the interrupt handling, once, before any prompt or child process (`main` calls it).
+///
+/// 1st SIGINT/SIGTERM with a child running: forwarded to the children, which finish what they do
+/// on a signal (helm rolls a release back); their callers then return
+/// [`ToolError::Interrupted`] and may still run short recovery queries.
+/// 2nd: the children are killed (the caller reports what that left behind).
+/// With no child running, or a 3rd: scratch files are removed, the cursor is shown again,
+/// and the process exits 128 + signal at once.
+pub fn handle_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                let _ = CANCELLED.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                let count = INTERRUPTS.fetch_add(1, Ordering::SeqCst) + 1;
+                let children = lock(&CHILDREN).clone();
+                match count {
+                    1 if !children.is_empty() => {
+                        eprintln!(
+                            "\ninterrupted: letting {} stop cleanly (helm rolls back what it started); interrupt again to stop at once",
+                            running_tools()
+                        );
+                        signal_all(&children, signal);
+                    }
+                    2 if !children.is_empty() => {
+                        eprintln!("\ninterrupted again: stopping {} now", running_tools());
+                        signal_all(&children, libc::SIGKILL);
+                    }
+                    _ => {
+                        signal_all(&children, libc::SIGKILL);
+                        crate::scratch::remove_all();
+                        // Leave the terminal tidy if a prompt or spinner had hidden the cursor.
+                        eprint!("\x1b[?25h");
+                        let code = 128 + CANCELLED.load(Ordering::SeqCst);
+                        std::process::exit(code);
+                    }
+                }
+            }
+        });
+    });
+}
