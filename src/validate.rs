@@ -210,8 +210,17 @@ pub fn storage_class(s: &str) -> Check {
 
 /// An IPv4 or IPv6 network in CIDR notation, with no host bits set.
 pub fn cidr(s: &str) -> Check {
+    if s.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{s}` holds a space: give one CIDR per item (in a list, separate them with commas)"
+        ));
+    }
     let Some((addr, bits)) = s.split_once('/') else {
-        return Err(format!("`{s}` is not a CIDR (like `10.0.0.0/8`)"));
+        return Err(match s.parse::<IpAddr>() {
+            Ok(IpAddr::V4(_)) => format!("`{s}` is one address; as a CIDR that is `{s}/32`"),
+            Ok(IpAddr::V6(_)) => format!("`{s}` is one address; as a CIDR that is `{s}/128`"),
+            Err(_) => format!("`{s}` is not a CIDR (like `10.0.0.0/8`)"),
+        });
     };
     let addr: IpAddr = addr
         .parse()
@@ -734,6 +743,21 @@ mod tests {
             ],
         );
         assert!(cidr("10.1.2.3/16").unwrap_err().contains("10.1.0.0/16"));
+        assert!(
+            cidr("203.0.113.7")
+                .unwrap_err()
+                .contains("`203.0.113.7/32`")
+        );
+        assert!(
+            cidr("2001:db8::1")
+                .unwrap_err()
+                .contains("`2001:db8::1/128`")
+        );
+        assert!(
+            cidr("10.0.0.0/8 192.168.0.0/16")
+                .unwrap_err()
+                .contains("separate them with commas")
+        );
     }
 
     #[test]

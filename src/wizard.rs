@@ -18,6 +18,8 @@ pub struct Answers {
     pub scheme: Scheme,
     pub prometheus_host: Option<String>,
     pub grafana_host: Option<String>,
+    /// `alb.groupName`: both Ingresses on one ALB.
+    pub group_name: String,
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub certificate_arn: Option<String>,
@@ -46,6 +48,11 @@ impl Answers {
             scheme,
             prometheus_host: s.prometheus.host.as_ref().map(ToString::to_string),
             grafana_host: s.grafana.host.as_ref().map(ToString::to_string),
+            group_name: s
+                .alb
+                .group_name
+                .as_ref()
+                .map_or_else(|| DEFAULT_GROUP_NAME.to_owned(), ToString::to_string),
             subnets: s.alb.subnets.iter().map(ToString::to_string).collect(),
             security_groups: s
                 .alb
@@ -136,6 +143,7 @@ pub fn profile_text(name: &str, answers: &Answers, base: Option<&Mapping>) -> St
         put(&mut root, &[lb, allowed], list(&a.allowed_cidrs));
     }
     if a.exposure == Exposure::Alb {
+        put(&mut root, &["alb", "groupName"], text(&a.group_name));
         put(&mut root, &["alb", "subnets"], list(&a.subnets));
         put(
             &mut root,
@@ -206,55 +214,76 @@ impl Prompter {
     }
 
     /// A line of text, re-asked until `check` accepts it; `optional` accepts an empty answer.
+    /// A rejected answer comes back as the text to edit (one typo is one fix, not a retype).
+    /// `help`, when not empty, is a line shown above the prompt: prompts stay short, so they
+    /// never wrap on a narrow terminal (dialoguer redraws a wrapped prompt badly).
     pub fn text(
         &self,
         prompt: &str,
+        help: &str,
         default: Option<&str>,
         optional: bool,
-        check: fn(&str) -> validate::Check,
+        check: &dyn Fn(&str) -> validate::Check,
     ) -> anyhow::Result<Option<String>> {
-        let mut input = Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
-            .allow_empty(optional)
-            .validate_with(move |answer: &String| -> Result<(), String> {
-                let answer = answer.trim();
-                if answer.is_empty() && optional {
-                    return Ok(());
-                }
-                check(answer)
-            });
-        if let Some(default) = default.filter(|d| !d.is_empty()) {
-            input = input.default(default.to_owned());
+        if !help.is_empty() {
+            eprintln!("  {help}");
         }
-        let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
-        let answer = answer.trim().to_owned();
-        Ok((!answer.is_empty()).then_some(answer))
+        let default = default.filter(|d| !d.is_empty());
+        let mut rejected: Option<String> = None;
+        loop {
+            let mut input = Input::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(prompt)
+                .allow_empty(true);
+            match (&rejected, default) {
+                (Some(typed), _) => input = input.with_initial_text(typed.clone()),
+                (None, Some(default)) => input = input.default(default.to_owned()),
+                (None, None) => {}
+            }
+            let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
+            let answer = answer.trim().to_owned();
+            if answer.is_empty() {
+                if optional {
+                    return Ok(None);
+                }
+                eprintln!("  ✘ an answer is needed here");
+                rejected = None;
+                continue;
+            }
+            match check(&answer) {
+                Ok(()) => return Ok(Some(answer)),
+                Err(why) => {
+                    eprintln!("  ✘ {why}");
+                    rejected = Some(answer);
+                }
+            }
+        }
     }
 
     /// A comma-separated list, each item checked, with at least `min` items unless empty.
     pub fn list(
         &self,
         prompt: &str,
+        help: &str,
         default: &[String],
         check: fn(&str) -> validate::Check,
         min: usize,
     ) -> anyhow::Result<Vec<String>> {
-        let mut input = Input::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(format!("{prompt} (comma-separated; empty for none)"))
-            .allow_empty(true)
-            .validate_with(move |answer: &String| -> Result<(), String> {
-                let items = split_list(answer);
-                items.iter().try_for_each(|item| check(item))?;
-                if !items.is_empty() && items.len() < min {
-                    return Err(format!("give at least {min}, or none"));
-                }
-                Ok(())
-            });
-        if !default.is_empty() {
-            input = input.default(default.join(", "));
-        }
-        let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
-        Ok(split_list(&answer))
+        let help = if help.is_empty() {
+            "comma-separated; empty for none".to_owned()
+        } else {
+            format!("{help}; comma-separated")
+        };
+        let joined = default.join(", ");
+        let check_all = move |answer: &str| -> validate::Check {
+            let items = split_list(answer);
+            items.iter().try_for_each(|item| check(item))?;
+            if !items.is_empty() && items.len() < min {
+                return Err(format!("give at least {min}, or none"));
+            }
+            Ok(())
+        };
+        let answer = self.text(prompt, &help, Some(&joined), true, &check_all)?;
+        Ok(answer.as_deref().map(split_list).unwrap_or_default())
     }
 
     pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
@@ -310,15 +339,23 @@ const DASHBOARDS: [Dashboard; 3] = [
     Dashboard::ApiEndpoints,
 ];
 
-/// Asks every question, starting from `defaults`.
+/// The ALB group the wizard offers: without one, each Ingress gets an ALB of its own.
+const DEFAULT_GROUP_NAME: &str = "eks-monitoring";
+
+/// The StorageClass eksmon's profiles name by default; EKS has none of that name.
+const DEFAULT_STORAGE_CLASS: &str = "ebs-sc-gp3";
+
+/// Asks every question, starting from `defaults`. Rules that tie answers together (two hosts
+/// must differ) are checked at the question, not after the last one.
 pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
     let mut a = defaults.clone();
     a.namespace = p
         .text(
             "Namespace",
+            "",
             Some(&defaults.namespace),
             false,
-            validate::dns_label,
+            &validate::dns_label,
         )?
         .unwrap_or_default();
     let exposures = [
@@ -343,37 +380,64 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
         a.scheme = [Scheme::Internal, Scheme::InternetFacing]
             [p.choose("Load balancer scheme", &schemes, current)?];
     }
-    let hosts_required = a.exposure == Exposure::Alb;
-    let host_prompt = |app: &str| {
-        if hosts_required {
-            format!("{app} host (DNS name the Ingress routes)")
-        } else {
-            format!("{app} host (optional; sets Grafana's root_url)")
-        }
-    };
     if a.exposure != Exposure::None {
+        let alb = a.exposure == Exposure::Alb;
+        let (prometheus_help, grafana_help) = if alb {
+            (
+                "the DNS name the Ingress routes to Prometheus",
+                "the DNS name the Ingress routes to Grafana",
+            )
+        } else {
+            (
+                "optional: the DNS name you will point at the NLB",
+                "optional: the DNS name you will point at the NLB; sets Grafana's root_url",
+            )
+        };
         a.prometheus_host = p.text(
-            &host_prompt("Prometheus"),
+            "Prometheus host",
+            prometheus_help,
             defaults.prometheus_host.as_deref(),
-            !hosts_required,
-            validate::host,
+            !alb,
+            &validate::host,
         )?;
+        let prometheus_host = a.prometheus_host.clone();
+        let differs = move |host: &str| -> validate::Check {
+            validate::host(host)?;
+            if prometheus_host.as_deref() == Some(host) {
+                return Err(format!(
+                    "`{host}` is Prometheus's host already; each app needs its own"
+                ));
+            }
+            Ok(())
+        };
         a.grafana_host = p.text(
-            &host_prompt("Grafana"),
+            "Grafana host",
+            grafana_help,
             defaults.grafana_host.as_deref(),
-            !hosts_required,
-            validate::host,
+            !alb,
+            &differs,
         )?;
     }
     if a.exposure == Exposure::Alb {
+        a.group_name = p
+            .text(
+                "ALB group name",
+                "both Ingresses join this group and share one ALB",
+                Some(&defaults.group_name),
+                false,
+                &validate::group_name,
+            )?
+            .unwrap_or_default();
         a.subnets = p.list(
-            "Subnets (IDs or Name tags; empty: the controller discovers them)",
+            "Subnets",
+            "IDs or Name tags, at least 2; empty: the controller discovers them",
             &defaults.subnets,
             validate::subnet,
             2,
         )?;
         a.security_groups = p.list(
-            "Security groups (IDs or names)",
+            "Security groups",
+            "IDs or names; empty: the controller creates one",
             &defaults.security_groups,
             validate::security_group,
             1,
@@ -381,14 +445,16 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
     }
     if a.exposure != Exposure::None {
         a.certificate_arn = p.text(
-            "ACM certificate ARN (optional)",
+            "ACM certificate ARN",
+            "optional; empty: the controller finds one by host",
             defaults.certificate_arn.as_deref(),
             true,
-            validate::certificate_arn,
+            &validate::certificate_arn,
         )?;
         if a.scheme == Scheme::InternetFacing {
             a.allowed_cidrs = p.list(
                 "Allowed client CIDRs",
+                "like 203.0.113.0/24; one address is 203.0.113.7/32",
                 &defaults.allowed_cidrs,
                 validate::cidr,
                 1,
@@ -404,19 +470,23 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
     }
     a.storage_class = p
         .text(
-            "StorageClass for the volumes",
+            "StorageClass",
+            "for the Prometheus, Alertmanager and Grafana volumes",
             Some(&defaults.storage_class),
             false,
-            validate::storage_class,
+            &validate::storage_class,
         )?
         .unwrap_or_default();
+    // EKS has no class of eksmon's default name: creating it is the likely answer there.
+    let create_by_default =
+        defaults.create_storage_class || a.storage_class == DEFAULT_STORAGE_CLASS;
     a.create_storage_class = p.confirm(
-        "Create it (gp3, encrypted) at install when it is missing?",
-        defaults.create_storage_class,
+        "Create it at install when missing (gp3, encrypted)?",
+        create_by_default,
     )?;
     let size = |prompt: &str, default: &str| -> anyhow::Result<String> {
         Ok(
-            p.text(prompt, Some(default), false, validate::size_quantity)?
+            p.text(prompt, "", Some(default), false, &validate::size_quantity)?
                 .unwrap_or_default(),
         )
     };
@@ -426,9 +496,10 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
     a.retention = p
         .text(
             "Metrics retention",
+            "",
             Some(&defaults.retention),
             false,
-            validate::retention,
+            &validate::retention,
         )?
         .unwrap_or_default();
     let names: Vec<&str> = DASHBOARDS.iter().map(|d| d.name()).collect();
@@ -436,15 +507,17 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
         .iter()
         .map(|d| defaults.dashboards.contains(d))
         .collect();
+    eprintln!("  space toggles, enter accepts");
     a.dashboards = p
-        .pick("Dashboards (space toggles, enter accepts)", &names, &chosen)?
+        .pick("Dashboards", &names, &chosen)?
         .into_iter()
         .map(|i| DASHBOARDS[i])
         .collect();
     let published = a.dashboards.iter().any(|d| *d != Dashboard::ApiEndpoints);
     if published {
+        eprintln!("  no: Grafana uses the copies shipped with eksmon (no egress needed)");
         let egress = p.confirm(
-            "Can Grafana download dashboards from grafana.com? (no: use the ones shipped with eksmon)",
+            "Can Grafana download dashboards from grafana.com?",
             defaults.dashboard_source == DashboardSource::GrafanaCom,
         )?;
         a.dashboard_source = if egress {
@@ -456,8 +529,59 @@ pub fn ask(p: &Prompter, defaults: &Answers) -> anyhow::Result<Answers> {
     Ok(a)
 }
 
-/// A one-screen summary of what the profile does.
-pub fn summary(name: &str, target: &str, a: &Answers) -> String {
+/// Every profile key the wizard asks about (and writes); anything else in a `--from` profile is
+/// carried over as it is, and the summary lists it.
+const ASKED: &[&str] = &[
+    "namespace",
+    "exposure",
+    "storageClass",
+    "createStorageClass",
+    "alb.scheme",
+    "alb.certificateArn",
+    "alb.inboundCidrs",
+    "alb.groupName",
+    "alb.subnets",
+    "alb.securityGroups",
+    "nlb.scheme",
+    "nlb.certificateArn",
+    "nlb.sourceRanges",
+    "prometheus.host",
+    "prometheus.storageSize",
+    "prometheus.retention",
+    "prometheus.alertmanager.storageSize",
+    "grafana.host",
+    "grafana.storageSize",
+    "grafana.dashboards",
+    "grafana.dashboardSource",
+];
+
+/// The settings of `base` (a `--from` profile) that the wizard never asked about.
+pub fn carried_over(base: &Mapping) -> Vec<String> {
+    fn walk(map: &Mapping, prefix: &str, out: &mut Vec<String>) {
+        for (key, value) in map {
+            let path = match (prefix, key.as_str()) {
+                ("", Some(key)) => key.to_owned(),
+                (prefix, Some(key)) => format!("{prefix}.{key}"),
+                _ => continue,
+            };
+            match value.as_mapping() {
+                // Raw chart values are one setting, however deep.
+                Some(inner) if !path.ends_with("values") && !inner.is_empty() => {
+                    walk(inner, &path, out)
+                }
+                _ if !ASKED.contains(&path.as_str()) => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(base, "", &mut out);
+    out
+}
+
+/// A one-screen summary of what the profile does; `carried` lists the settings a `--from`
+/// profile brings along unasked.
+pub fn summary(name: &str, target: &str, a: &Answers, carried: &[String]) -> String {
     let mut lines = vec![format!("Profile `{name}` → {target}")];
     let mut row = |k: &str, v: String| lines.push(format!("  {k:<12} {v}"));
     row("namespace", a.namespace.clone());
@@ -544,6 +668,9 @@ pub fn summary(name: &str, target: &str, a: &Answers) -> String {
             dashboards.join(", ")
         },
     );
+    if !carried.is_empty() {
+        row("also kept", carried.join(", "));
+    }
     lines.join("\n") + "\n"
 }
 
@@ -592,6 +719,34 @@ mod tests {
         let doc = yaml::parse(&text).unwrap();
         assert_eq!(doc["alb"]["tags"]["team"].as_str(), Some("obs"));
         assert!(doc["alb"].get("certificateArn").is_none(), "{text}");
+    }
+
+    #[test]
+    fn the_wizard_writes_only_what_it_asks_and_lists_the_rest() {
+        let written = yaml::parse(&profile_text(
+            "t",
+            &Answers::from_settings(&Settings::default()),
+            None,
+        ))
+        .unwrap();
+        let written = written.as_mapping().unwrap();
+        assert!(
+            carried_over(written).is_empty(),
+            "{:?}",
+            carried_over(written)
+        );
+        let base = yaml::parse(
+            "namespace: x\nalb: {tags: {team: a}, scheme: internal}\nprometheus: {resources: {cpu: 1}, values: {server: {x: 1}}}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            carried_over(base.as_mapping().unwrap()),
+            [
+                "alb.tags.team",
+                "prometheus.resources.cpu",
+                "prometheus.values"
+            ]
+        );
     }
 
     #[test]

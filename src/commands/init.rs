@@ -35,9 +35,10 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
     let name = prompter
         .text(
             "Profile name",
+            "",
             Some(&default_name),
             false,
-            validate::dns_label,
+            &validate::dns_label,
         )?
         .unwrap_or(default_name);
     let target = target(args.output.as_deref(), lookup, &name)?;
@@ -49,14 +50,20 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
     let text = loop {
         answers = wizard::ask(&prompter, &answers)?;
         let text = wizard::profile_text(&name, &answers, base.as_ref());
-        match profile::check_text(&shown, &text, &Chart::ALL) {
+        // The questions check each answer and the rules that tie them together; this catches
+        // what is left, named as the answers, not as a file that is not written yet.
+        match profile::check_text("your answers", &text, &Chart::ALL) {
             Ok(_) => break text,
             Err(err) => eprintln!(
                 "error: {err}\nLet's go through the questions again (your answers are the defaults)."
             ),
         }
     };
-    eprintln!("\n{text}\n{}", wizard::summary(&name, &shown, &answers));
+    let carried = base.as_ref().map(wizard::carried_over).unwrap_or_default();
+    eprintln!(
+        "\n{text}\n{}",
+        wizard::summary(&name, &shown, &answers, &carried)
+    );
     if !prompter.confirm("Write this profile?", true)? {
         return Err(Declined::new("nothing was written").into());
     }

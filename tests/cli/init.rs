@@ -40,9 +40,15 @@ fn alb_answers(p: &mut PtySession, name: &str) {
     answer(p, "Load balancer scheme", DOWN);
     answer(p, "Prometheus host", "prometheus.example.com");
     answer(p, "Grafana host", "grafana.example.com");
+    answer(p, "ALB group name", "");
     answer(p, "Subnets", "subnet-123, subnet-0123abcd");
     p.exp_string("`subnet-123` is not a subnet ID").unwrap();
-    answer(p, "Subnets", "subnet-4567abcd, subnet-0123abcd");
+    // The rejected text comes back to edit: fix the typo, keep the rest.
+    let fix = format!(
+        "{}4567abcd, subnet-0123abcd",
+        "\u{7f}".repeat("123, subnet-0123abcd".len())
+    );
+    answer(p, "Subnets", &fix);
     answer(p, "Security groups", "");
     answer(
         p,
@@ -73,7 +79,12 @@ fn full_alb_run_writes_a_profile_that_renders() {
     p.exp_eof().unwrap();
     let written = world.path().join("config/eksmon/profiles/team.yaml");
     let text = std::fs::read_to_string(&written).unwrap();
-    assert!(text.contains("subnet-4567abcd"), "{text}");
+    assert!(
+        text.contains("subnets: [subnet-4567abcd, subnet-0123abcd]")
+            || text.contains("- subnet-4567abcd\n    - subnet-0123abcd"),
+        "{text}"
+    );
+    assert!(text.contains("groupName: eks-monitoring"), "{text}");
     assert!(text.contains("retention: \"30d\""), "{text}");
     assert!(text.contains("createStorageClass: false"), "{text}");
     assert!(text.contains("dashboardSource: bundled"), "{text}");
@@ -248,4 +259,27 @@ fn deleting_data_needs_the_namespace_typed() {
         "nothing ran: {:?}",
         cluster.calls()
     );
+}
+
+#[test]
+fn the_same_host_twice_is_refused_at_the_question() {
+    let world = World::new();
+    let mut p = spawn(&world, &["--output", "-"]);
+    answer(&mut p, "Profile name", "team");
+    answer(&mut p, "Namespace", "");
+    answer(&mut p, "Exposure", &format!("{UP}{UP}"));
+    answer(&mut p, "Load balancer scheme", "");
+    answer(&mut p, "Prometheus host", "mon.example.com");
+    answer(&mut p, "Grafana host", "mon.example.com");
+    p.exp_string("`mon.example.com` is Prometheus's host already")
+        .unwrap();
+    // Still at the same question, with the text to edit.
+    answer(
+        &mut p,
+        "Grafana host",
+        &format!("{}g.example.com", "\u{7f}".repeat("mon.example.com".len())),
+    );
+    p.exp_string("ALB group name").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
 }
