@@ -12,7 +12,7 @@ pub mod source;
 use crate::error::{InputError, Origin};
 use crate::field_path::{FieldPath, Segment};
 use crate::settings::{Chart, Settings};
-use crate::yaml::{self, Value};
+use crate::yaml::{self, FieldProblem, Value};
 pub use source::Lookup;
 
 /// What the command line asked for, before anything is read.
@@ -152,7 +152,7 @@ fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> 
         provenance.layers.push(layer);
         settings = yaml::from_value(merged.clone()).map_err(|err| {
             let origin = provenance.origin_of(&err.path);
-            InputError::new(describe(&err.path, &err.message)).at(origin)
+            InputError::new(describe(&err.path, &err.problem)).at(origin)
         })?;
     }
     checks::check(&settings, charts, &provenance)?;
@@ -205,53 +205,40 @@ pub fn deep_merge(base: &mut Value, over: Value) {
 }
 
 /// One line for a field that does not fit, with a suggestion for misspelt keys and values.
-fn describe(path: &FieldPath, message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let names = backticked(rest);
-        let (unknown, expected) = names.split_first().unwrap_or((&"", &[]));
-        let mut line = format!("unknown key `{path}`");
-        let secret_like = ["secret", "password", "token"]
-            .iter()
-            .any(|w| unknown.to_ascii_lowercase().contains(w));
-        if let Some(close) = suggest(unknown, expected.iter().copied()) {
-            line += &format!(" (did you mean `{close}`?)");
-        } else if secret_like {
-            line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it (alb.auth.secretName)";
-        } else if !expected.is_empty() {
-            line += &format!(" (expected one of: {})", expected.join(", "));
-        }
-        return line;
+fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
+    fn names(names: &[String]) -> impl Iterator<Item = &str> {
+        names.iter().map(String::as_str)
     }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let names = backticked(rest);
-        let (unknown, expected) = names.split_first().unwrap_or((&"", &[]));
-        let mut line = format!("{path}: `{unknown}` is not one of {}", expected.join(", "));
-        if let Some(close) = suggest(unknown, expected.iter().copied()) {
-            line += &format!(" (did you mean `{close}`?)");
+    let message = match problem {
+        FieldProblem::UnknownKey { key, expected } => {
+            let mut line = format!("unknown key `{path}`");
+            let secret_like = ["secret", "password", "token"]
+                .iter()
+                .any(|w| key.to_ascii_lowercase().contains(w));
+            if let Some(close) = suggest(key, names(expected)) {
+                line += &format!(" (did you mean `{close}`?)");
+            } else if secret_like {
+                line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it (alb.auth.secretName)";
+            } else if !expected.is_empty() {
+                line += &format!(" (expected one of: {})", expected.join(", "));
+            }
+            return line;
         }
-        return line;
-    }
-    let message = message
-        .replace("missing field", "missing key")
-        .replace("expected u8", "expected a whole number up to 255")
-        .replace("expected u16", "expected a whole number up to 65535")
-        .replace("expected a sequence", "expected a list")
-        .replace("expected a map", "expected a mapping")
-        .replace("invalid type: unit value", "invalid type: null");
-    let message = match message.find("expected struct ") {
-        Some(at) => format!("{}expected a mapping", &message[..at]),
-        None => message,
+        FieldProblem::UnknownVariant { value, expected } => {
+            let mut line = format!("{path}: `{value}` is not one of {}", expected.join(", "));
+            if let Some(close) = suggest(value, names(expected)) {
+                line += &format!(" (did you mean `{close}`?)");
+            }
+            return line;
+        }
+        FieldProblem::MissingKey { key } => format!("missing key `{key}`"),
+        FieldProblem::WrongType { message } | FieldProblem::Invalid { message } => message.clone(),
     };
     if path.is_empty() {
         message
     } else {
         format!("{path}: {message}")
     }
-}
-
-/// The `a`, `b` in "… `a`, expected one of `b`, `c`".
-fn backticked(text: &str) -> Vec<&str> {
-    text.split('`').skip(1).step_by(2).collect()
 }
 
 /// The closest candidate, when one is close enough to be a likely typo.
