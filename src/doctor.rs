@@ -416,21 +416,22 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
 
 /// The findings as a table of `ok / warn / fail` lines with hints under the non-ok ones.
 pub fn table(findings: &[Finding]) -> String {
-    let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
-    let mut out = String::new();
+    let mut rows = Vec::new();
     for finding in findings {
         let level = match finding.level {
             Level::Ok => "ok",
             Level::Warn => "warn",
             Level::Fail => "fail",
         };
-        out += &format!(
-            "{level:<4}  {:<width$}  {}\n",
-            finding.check, finding.message
-        );
+        rows.push(vec![
+            // Always four wide, so the checks line up the same way in every report.
+            format!("{level:<4}"),
+            finding.check.to_owned(),
+            finding.message.clone(),
+        ]);
         if let Some(hint) = &finding.hint {
-            out += &format!("{:<4}  {:<width$}  hint: {hint}\n", "", "");
+            rows.push(vec![String::new(), String::new(), format!("hint: {hint}")]);
         }
     }
-    out
+    crate::ui::table(&rows)
 }

@@ -14,6 +14,7 @@ pub mod files;
 pub mod guard;
 pub mod helm;
 pub mod kube;
+pub mod naming;
 pub mod profile;
 pub mod render;
 pub mod repo;

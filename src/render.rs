@@ -5,6 +5,7 @@
 //! escape hatch is deep-merged over it, and the result is written by our own YAML emitter, so the
 //! bytes are the same on every run and mean the same to Helm's YAML 1.1 reader.
 
+use crate::naming::{prometheus_server_fullname, raw_string};
 use crate::profile::deep_merge;
 use crate::settings::{
     AlbAuth, AuthType, Chart, Dashboard, DashboardSource, Exposure, HttpsUrl, OnUnauthenticated,
@@ -226,74 +227,9 @@ fn dashboard(which: Dashboard, source: DashboardSource) -> DashboardValues {
     }
 }
 
-/// A string at `path` in a chart's raw values, when the profile overrides it there.
-fn raw_string<'a>(values: &'a yaml::Mapping, path: &[&str]) -> Option<&'a str> {
-    let (last, parents) = path.split_last()?;
-    let mut map = values;
-    for key in parents {
-        map = map.get(*key)?.as_mapping()?;
-    }
-    map.get(*last)?.as_str().filter(|s| !s.is_empty())
-}
-
-/// Helm's `trunc 63 | trimSuffix "-"`.
-fn helm_trunc(name: String) -> String {
-    let mut name: String = name.chars().take(63).collect();
-    if name.ends_with('-') {
-        name.pop();
-    }
-    name
-}
-
-/// The chart's fullname rule: the release name when it contains the chart name, else
-/// `<release>-<chart>`; `fullnameOverride` wins.
-fn chart_fullname(
-    release: &str,
-    chart_name: &str,
-    values: &yaml::Mapping,
-    fullname_override: Option<&str>,
-) -> String {
-    if let Some(name) = fullname_override {
-        return helm_trunc(name.to_owned());
-    }
-    let name = raw_string(values, &["nameOverride"]).unwrap_or(chart_name);
-    if release.contains(name) {
-        helm_trunc(release.to_owned())
-    } else {
-        helm_trunc(format!("{release}-{name}"))
-    }
-}
-
-/// The Prometheus server's Service name, as the prometheus chart's `prometheus.server.fullname`.
-pub fn prometheus_server_fullname(s: &Settings) -> String {
-    let values = &s.prometheus.values;
-    if let Some(name) = raw_string(values, &["server", "fullnameOverride"]) {
-        return helm_trunc(name.to_owned());
-    }
-    let component = raw_string(values, &["server", "name"]).unwrap_or("server");
-    // Unlike the other charts, the server's name ignores the top-level fullnameOverride.
-    let base = chart_fullname(
-        s.prometheus.release.as_str(),
-        s.charts.prometheus.name.as_str(),
-        values,
-        None,
-    );
-    helm_trunc(format!("{base}-{component}"))
-}
-
 fn prometheus_namespace(s: &Settings) -> String {
     raw_string(&s.prometheus.values, &["forceNamespace"])
         .map_or_else(|| s.namespace.to_string(), str::to_owned)
-}
-
-/// Grafana's fullname: its Deployment, Service and admin Secret are all named this.
-pub fn grafana_fullname(s: &Settings) -> String {
-    chart_fullname(
-        s.grafana.release.as_str(),
-        s.charts.grafana.name.as_str(),
-        &s.grafana.values,
-        raw_string(&s.grafana.values, &["fullnameOverride"]),
-    )
 }
 
 #[cfg(test)]
@@ -302,23 +238,6 @@ mod tests {
 
     fn settings(yaml_text: &str) -> Settings {
         crate::yaml::from_value(crate::yaml::parse(yaml_text).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn fullnames_follow_the_charts_rules() {
-        let s = Settings::default();
-        assert_eq!(prometheus_server_fullname(&s), "prometheus-server");
-        assert_eq!(grafana_fullname(&s), "grafana");
-        let s = settings("prometheus: {release: mon}\ngrafana: {release: mon}\n");
-        assert_eq!(prometheus_server_fullname(&s), "mon-prometheus-server");
-        assert_eq!(grafana_fullname(&s), "mon-grafana");
-        let s = settings(
-            "prometheus: {values: {server: {fullnameOverride: prom}}}\ngrafana: {values: {fullnameOverride: graf}}\n",
-        );
-        assert_eq!(prometheus_server_fullname(&s), "prom");
-        assert_eq!(grafana_fullname(&s), "graf");
-        let s = settings("prometheus: {values: {nameOverride: metrics, server: {name: main}}}\n");
-        assert_eq!(prometheus_server_fullname(&s), "prometheus-metrics-main");
     }
 
     #[test]

@@ -149,6 +149,29 @@ impl Task {
     }
 }
 
+/// Rows as aligned columns, two spaces apart, the last column unpadded (the first row may be a
+/// header). One renderer for every table eksmon prints (`status`, `doctor`).
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; columns];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out += line.join("  ").trim_end();
+        out.push('\n');
+    }
+    out
+}
+
 /// A dialoguer failure: Ctrl-C (or a closed terminal) stops the prompt with nothing done; an
 /// interrupt is the same typed error as an interrupted child.
 pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
@@ -162,5 +185,21 @@ pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
             .into()
         }
         dialoguer::Error::IO(io) => anyhow::Error::new(io).context("the terminal went away"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tables_align_and_trim() {
+        let rows = vec![
+            vec!["NAME".to_owned(), "STATUS".to_owned(), "NOTE".to_owned()],
+            vec!["grafana".to_owned(), "ok".to_owned(), String::new()],
+            vec!["p".to_owned(), "deployed".to_owned(), "fine".to_owned()],
+        ];
+        assert_eq!(
+            super::table(&rows),
+            "NAME     STATUS    NOTE\ngrafana  ok\np        deployed  fine\n"
+        );
     }
 }

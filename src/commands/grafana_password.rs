@@ -4,7 +4,7 @@ use crate::cli::GrafanaPasswordArgs;
 use crate::context::Run;
 use crate::error::{Hinted, InputError, Origin};
 use crate::kube;
-use crate::render::grafana_fullname;
+use crate::naming::grafana_fullname;
 use crate::settings::ReleaseName;
 use crate::tool::Invocation;
 use anyhow::Result;

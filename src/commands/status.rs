@@ -105,7 +105,14 @@ fn addresses(run: &Run, namespace: &str, releases: &[&str]) -> Vec<Address> {
 }
 
 fn table(rows: &[Row]) -> String {
-    let headers = [
+    let dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let header = [
         "RELEASE",
         "CHART",
         "APP VERSION",
@@ -113,51 +120,25 @@ fn table(rows: &[Row]) -> String {
         "STATUS",
         "UPDATED",
         "ADDRESS",
-    ];
-    let cells: Vec<[String; 7]> = rows
-        .iter()
-        .map(|r| {
-            let address = match (&r.url, &r.address) {
-                (Some(url), Some(address)) => format!("{url} ({address})"),
-                (Some(url), None) => url.clone(),
-                (None, Some(address)) => address.clone(),
-                (None, None) => "-".into(),
-            };
-            let dash = |s: &str| {
-                if s.is_empty() {
-                    "-".to_owned()
-                } else {
-                    s.to_owned()
-                }
-            };
-            [
-                r.release.clone(),
-                dash(&r.chart),
-                dash(&r.app_version),
-                dash(&r.revision),
-                r.status.clone(),
-                dash(&r.updated),
-                address,
-            ]
-        })
-        .collect();
-    let mut widths = headers.map(str::len);
-    for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        padded.join("  ").trim_end().to_owned() + "\n"
-    };
-    let mut out = line(&headers.map(str::to_owned));
-    for row in &cells {
-        out += &line(row);
-    }
-    out
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let lines = rows.iter().map(|r| {
+        let address = match (&r.url, &r.address) {
+            (Some(url), Some(address)) => format!("{url} ({address})"),
+            (Some(url), None) => url.clone(),
+            (None, Some(address)) => address.clone(),
+            (None, None) => "-".into(),
+        };
+        vec![
+            r.release.clone(),
+            dash(&r.chart),
+            dash(&r.app_version),
+            dash(&r.revision),
+            r.status.clone(),
+            dash(&r.updated),
+            address,
+        ]
+    });
+    crate::ui::table(&std::iter::once(header).chain(lines).collect::<Vec<_>>())
 }
