@@ -11,6 +11,9 @@
 //! Interleaved runs, medians; `EKSMON_BENCH_RUNS` (5). Needs `$KUBEBUILDER_ASSETS` (scripts/bench
 //! sets it) and the charts in ../shared/charts.
 
+// Tests and benchmarks fail loudly: unwrapping is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 #[path = "../tests/cluster/control_plane.rs"]
 #[allow(dead_code)]
 mod control_plane;

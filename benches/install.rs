@@ -8,6 +8,9 @@
 //!
 //! Run: `scripts/bench` (or `cargo bench --bench install`). Prints a Markdown report.
 
+// Tests and benchmarks fail loudly: unwrapping is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 #[path = "../tests/cli/server.rs"]
 mod server;
 

@@ -3,28 +3,28 @@
 //! One direction of data: profile files, `--set` and flags → [`settings::Settings`] (typed,
 //! validated) → minijinja templates → chart values YAML → stdout, files, or helm.
 
-pub mod charts;
-pub mod cli;
-pub mod commands;
-pub mod context;
-pub mod doctor;
-pub mod error;
-pub mod field_path;
-pub mod files;
-pub mod guard;
-pub mod helm;
+mod charts;
+mod cli;
+mod commands;
+mod context;
+mod doctor;
+mod error;
+mod field_path;
+mod files;
+mod guard;
+mod helm;
 pub mod kube;
-pub mod naming;
+mod naming;
 pub mod profile;
 pub mod render;
-pub mod repo;
-pub mod scratch;
+mod repo;
+mod scratch;
 pub mod settings;
-pub mod signals;
-pub mod tool;
-pub mod ui;
-pub mod validate;
-pub mod wizard;
+mod signals;
+mod tool;
+mod ui;
+mod validate;
+mod wizard;
 pub mod yaml;
 
 use clap::Parser as _;

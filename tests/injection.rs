@@ -5,6 +5,9 @@
 //!
 //! Default: 64 cases per field. More: `EKSMON_PROPTEST_CASES=10000 cargo test --release --test injection`.
 
+// Tests and benchmarks fail loudly: unwrapping is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 use eksmon::profile;
 use eksmon::render::values_document;
 use eksmon::settings::Chart;

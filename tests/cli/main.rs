@@ -5,6 +5,9 @@
 //! KUBECONFIG/HELM_*/AWS_*/EKSMON_* variables removed. To debug one: `cargo test --test cli NAME
 //! -- --nocapture`. Snapshots live in `tests/cli/snapshots/` (`cargo insta review` to update).
 
+// Tests and benchmarks fail loudly: unwrapping is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 mod bad_inputs;
 mod common;
 mod fixture;

@@ -6,6 +6,9 @@
 //! cluster-wide in practice). Without the assets every test skips after one loud line; with
 //! `EKSMON_REQUIRE_CLUSTER=1` (as `.ci/run` sets it) that is a failure instead.
 
+// Tests and benchmarks fail loudly: unwrapping is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
 #[path = "../cli/common.rs"]
 #[allow(dead_code)]
 mod common;
