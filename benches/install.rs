@@ -68,16 +68,21 @@ fn padding_entries(prefix: &str, charts: usize, versions: usize) -> String {
     out
 }
 
-/// A repository dir holding `charts` (packaged from tests/charts) with an index padded to
-/// about `megabytes`.
+/// A repository dir holding `charts` (the real archives from ../shared/charts, or
+/// `$EKSMON_TEST_CHARTS`) with an index padded to about `megabytes`.
 fn make_repo(dir: &Path, url: &str, charts: &[&str], megabytes: usize) {
     std::fs::create_dir_all(dir).unwrap();
+    let source = std::env::var_os("EKSMON_TEST_CHARTS")
+        .map_or_else(|| root().join("../shared/charts"), PathBuf::from);
     for chart in charts {
-        run(Command::new(helm4())
-            .arg("package")
-            .arg(root().join("tests/charts").join(chart))
-            .arg("--destination")
-            .arg(dir));
+        let version = if *chart == "prometheus" {
+            "29.27.0"
+        } else {
+            "12.11.1"
+        };
+        let name = format!("{chart}-{version}.tgz");
+        std::fs::copy(source.join(&name), dir.join(&name))
+            .unwrap_or_else(|e| panic!("{}: {e}", source.join(&name).display()));
     }
     run(Command::new(helm4())
         .args(["repo", "index"])

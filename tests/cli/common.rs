@@ -108,21 +108,14 @@ pub fn helm_available() -> bool {
     false
 }
 
-/// Returns from the test (after [`helm_available`]'s one line) when real helm is absent.
+/// Returns from the test (after one loud line) when real helm or the real charts are absent.
 #[macro_export]
 macro_rules! skip_without_helm {
     () => {
-        if !$crate::common::helm_available() {
+        if !$crate::common::helm_available() || $crate::common::real_charts_dir().is_none() {
             return;
         }
     };
-}
-
-/// One of the test charts in `tests/charts/`.
-pub fn test_chart(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/charts")
-        .join(name)
 }
 
 /// stdout of a successful run, as text.
@@ -153,4 +146,40 @@ pub fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
     at(value, path)
         .as_str()
         .unwrap_or_else(|| panic!("{path:?} is not a string"))
+}
+
+/// The folder with the real chart archives eksmon pins (`../shared/charts`, or
+/// `$EKSMON_TEST_CHARTS`); `None` after one loud line when it is absent (a failure when
+/// `EKSMON_REQUIRE_CLUSTER` is set, as in CI).
+pub fn real_charts_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("EKSMON_TEST_CHARTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
+    if dir.join("prometheus-29.27.0.tgz").is_file() && dir.join("grafana-12.11.1.tgz").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("EKSMON_REQUIRE_CLUSTER").is_none_or(|v| v.is_empty()),
+        "the real charts are not in {} (set EKSMON_TEST_CHARTS)",
+        dir.display()
+    );
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "!!! SKIPPING THE TESTS WITH THE REAL CHARTS: none in {} (set EKSMON_TEST_CHARTS)",
+            dir.display()
+        );
+    });
+    None
+}
+
+/// The real archive of `chart` (`prometheus` or `grafana`), when the real charts are there.
+pub fn real_chart(chart: &str) -> Option<PathBuf> {
+    let version = match chart {
+        "prometheus" => "29.27.0",
+        _ => "12.11.1",
+    };
+    real_charts_dir().map(|dir| dir.join(format!("{chart}-{version}.tgz")))
 }

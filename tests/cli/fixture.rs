@@ -2,34 +2,27 @@
 //! recording helm wrapper in front of real helm 3 or 4, and the memory driver (no kubectl:
 //! everything that needs one runs against the real control plane in tests/cluster).
 
-use crate::common::{World, helm, test_chart};
+use crate::common::{World, helm, real_chart};
 use crate::server::Server;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// A chart repository with the two test charts, served on 127.0.0.1.
+/// A chart repository with the two real charts eksmon pins, served on 127.0.0.1.
 pub struct Repo {
     pub server: Server,
     pub dir: PathBuf,
 }
 
 impl Repo {
-    /// A repository of its own (for tests that count requests).
+    /// A repository of its own (for tests that count requests). Callers skip first when the
+    /// real charts are absent (`skip_without_helm!` does).
     pub fn new() -> Repo {
         let dir = tempfile::tempdir().unwrap().keep();
-        let status = Command::new(helm(4))
-            .arg("package")
-            .arg(test_chart("prometheus"))
-            .arg(test_chart("grafana"))
-            .arg("--destination")
-            .arg(&dir)
-            .env("HELM_CACHE_HOME", dir.join(".helm"))
-            .env("HELM_CONFIG_HOME", dir.join(".helm"))
-            .env("HELM_DATA_HOME", dir.join(".helm"))
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "helm package: {status:?}");
+        for chart in ["prometheus", "grafana"] {
+            let archive = real_chart(chart).expect("the real charts (../shared/charts)");
+            std::fs::copy(&archive, dir.join(archive.file_name().unwrap())).unwrap();
+        }
         let server = Server::start(dir.clone());
         let status = Command::new(helm(4))
             .args(["repo", "index"])

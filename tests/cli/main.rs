@@ -1,5 +1,5 @@
 //! Integration tests: the built `eksmon` binary, real helm (3 and 4, from `scripts/fetch-tools`)
-//! and the small charts in `tests/charts/`.
+//! and the real charts eksmon pins (`../shared/charts`, or `$EKSMON_TEST_CHARTS`).
 //!
 //! Every test runs in its own temp dir with HOME/XDG_CONFIG_HOME pointing there and the
 //! KUBECONFIG/HELM_*/AWS_*/EKSMON_* variables removed. To debug one: `cargo test --test cli NAME

@@ -1,8 +1,7 @@
 //! Every value path eksmon renders is one the real chart knows (the pinned archives in
 //! `../shared/charts`, subcharts included): it is in the chart's values, or its templates read it
 //! (`.Values.a.b`, for the options values.yaml only documents in a comment). A misspelt or moved
-//! key would otherwise be ignored by helm without a word, and the small stand-in charts in
-//! `tests/charts` cannot tell.
+//! key would otherwise be ignored by helm without a word.
 
 use crate::common::World;
 use eksmon::yaml::Value;
@@ -15,27 +14,6 @@ const FREE_FORM: &[&str] = &[
     "dashboardProviders",
     "dashboards",
 ];
-
-fn charts_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("EKSMON_TEST_CHARTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
-    if dir.join("prometheus-29.27.0.tgz").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("EKSMON_REQUIRE_CLUSTER").is_none_or(|v| v.is_empty()),
-        "the real charts are not in {} (set EKSMON_TEST_CHARTS)",
-        dir.display()
-    );
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "!!! SKIPPING THE REAL-CHART VALUE PATH TEST: no charts in {}",
-        dir.display()
-    );
-    None
-}
 
 /// A chart as this test reads it: its values (each subchart's under its name, as helm merges
 /// them) and the text of its templates, per subchart ("" for the chart itself).
@@ -181,7 +159,7 @@ fn missing(rendered: &Value, chart: &Value, path: &str, out: &mut Vec<String>) {
 
 #[test]
 fn every_rendered_value_path_exists_in_the_real_chart() {
-    let Some(dir) = charts_dir() else {
+    let Some(dir) = crate::common::real_charts_dir() else {
         return;
     };
     let scratch = tempfile::tempdir().expect("temp dir");
