@@ -59,7 +59,10 @@ fn dry_run_end_to_end(helm_major: u8) {
         !objects.iter().any(|o| o["kind"].as_str() == Some("Secret")),
         "Secrets stay out of dry-run output"
     );
-    assert!(!stdout.contains("admin-password: "), "no generated password");
+    assert!(
+        !stdout.contains("admin-password: "),
+        "no generated password"
+    );
     assert!(
         stderr.contains("prometheus: rendered prometheus (dry run: nothing applied)"),
         "{stderr}"
