@@ -108,7 +108,7 @@ fn agent() -> ureq::Agent {
 
 fn get(agent: &ureq::Agent, url: &str, echo: bool) -> Result<Vec<u8>, FetchError> {
     if echo {
-        eprintln!("+ GET {url}");
+        crate::ui::echo(&format!("+ GET {url}"));
     }
     let mut response = agent
         .get(url)

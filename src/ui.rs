@@ -149,6 +149,14 @@ impl Task {
     }
 }
 
+/// A `--verbose` line: a command eksmon runs or a request it makes (`+ helm upgrade …`,
+/// `+ GET URL`), or why it takes a fallback. Never holds a secret. The callers pass the
+/// verbosity down as a plain `echo` flag (threads and tool runs have no `Ui`); this is the one
+/// place that prints them.
+pub fn echo(line: &str) {
+    eprintln!("{line}");
+}
+
 /// Rows as aligned columns, two spaces apart, the last column unpadded (the first row may be a
 /// header). One renderer for every table eksmon prints (`status`, `doctor`).
 pub fn table(rows: &[Vec<String>]) -> String {

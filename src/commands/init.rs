@@ -90,10 +90,10 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
     } else {
         path.display().to_string()
     };
-    eprintln!(
+    run.ui.note(&format!(
         "wrote {}\nnext:  eksmon render --profile {reference}\n       eksmon install --profile {reference}",
         path.display()
-    );
+    ));
     Ok(())
 }
 
