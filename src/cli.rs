@@ -106,7 +106,8 @@ pub struct InstallArgs {
     #[arg(long, value_enum, value_name = "CHART")]
     pub only: Option<Chart>,
 
-    /// Render through helm (client side) and print the manifests; nothing is applied
+    /// Render through helm (client side) and print the manifests; nothing is applied. Helm still
+    /// asks the cluster for its version: offline, use `eksmon render`
     #[arg(long)]
     pub dry_run: bool,
 

@@ -5,10 +5,9 @@
 
 use crate::error::InputError;
 use crate::settings::{Dashboard, DashboardSource, Exposure, Scheme, Settings};
+use crate::ui::Prompter;
 use crate::validate;
 use crate::yaml::{self, Mapping, Value};
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
-use dialoguer::{Confirm, Input, MultiSelect, Select};
 
 /// Everything the wizard asks.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,141 +195,6 @@ pub fn profile_text(name: &str, answers: &Answers, base: Option<&Mapping>) -> St
         "# {name}: written by `eksmon init`\n{}",
         yaml::emit(&Value::Mapping(root))
     )
-}
-
-/// The prompts, with their theme.
-pub struct Prompter {
-    theme: Box<dyn Theme>,
-}
-
-impl Prompter {
-    pub fn new() -> Self {
-        let theme: Box<dyn Theme> = if dialoguer::console::colors_enabled_stderr() {
-            Box::new(ColorfulTheme::default())
-        } else {
-            Box::new(SimpleTheme)
-        };
-        Self { theme }
-    }
-
-    /// A line of text, re-asked until `check` accepts it; `optional` accepts an empty answer.
-    /// A rejected answer comes back as the text to edit (one typo is one fix, not a retype).
-    /// `help`, when not empty, is a line shown above the prompt: prompts stay short, so they
-    /// never wrap on a narrow terminal (dialoguer redraws a wrapped prompt badly).
-    pub fn text(
-        &self,
-        prompt: &str,
-        help: &str,
-        default: Option<&str>,
-        optional: bool,
-        check: &dyn Fn(&str) -> validate::Check,
-    ) -> anyhow::Result<Option<String>> {
-        if !help.is_empty() {
-            eprintln!("  {help}");
-        }
-        let default = default.filter(|d| !d.is_empty());
-        let mut rejected: Option<String> = None;
-        loop {
-            let mut input = Input::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(prompt)
-                .allow_empty(true);
-            match (&rejected, default) {
-                (Some(typed), _) => input = input.with_initial_text(typed.clone()),
-                (None, Some(default)) => input = input.default(default.to_owned()),
-                (None, None) => {}
-            }
-            let answer = input.interact_text().map_err(crate::ui::prompt_error)?;
-            let answer = answer.trim().to_owned();
-            if answer.is_empty() {
-                if optional {
-                    return Ok(None);
-                }
-                eprintln!("  ✘ an answer is needed here");
-                rejected = None;
-                continue;
-            }
-            match check(&answer) {
-                Ok(()) => return Ok(Some(answer)),
-                Err(why) => {
-                    eprintln!("  ✘ {why}");
-                    rejected = Some(answer);
-                }
-            }
-        }
-    }
-
-    /// A comma-separated list, each item checked, with at least `min` items unless empty.
-    pub fn list(
-        &self,
-        prompt: &str,
-        help: &str,
-        default: &[String],
-        check: fn(&str) -> validate::Check,
-        min: usize,
-    ) -> anyhow::Result<Vec<String>> {
-        let help = if help.is_empty() {
-            "comma-separated; empty for none".to_owned()
-        } else {
-            format!("{help}; comma-separated")
-        };
-        let joined = default.join(", ");
-        let check_all = move |answer: &str| -> validate::Check {
-            let items = split_list(answer);
-            items.iter().try_for_each(|item| check(item))?;
-            if !items.is_empty() && items.len() < min {
-                return Err(format!("give at least {min}, or none"));
-            }
-            Ok(())
-        };
-        let answer = self.text(prompt, &help, Some(&joined), true, &check_all)?;
-        Ok(answer.as_deref().map(split_list).unwrap_or_default())
-    }
-
-    pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
-        Select::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
-            .items(items)
-            .default(default)
-            .interact()
-            .map_err(crate::ui::prompt_error)
-    }
-
-    pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
-        Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
-            .default(default)
-            .interact()
-            .map_err(crate::ui::prompt_error)
-    }
-
-    pub fn pick(
-        &self,
-        prompt: &str,
-        items: &[&str],
-        chosen: &[bool],
-    ) -> anyhow::Result<Vec<usize>> {
-        MultiSelect::with_theme(self.theme.as_ref())
-            .with_prompt(prompt)
-            .items(items)
-            .defaults(chosen)
-            .interact()
-            .map_err(crate::ui::prompt_error)
-    }
-}
-
-impl Default for Prompter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn split_list(answer: &str) -> Vec<String> {
-    answer
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 const DASHBOARDS: [Dashboard; 3] = [
@@ -747,11 +611,5 @@ mod tests {
                 "prometheus.values"
             ]
         );
-    }
-
-    #[test]
-    fn lists_are_split_on_commas() {
-        assert_eq!(split_list(" a, b ,,c "), ["a", "b", "c"]);
-        assert!(split_list("  ").is_empty());
     }
 }
