@@ -211,7 +211,7 @@ impl Prompter {
         prompt: &str,
         help: &str,
         default: &[String],
-        check: fn(&str) -> validate::Check,
+        check: &dyn Fn(&str) -> validate::Check,
         min: usize,
     ) -> anyhow::Result<Vec<String>> {
         let help = if help.is_empty() {

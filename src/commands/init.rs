@@ -8,7 +8,7 @@ use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Settings};
 use crate::ui::Prompter;
 use crate::validate;
-use crate::wizard::{self, Answers};
+use crate::wizard;
 use crate::yaml;
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
         .as_ref()
         .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
 
-    let mut answers = Answers::from_settings(&defaults);
+    let mut answers = defaults;
     let text = loop {
         answers = wizard::ask(&prompter, &answers)?;
         let text = wizard::profile_text(&name, &answers, base.as_ref());
