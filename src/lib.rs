@@ -18,6 +18,7 @@ mod naming;
 pub mod profile;
 pub mod render;
 mod repo;
+mod rules;
 mod scratch;
 pub mod settings;
 mod signals;

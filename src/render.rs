@@ -111,6 +111,10 @@ struct Derived {
     nlb_tags: String,
     alb_auth: Option<AuthAnnotations>,
     dashboards: Vec<DashboardValues>,
+    /// `server.retentionSize` in Prometheus's units (`46080MB`).
+    retention_size: String,
+    /// The chart's `serverFiles` rule files, when rules are installed.
+    server_files: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,8 +168,24 @@ impl From<&Settings> for Derived {
                 .iter()
                 .map(|d| dashboard(*d, s.grafana.dashboard_source))
                 .collect(),
+            retention_size: retention_size(s),
+            server_files: crate::rules::server_files(s),
         }
     }
+}
+
+/// Prometheus's size limit for its data: the profile's `retentionSize`, else 90% of the volume,
+/// so Prometheus deletes old blocks before a full volume stops it. Prometheus's `MB` is 2^20
+/// bytes; whole MB, rounded down.
+fn retention_size(s: &Settings) -> String {
+    let bytes = match &s.prometheus.retention_size {
+        Some(size) => crate::validate::quantity_bytes(size.as_str()),
+        None => {
+            crate::validate::quantity_bytes(s.prometheus.storage_size.as_str()).map(|b| b * 0.9)
+        }
+    };
+    let megabytes = bytes.map_or(0.0, |b| (b / 1_048_576.0).floor());
+    format!("{megabytes:.0}MB")
 }
 
 /// `k1=v1,k2=v2`, the form the load balancer controller's tag annotations take.

@@ -193,6 +193,7 @@ pub struct Settings {
     pub nlb: Nlb,
     pub prometheus: Prometheus,
     pub grafana: Grafana,
+    pub alerting: Alerting,
     pub charts: Charts,
 }
 
@@ -207,6 +208,7 @@ impl Default for Settings {
             nlb: Nlb::default(),
             prometheus: Prometheus::default(),
             grafana: Grafana::default(),
+            alerting: Alerting::default(),
             charts: Charts::default(),
         }
     }
@@ -412,6 +414,9 @@ pub struct Prometheus {
     pub host: Option<Host>,
     pub storage_size: SizeQuantity,
     pub retention: Retention,
+    /// The most data Prometheus keeps (a quantity like storageSize); default: 90% of
+    /// storageSize, so a full volume never stops Prometheus.
+    pub retention_size: Option<SizeQuantity>,
     pub resources: Resources,
     pub load_balancer_name: Option<LoadBalancerName>,
     pub alertmanager: Alertmanager,
@@ -427,6 +432,7 @@ impl Default for Prometheus {
             host: None,
             storage_size: default_of!(SizeQuantity, "50Gi"),
             retention: default_of!(Retention, "15d"),
+            retention_size: None,
             resources: Resources::of("500m", "512Mi"),
             load_balancer_name: None,
             alertmanager: Alertmanager::default(),
@@ -488,6 +494,26 @@ impl Dashboard {
             Dashboard::ApiEndpoints => "api-endpoints",
         }
     }
+}
+
+/// Which alert and recording rules Prometheus gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSet {
+    /// eksmon's rule set, made for EKS and this chart's scrape jobs.
+    #[default]
+    Eks,
+    /// None (bring your own through prometheus.values.serverFiles).
+    None,
+}
+
+/// What Prometheus alerts on.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Alerting {
+    pub rules: RuleSet,
+    /// Alert names left out of the rule set.
+    pub disabled: Vec<String>,
 }
 
 /// Where Grafana gets the dashboards that grafana.com publishes.

@@ -302,6 +302,21 @@ fn quantity_with(s: &str, what: &str, extra_suffixes: &[&str], example: &str) ->
     Ok(())
 }
 
+/// The bytes a valid size quantity stands for (`50Gi` → 53687091200).
+pub fn quantity_bytes(s: &str) -> Option<f64> {
+    let (number, suffix) = split_quantity(s)?;
+    let number: f64 = number.parse().ok()?;
+    let binary = BINARY_SUFFIXES.iter().position(|x| *x == suffix);
+    let decimal = DECIMAL_SUFFIXES.iter().position(|x| *x == suffix);
+    let factor = match (suffix, binary, decimal) {
+        ("", _, _) => 1.0,
+        (_, Some(i), _) => 1024f64.powi(i32::try_from(i).ok()? + 1),
+        (_, _, Some(i)) => 1000f64.powi(i32::try_from(i).ok()? + 1),
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
 /// A storage or memory size: `50Gi`, `512Mi`, `1G`.
 pub fn size_quantity(s: &str) -> Check {
     quantity_with(s, "size", &[], "50Gi")

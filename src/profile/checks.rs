@@ -99,6 +99,34 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         }
     }
 
+    let known = crate::rules::alert_names();
+    for (index, name) in s.alerting.disabled.iter().enumerate() {
+        if !known.contains(&name.as_str()) {
+            let mut path = FieldPath::keys("alerting.disabled");
+            path.0.push(Segment::Index(index));
+            let mut message = format!("`{name}` is not an alert of eksmon's rule set");
+            if let Some(close) = crate::profile::suggest(name, known.iter().copied()) {
+                message += &format!(" (did you mean `{close}`?)");
+            }
+            return fail(path, message);
+        }
+    }
+    if let Some(size) = &s.prometheus.retention_size {
+        let limit = crate::validate::quantity_bytes(size.as_str());
+        let volume = crate::validate::quantity_bytes(s.prometheus.storage_size.as_str());
+        if let (Some(limit), Some(volume)) = (limit, volume)
+            && limit > volume
+        {
+            return fail(
+                FieldPath::keys("prometheus.retentionSize"),
+                format!(
+                    "`{size}` is more than the volume ({}): Prometheus would fill it and stop; leave it unset for 90% of the volume",
+                    s.prometheus.storage_size
+                ),
+            );
+        }
+    }
+
     if let Some(auth) = &s.alb.auth {
         let (needed, foreign) = auth.r#type.keys();
         let kind = auth.r#type.as_str();

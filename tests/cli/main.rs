@@ -20,5 +20,6 @@ mod profiles;
 mod real_charts;
 mod render;
 mod render_errors;
+mod rules;
 mod server;
 mod shell;

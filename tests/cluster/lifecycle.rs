@@ -99,6 +99,29 @@ fn alb_lifecycle(helm: u8) {
         );
         assert_eq!(pvc["spec"]["storageClassName"], "ebs-sc-gp3");
     }
+    // eksmon's rules land in the chart's ConfigMap, and a full volume cannot stop Prometheus.
+    let config = kube.kubectl_json(&["get", "configmap", &server, "--namespace", &ns]);
+    let alerting = config["data"]["alerting_rules.yml"]
+        .as_str()
+        .expect("alerting rules");
+    assert!(
+        alerting.contains("alert: KubePodCrashLooping"),
+        "{alerting}"
+    );
+    assert!(
+        alerting.contains("{{ $labels.namespace }}"),
+        "templates reach Prometheus intact"
+    );
+    let deployment = kube.kubectl_json(&["get", "deployment", &server, "--namespace", &ns]);
+    let args = deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "prometheus-server"))
+        .map(|c| c["args"].to_string())
+        .unwrap_or_default();
+    assert!(
+        args.contains("--storage.tsdb.retention.size=46080MB"),
+        "{args}"
+    );
     let alertmanager_claim = format!("storage-{}-alertmanager-0", kube.prometheus);
     wait_for(
         || kube.claims().contains(&alertmanager_claim),

@@ -1,0 +1,245 @@
+//! The rule set eksmon renders, checked by Prometheus's own tool: `promtool check rules` (syntax,
+//! PromQL, annotation templates) and `promtool test rules` over `tests/rules/eks.test.yaml`, where
+//! every alert fires on a failing series next to a healthy one that must stay quiet. And every
+//! `job=` matcher names a scrape job the real chart renders.
+
+use crate::common::{World, helm, real_chart, stdout_of};
+use eksmon::yaml::{self, Mapping};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// promtool from `scripts/fetch-tools` (Debian's package), or `None` after one loud line.
+fn promtool() -> Option<PathBuf> {
+    let path = std::env::var_os("EKSMON_TEST_PROMTOOL").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/prom/promtool"),
+        PathBuf::from,
+    );
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os(crate::common::REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
+        "promtool is required but not at {} (scripts/fetch-tools)",
+        path.display()
+    );
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "!!! SKIPPING THE PROMTOOL TESTS: no promtool at {} (scripts/fetch-tools)",
+        path.display()
+    );
+    None
+}
+
+/// The `serverFiles` eksmon renders for the Prometheus chart with `args`.
+fn server_files(world: &World, args: &[&str]) -> Mapping {
+    let text = stdout_of(world.eksmon().args(["render", "prometheus"]).args(args));
+    let values = yaml::parse(&text).expect("rendered values");
+    values["serverFiles"]
+        .as_mapping()
+        .cloned()
+        .expect("serverFiles")
+}
+
+/// Writes the two rule files into `dir`; without annotations when `bare` (promtool's unit tests
+/// compare annotations too, and `check rules` covers their templates).
+fn write_rule_files(dir: &Path, files: &Mapping, bare: bool) {
+    for name in ["recording_rules.yml", "alerting_rules.yml"] {
+        let mut doc = files[name].clone();
+        if bare {
+            for group in doc["groups"].as_sequence_mut().expect("groups") {
+                for rule in group["rules"].as_sequence_mut().expect("rules") {
+                    if let Some(rule) = rule.as_mapping_mut() {
+                        rule.remove("annotations");
+                    }
+                }
+            }
+        }
+        std::fs::write(dir.join(name), yaml::emit(&doc)).expect("write rules");
+    }
+}
+
+fn alert_names(files: &Mapping) -> BTreeSet<String> {
+    files["alerting_rules.yml"]["groups"]
+        .as_sequence()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_sequence().cloned().unwrap_or_default())
+        .filter_map(|r| r["alert"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn promtool_ok(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("promtool");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{cmd:?}:\n{text}");
+    text
+}
+
+#[test]
+fn promtool_checks_the_rendered_rules() {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let world = World::new();
+    for args in [
+        &[][..],
+        &["--set", "prometheus.alertmanager.enabled=false"],
+        &["--set", "alerting.disabled=[Watchdog]"],
+    ] {
+        let files = server_files(&world, args);
+        let dir = tempfile::tempdir().unwrap();
+        write_rule_files(dir.path(), &files, false);
+        let report = promtool_ok(
+            Command::new(&promtool)
+                .args(["check", "rules"])
+                .arg(dir.path().join("recording_rules.yml"))
+                .arg(dir.path().join("alerting_rules.yml")),
+        );
+        assert!(report.contains("SUCCESS"), "{report}");
+    }
+    // No rules at all: nothing for the chart's rule files.
+    let text =
+        stdout_of(
+            world
+                .eksmon()
+                .args(["render", "prometheus", "--set", "alerting.rules=none"]),
+        );
+    assert!(!text.contains("serverFiles"), "{text}");
+}
+
+#[test]
+fn every_alert_fires_on_its_case_and_stays_quiet_on_a_healthy_one() {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let world = World::new();
+    let files = server_files(&world, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_rule_files(dir.path(), &files, true);
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/eks.test.yaml");
+    std::fs::copy(&tests, dir.path().join("eks.test.yaml")).unwrap();
+    let report = promtool_ok(
+        Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(dir.path().join("eks.test.yaml"))
+            .current_dir(dir.path()),
+    );
+    assert!(report.contains("SUCCESS"), "{report}");
+
+    // Every alert has a case where it fires (each case also feeds a healthy series).
+    let cases = yaml::parse(&std::fs::read_to_string(&tests).unwrap()).unwrap();
+    let fired: BTreeSet<String> = cases["tests"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|t| {
+            t["alert_rule_test"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|case| {
+            case["exp_alerts"]
+                .as_sequence()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .filter_map(|case| case["alertname"].as_str().map(str::to_owned))
+        .collect();
+    let alerts = alert_names(&files);
+    let untested: Vec<&String> = alerts.difference(&fired).collect();
+    assert!(
+        untested.is_empty(),
+        "alerts without a firing case: {untested:?}"
+    );
+    let stale: Vec<&String> = fired.difference(&alerts).collect();
+    assert!(
+        stale.is_empty(),
+        "cases for alerts that do not exist: {stale:?}"
+    );
+    assert!(alerts.len() >= 50, "{} alerts", alerts.len());
+}
+
+#[test]
+fn every_job_matcher_names_a_job_the_chart_scrapes() {
+    crate::skip_without_helm!();
+    let world = World::new();
+    world
+        .eksmon()
+        .args(["render", "prometheus", "--out-dir", "values"])
+        .assert()
+        .success();
+    let output = Command::new(helm(4))
+        .args(["template", "prometheus"])
+        .arg(real_chart("prometheus").unwrap())
+        .arg("-f")
+        .arg(world.path().join("values/prometheus-values.yaml"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let objects = yaml::parse_all(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let config = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "prometheus-server")
+        .expect("the server's ConfigMap");
+    let prometheus_yml = yaml::parse(config["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
+    let jobs: BTreeSet<&str> = prometheus_yml["scrape_configs"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["job_name"].as_str())
+        .collect();
+    // The rules land in the chart's ConfigMap as the files its rule_files name.
+    let rules = yaml::parse(config["data"]["alerting_rules.yml"].as_str().unwrap()).unwrap();
+    let mut matchers = Vec::new();
+    for group in rules["groups"].as_sequence().unwrap() {
+        for rule in group["rules"].as_sequence().unwrap() {
+            matchers.extend(job_matchers(rule["expr"].as_str().unwrap()));
+        }
+    }
+    let recording = yaml::parse(config["data"]["recording_rules.yml"].as_str().unwrap()).unwrap();
+    for group in recording["groups"].as_sequence().unwrap() {
+        for rule in group["rules"].as_sequence().unwrap() {
+            matchers.extend(job_matchers(rule["expr"].as_str().unwrap()));
+        }
+    }
+    assert!(matchers.len() > 20, "{matchers:?}");
+    let unknown: Vec<&String> = matchers
+        .iter()
+        .filter(|j| !jobs.contains(j.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "job matchers with no such scrape job: {unknown:?} (jobs: {jobs:?})"
+    );
+}
+
+/// The job names a PromQL expression selects: `job="a"` and each alternative of `job=~"a|b"`.
+fn job_matchers(expr: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in expr.match_indices("job=") {
+        // Not `…_job=` (another label that ends in "job").
+        if expr[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &expr[at + 4..];
+        let (regex, rest) = match rest.strip_prefix('~') {
+            Some(rest) => (true, rest),
+            None => (false, rest),
+        };
+        let Some(value) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
+            continue;
+        };
+        if regex {
+            found.extend(value.split('|').map(str::to_owned));
+        } else {
+            found.push(value.to_owned());
+        }
+    }
+    found
+}
