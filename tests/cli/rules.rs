@@ -243,3 +243,48 @@ fn job_matchers(expr: &str) -> Vec<String> {
     }
     found
 }
+
+/// The README's alert table, as the rules make it.
+fn alert_table(files: &Mapping) -> String {
+    let mut out = String::from("| alert | severity | summary |\n| --- | --- | --- |\n");
+    for group in files["alerting_rules.yml"]["groups"].as_sequence().unwrap() {
+        for rule in group["rules"].as_sequence().unwrap() {
+            let summary = rule["annotations"]["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('|', "\\|");
+            out += &format!(
+                "| `{}` | {} | {} |\n",
+                rule["alert"].as_str().unwrap_or_default(),
+                rule["labels"]["severity"].as_str().unwrap_or_default(),
+                summary
+            );
+        }
+    }
+    out
+}
+
+/// The README lists every alert, generated from the rules so it cannot drift. After changing
+/// the rules: `EKSMON_UPDATE_README=1 cargo test --test cli readme_lists`.
+#[test]
+fn readme_lists_every_alert() {
+    let world = World::new();
+    let table = alert_table(&server_files(&world, &[]));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- alerts:start -->\n", "<!-- alerts:end -->");
+    let from = readme.find(start).expect("the alerts:start marker") + start.len();
+    let to = readme.find(end).expect("the alerts:end marker");
+    if std::env::var_os("EKSMON_UPDATE_README").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{table}{}", &readme[..from], &readme[to..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert!(
+        readme[from..to] == table,
+        "README's alert list is out of date: EKSMON_UPDATE_README=1 cargo test --test cli readme_lists"
+    );
+}
