@@ -3,6 +3,7 @@
 //! One direction of data: profile files, `--set` and flags → [`settings::Settings`] (typed,
 //! validated) → minijinja templates → chart values YAML → stdout, files, or helm.
 
+mod alertmanager;
 mod charts;
 mod cli;
 mod commands;

@@ -115,6 +115,8 @@ struct Derived {
     retention_size: String,
     /// The chart's `serverFiles` rule files, when rules are installed.
     server_files: Option<serde_json::Value>,
+    /// Alertmanager's `config`, `extraSecretMounts`, `serviceAccount`, when it is installed.
+    alertmanager: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +172,7 @@ impl From<&Settings> for Derived {
                 .collect(),
             retention_size: retention_size(s),
             server_files: crate::rules::server_files(s),
+            alertmanager: crate::alertmanager::values(s),
         }
     }
 }

@@ -139,6 +139,18 @@ checked_string! {
     ChartName => validate::chart_name;
     /// An exact chart version.
     ChartVersion => validate::chart_version;
+    /// An SNS topic ARN.
+    SnsTopicArn => validate::sns_topic_arn;
+    /// An IAM role ARN.
+    IamRoleArn => validate::iam_role_arn;
+    /// A key of a Secret.
+    SecretKey => validate::secret_key;
+    /// A Slack channel or user.
+    SlackChannel => validate::slack_channel;
+    /// A name for an Alertmanager receiver.
+    ReceiverName => validate::dns_label;
+    /// A label name to group alerts by.
+    LabelName => validate::label_name;
 }
 
 /// A built-in default; `defaults_pass_their_checks` proves each one valid.
@@ -507,13 +519,84 @@ pub enum RuleSet {
     None,
 }
 
-/// What Prometheus alerts on.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// What Prometheus alerts on, and where Alertmanager sends the alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Alerting {
     pub rules: RuleSet,
     /// Alert names left out of the rule set.
     pub disabled: Vec<String>,
+    pub receivers: Vec<Receiver>,
+    pub group_by: Vec<LabelName>,
+    pub repeat_interval: Retention,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Self {
+            rules: RuleSet::Eks,
+            disabled: Vec::new(),
+            receivers: Vec::new(),
+            group_by: vec![
+                default_of!(LabelName, "alertname"),
+                default_of!(LabelName, "namespace"),
+            ],
+            repeat_interval: default_of!(Retention, "4h"),
+        }
+    }
+}
+
+/// Where an Alertmanager receiver sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiverType {
+    Slack,
+    Pagerduty,
+    Webhook,
+    Sns,
+}
+
+impl ReceiverType {
+    /// The Secret key that holds the receiver's URL or key, unless `secretKey` names another.
+    pub fn default_secret_key(self) -> Option<&'static str> {
+        match self {
+            ReceiverType::Slack | ReceiverType::Webhook => Some("url"),
+            ReceiverType::Pagerduty => Some("routing-key"),
+            ReceiverType::Sns => None,
+        }
+    }
+}
+
+/// An alert's severity label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+/// One Alertmanager receiver. Secrets (webhook URLs, routing keys) are never here: they stay in
+/// the named Secret, which Alertmanager mounts as files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Receiver {
+    pub name: ReceiverName,
+    #[serde(rename = "type")]
+    pub r#type: ReceiverType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<SecretName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<SecretKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<SlackChannel>,
+    /// Which alerts go here (default: every severity).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severities: Vec<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_arn: Option<SnsTopicArn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<IamRoleArn>,
 }
 
 /// Where Grafana gets the dashboards that grafana.com publishes.

@@ -317,6 +317,98 @@ pub fn quantity_bytes(s: &str) -> Option<f64> {
     Some(number * factor)
 }
 
+/// An SNS topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
+pub fn sns_topic_arn(s: &str) -> Check {
+    let name = arn(s, "sns", "an SNS topic")?;
+    let ok = !name.is_empty()
+        && name.len() <= 256
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an SNS topic ARN (it must end in the topic's name)"
+        ))
+    }
+}
+
+/// The AWS region of an ARN with one (`arn:aws:sns:eu-west-1:…` → `eu-west-1`).
+pub fn arn_region(s: &str) -> Option<&str> {
+    s.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+/// An IAM role ARN (`arn:aws:iam::ACCOUNT:role/NAME`), for IRSA.
+pub fn iam_role_arn(s: &str) -> Check {
+    let bad = || format!("`{s}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return Err(bad());
+    };
+    let ok = prefix == "arn"
+        && partition.starts_with("aws")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource.strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        });
+    if ok { Ok(()) } else { Err(bad()) }
+}
+
+/// A Prometheus label name (`alertname`, `namespace`).
+pub fn label_name(s: &str) -> Check {
+    let mut chars = s.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a label name (letters, digits and `_`)"
+        ))
+    }
+}
+
+/// A key of a Secret (`url`, `routing-key`).
+pub fn secret_key(s: &str) -> Check {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a Secret key (letters, digits, `-`, `.`, `_`)"
+        ))
+    }
+}
+
+/// A Slack channel or user (`#alerts`, `@oncall`).
+pub fn slack_channel(s: &str) -> Check {
+    let ok = (s.starts_with('#') || s.starts_with('@'))
+        && s.len() > 1
+        && s.len() <= 81
+        && s[1..]
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a Slack channel (`#alerts`) or user (`@name`)"
+        ))
+    }
+}
+
 /// A storage or memory size: `50Gi`, `512Mi`, `1G`.
 pub fn size_quantity(s: &str) -> Check {
     quantity_with(s, "size", &[], "50Gi")

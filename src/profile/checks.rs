@@ -3,7 +3,8 @@
 use super::Provenance;
 use crate::error::InputError;
 use crate::field_path::{FieldPath, Segment};
-use crate::settings::{Chart, Exposure, Settings};
+use crate::settings::{Chart, Exposure, ReceiverType, Settings};
+use crate::yaml;
 
 /// Fails on the first rule the merged settings break, naming the field and its origin.
 pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), InputError> {
@@ -111,6 +112,77 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             return fail(path, message);
         }
     }
+    let mut names = Vec::new();
+    let mut roles = Vec::new();
+    for (index, receiver) in s.alerting.receivers.iter().enumerate() {
+        let at = |key: &str| {
+            let mut path = FieldPath::keys("alerting.receivers");
+            path.0.push(Segment::Index(index));
+            if !key.is_empty() {
+                path.0.push(Segment::Key(key.to_owned()));
+            }
+            path
+        };
+        let kind = yaml::to_value(&receiver.r#type);
+        let kind = kind.as_str().unwrap_or("?");
+        if names.contains(&receiver.name.as_str()) {
+            return fail(
+                at("name"),
+                format!("`{}` names two receivers", receiver.name),
+            );
+        }
+        names.push(receiver.name.as_str());
+        if receiver.name.as_str() == "null" {
+            return fail(
+                at("name"),
+                "`null` is eksmon's receiver for unrouted alerts".into(),
+            );
+        }
+        let sns = receiver.r#type == ReceiverType::Sns;
+        let needs_secret = !sns;
+        if needs_secret && receiver.secret_name.is_none() {
+            return fail(
+                at(""),
+                format!(
+                    "missing key `secretName`: a {kind} receiver reads its URL or key from a Secret in the namespace (mounted as a file, never copied into values)"
+                ),
+            );
+        }
+        for (key, present, allowed) in [
+            ("secretName", receiver.secret_name.is_some(), needs_secret),
+            ("secretKey", receiver.secret_key.is_some(), needs_secret),
+            (
+                "channel",
+                receiver.channel.is_some(),
+                receiver.r#type == ReceiverType::Slack,
+            ),
+            ("topicArn", receiver.topic_arn.is_some(), sns),
+            ("roleArn", receiver.role_arn.is_some(), sns),
+        ] {
+            if present && !allowed {
+                return fail(at(key), format!("is not used with type {kind}"));
+            }
+        }
+        if sns && receiver.topic_arn.is_none() {
+            return fail(at(""), "missing key `topicArn` (type sns needs it)".into());
+        }
+        if let Some(role) = &receiver.role_arn {
+            roles.push((index, role.as_str()));
+        }
+    }
+    if let Some(&(index, other)) = roles.iter().find(|(_, r)| *r != roles[0].1) {
+        let mut path = FieldPath::keys("alerting.receivers");
+        path.0.push(Segment::Index(index));
+        path.0.push(Segment::Key("roleArn".into()));
+        return fail(
+            path,
+            format!(
+                "`{other}` differs from {}: Alertmanager has one service account, so one role",
+                roles[0].1
+            ),
+        );
+    }
+
     if let Some(size) = &s.prometheus.retention_size {
         let limit = crate::validate::quantity_bytes(size.as_str());
         let volume = crate::validate::quantity_bytes(s.prometheus.storage_size.as_str());

@@ -212,13 +212,14 @@ fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
     let message = match problem {
         FieldProblem::UnknownKey { key, expected } => {
             let mut line = format!("unknown key `{path}`");
-            let secret_like = ["secret", "password", "token"]
+            // Receivers name a Secret; a URL or key written here would be a secret in the profile.
+            let secret_like = ["secret", "password", "token", "url", "apikey", "routingkey"]
                 .iter()
-                .any(|w| key.to_ascii_lowercase().contains(w));
+                .any(|w| key.to_ascii_lowercase().replace(['_', '-'], "").contains(w));
             if let Some(close) = suggest(key, names(expected)) {
                 line += &format!(" (did you mean `{close}`?)");
             } else if secret_like {
-                line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it (alb.auth.secretName)";
+                line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it with `secretName`";
             } else if !expected.is_empty() {
                 line += &format!(" (expected one of: {})", expected.join(", "));
             }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 /// Subtrees whose keys are the user's (or the application's) own, not the chart's.
 const FREE_FORM: &[&str] = &[
+    // Alertmanager's own configuration file, which the chart writes out as given.
+    "alertmanager.config",
     "grafana.ini",
     "datasources",
     "dashboardProviders",

@@ -288,3 +288,45 @@ fn readme_lists_every_alert() {
         "README's alert list is out of date: EKSMON_UPDATE_README=1 cargo test --test cli readme_lists"
     );
 }
+
+/// amtool from `scripts/fetch-tools` (Debian's package), or `None` after one loud line.
+fn amtool() -> Option<PathBuf> {
+    let path = std::env::var_os("EKSMON_TEST_AMTOOL").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/prom/amtool"),
+        PathBuf::from,
+    );
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os(crate::common::REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
+        "amtool is required but not at {} (scripts/fetch-tools)",
+        path.display()
+    );
+    None
+}
+
+#[test]
+fn amtool_checks_the_rendered_alertmanager_config() {
+    let Some(amtool) = amtool() else {
+        return;
+    };
+    let world = World::new();
+    // Debian's amtool (0.25) predates webhook `url_file`, which the chart's Alertmanager
+    // (v0.34) reads; the webhook receiver is covered by the unit tests instead.
+    world.write(
+        "receivers.yaml",
+        "alerting:\n  receivers:\n    - {name: oncall, type: slack, secretName: am-slack, channel: '#alerts', severities: [critical, warning]}\n    - {name: pager, type: pagerduty, secretName: am-pd, severities: [critical]}\n    - {name: aws, type: sns, topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts', roleArn: 'arn:aws:iam::123456789012:role/am-sns'}\n",
+    );
+    for args in [&[][..], &["--profile", "receivers.yaml"]] {
+        let text = stdout_of(world.eksmon().args(["render", "prometheus"]).args(args));
+        let values = yaml::parse(&text).unwrap();
+        let config = &values["alertmanager"]["config"];
+        let path = world.path().join("alertmanager.yml");
+        std::fs::write(&path, yaml::emit(config)).unwrap();
+        let report = promtool_ok(Command::new(&amtool).arg("check-config").arg(&path));
+        assert!(report.contains("SUCCESS"), "{report}");
+        // Names of Secrets and paths of files, never a secret.
+        assert!(!text.contains("hooks.slack.com"), "{text}");
+    }
+}

@@ -327,10 +327,17 @@ fn nlb_install(helm: u8) {
 fn none_install(helm: u8) {
     let kube = kube_or_skip!(&format!("none{helm}"), helm);
     let ns = kube.namespace.clone();
+    // A Slack receiver whose URL stays in its Secret.
+    let receiver = kube.world.write(
+        "receiver.yaml",
+        "alerting:\n  receivers:\n    - {name: oncall, type: slack, secretName: am-slack, channel: '#alerts'}\n",
+    );
     let (code, _, stderr) = run(kube
         .eksmon()
         .arg("install")
         .args(kube.profile())
+        .arg("--profile")
+        .arg(&receiver)
         .args(["--exposure", "none"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning:"), "nothing is public: {stderr}");
@@ -343,6 +350,19 @@ fn none_install(helm: u8) {
     );
     let ingresses = kube.kubectl_json(&["get", "ingresses", "--namespace", &ns]);
     assert_eq!(ingresses["items"].as_array().map(Vec::len), Some(0));
+    // Alertmanager reads the Slack URL from the mounted Secret: referenced, not copied.
+    let alertmanager = format!("{}-alertmanager", kube.prometheus);
+    let config = kube.kubectl_json(&["get", "configmap", &alertmanager, "--namespace", &ns]);
+    let am_yml = config["data"]["alertmanager.yml"]
+        .as_str()
+        .expect("alertmanager.yml");
+    assert!(
+        am_yml.contains("api_url_file: /etc/alertmanager/secrets/oncall/url"),
+        "{am_yml}"
+    );
+    let statefulset = kube.kubectl_json(&["get", "statefulset", &alertmanager, "--namespace", &ns]);
+    let volumes = statefulset["spec"]["template"]["spec"]["volumes"].to_string();
+    assert!(volumes.contains("\"secretName\":\"am-slack\""), "{volumes}");
     // The printed next steps work as printed: the namespace is in them.
     assert!(
         stderr.contains(&format!(
