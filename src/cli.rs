@@ -77,6 +77,8 @@ pub enum Command {
     Init(InitArgs),
     /// Check what would break an install: tools, cluster access, controller, storage, nodes
     Doctor(ReportArgs),
+    /// List the alerts a profile installs: name, severity, summary
+    Alerts(AlertsArgs),
     /// List the profiles or print one
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -159,6 +161,16 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub exposure: ExposureArg,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 
     /// Output format
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

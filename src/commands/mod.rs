@@ -1,5 +1,6 @@
 //! One module per subcommand, and the one place that dispatches to them.
 
+mod alerts;
 mod doctor;
 mod grafana_password;
 mod init;
@@ -23,6 +24,7 @@ pub fn run(run: &Run, command: Command) -> Result<()> {
         Command::Status(args) => status::run(run, &args),
         Command::GrafanaPassword(args) => grafana_password::run(run, &args),
         Command::Doctor(args) => doctor::run(run, &args),
+        Command::Alerts(args) => alerts::run(run, &args),
         Command::Init(args) => init::run(run, &args),
         Command::Profiles(command) => profiles::run(run, &command),
         Command::Completions { shell } => {

@@ -16,6 +16,7 @@ fn help_texts() {
         &["grafana-password"],
         &["init"],
         &["doctor"],
+        &["alerts"],
         &["profiles"],
         &["profiles", "list"],
         &["profiles", "show"],

@@ -330,3 +330,54 @@ fn amtool_checks_the_rendered_alertmanager_config() {
         assert!(!text.contains("hooks.slack.com"), "{text}");
     }
 }
+
+#[test]
+fn alerts_lists_what_a_profile_installs() {
+    let world = World::new();
+    let all: serde_json::Value = serde_json::from_str(&stdout_of(
+        world.eksmon().args(["alerts", "--output", "json"]),
+    ))
+    .unwrap();
+    let names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["alert"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.len() >= 50 && names.contains(&"KubePodCrashLooping"),
+        "{names:?}"
+    );
+    assert_eq!(all[0]["severity"], "info");
+    let fewer: serde_json::Value = serde_json::from_str(&stdout_of(world.eksmon().args([
+        "alerts",
+        "-o",
+        "json",
+        "--set",
+        "alerting.disabled=[Watchdog]",
+        "--set",
+        "prometheus.alertmanager.enabled=false",
+    ])))
+    .unwrap();
+    let fewer: Vec<&str> = fewer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["alert"].as_str().unwrap())
+        .collect();
+    assert!(!fewer.contains(&"Watchdog") && !fewer.contains(&"AlertmanagerDown"));
+    assert!(fewer.len() < names.len() - 2);
+    let table = stdout_of(world.eksmon().arg("alerts"));
+    assert!(table.starts_with("ALERT "), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("KubePodCrashLooping") && l.contains("warning"))
+    );
+    let none = stdout_of(
+        world
+            .eksmon()
+            .args(["alerts", "--set", "alerting.rules=none"]),
+    );
+    assert_eq!(none.lines().count(), 1, "only the header: {none}");
+}

@@ -1,0 +1,51 @@
+//! `eksmon alerts`: the alerts a profile installs (after `alerting.rules`, `alerting.disabled`
+//! and what is installed), as a table or JSON.
+
+use crate::cli::{AlertsArgs, OutputFormat};
+use crate::context::Run;
+use anyhow::Result;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    alert: &'a str,
+    severity: &'a str,
+    group: &'a str,
+    summary: &'a str,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    for_: Option<&'a str>,
+}
+
+pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
+    let loaded = run.load(&args.profile, None, &[])?;
+    let (_, groups) = crate::rules::selected(&loaded.settings);
+    let rows: Vec<Row<'_>> = groups
+        .iter()
+        .flat_map(|group| {
+            group.rules.iter().filter_map(move |rule| {
+                Some(Row {
+                    alert: rule.alert.as_deref()?,
+                    severity: rule.labels.get("severity").map_or("", String::as_str),
+                    group: &group.name,
+                    summary: rule.annotations.get("summary").map_or("", String::as_str),
+                    for_: rule.for_.as_deref(),
+                })
+            })
+        })
+        .collect();
+    let text = match args.output {
+        OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        OutputFormat::Table => {
+            let header = ["ALERT", "SEVERITY", "SUMMARY"].map(str::to_owned).to_vec();
+            let lines = rows.iter().map(|r| {
+                vec![
+                    r.alert.to_owned(),
+                    r.severity.to_owned(),
+                    r.summary.to_owned(),
+                ]
+            });
+            crate::ui::table(&std::iter::once(header).chain(lines).collect::<Vec<_>>())
+        }
+    };
+    super::write_stdout(text.as_bytes())
+}
