@@ -117,6 +117,11 @@ struct Derived {
     server_files: Option<serde_json::Value>,
     /// Alertmanager's `config`, `extraSecretMounts`, `serviceAccount`, when it is installed.
     alertmanager: Option<serde_json::Value>,
+    /// The two scrape jobs for the EKS control-plane metrics API.
+    control_plane_scrape: serde_json::Value,
+    /// The ClusterRole and binding they need, as the chart's `extraManifests` (templated by the
+    /// chart, for its own names).
+    control_plane_rbac: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,9 +178,65 @@ impl From<&Settings> for Derived {
             retention_size: retention_size(s),
             server_files: crate::rules::server_files(s),
             alertmanager: crate::alertmanager::values(s),
+            control_plane_scrape: serde_json::json!({
+                "scheduler": control_plane_job("ksh"),
+                "controller_manager": control_plane_job("kcm"),
+            }),
+            control_plane_rbac: vec![CONTROL_PLANE_CLUSTER_ROLE, CONTROL_PLANE_BINDING],
         }
     }
 }
+
+/// One scrape job for the EKS control-plane metrics API (`ksh`: kube-scheduler, `kcm`:
+/// kube-controller-manager), through the API server's own endpoints, as the chart's API server
+/// job finds them.
+fn control_plane_job(component: &str) -> serde_json::Value {
+    serde_json::json!({
+        "kubernetes_sd_configs": [{"role": "endpointslice"}],
+        "scheme": "https",
+        "metrics_path": format!("/apis/metrics.eks.amazonaws.com/v1/{component}/container/metrics"),
+        "tls_config": {"ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"},
+        "bearer_token_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        "relabel_configs": [{
+            "source_labels": [
+                "__meta_kubernetes_namespace",
+                "__meta_kubernetes_service_name",
+                "__meta_kubernetes_endpointslice_port_name",
+            ],
+            "action": "keep",
+            "regex": "default;kubernetes;https",
+        }],
+    })
+}
+
+/// Read access to the EKS control-plane metrics API; fixed text, no profile value in it.
+const CONTROL_PLANE_CLUSTER_ROLE: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
+  labels:
+    {{- include "prometheus.server.labels" . | nindent 4 }}
+rules:
+  - apiGroups: ["metrics.eks.amazonaws.com"]
+    resources: ["kcm/metrics", "ksh/metrics"]
+    verbs: ["get"]
+"#;
+
+const CONTROL_PLANE_BINDING: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
+  labels:
+    {{- include "prometheus.server.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "prometheus.serviceAccountName.server" . }}
+    namespace: {{ include "prometheus.namespace" . }}
+"#;
 
 /// Prometheus's size limit for its data: the profile's `retentionSize`, else 90% of the volume,
 /// so Prometheus deletes old blocks before a full volume stops it. Prometheus's `MB` is 2^20

@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 
 const EKS_RULES: &str = include_str!("../templates/rules/eks.yaml");
 
+/// The group about the scheduler and controller-manager, which EKS hides unless
+/// `prometheus.eksControlPlane` scrapes its metrics API.
+const CONTROL_PLANE_GROUP: &str = "eksmon.eks-control-plane";
+
 /// Alerts about the path to Alertmanager: left out when Alertmanager is not installed.
 const NEED_ALERTMANAGER: &[&str] = &[
     "PrometheusNotConnectedToAlertmanagers",
@@ -85,6 +89,7 @@ pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
     let pick = |groups: &[Group]| -> Vec<Group> {
         groups
             .iter()
+            .filter(|g| g.name != CONTROL_PLANE_GROUP || s.prometheus.eks_control_plane)
             .map(|g| Group {
                 name: g.name.clone(),
                 rules: g.rules.iter().filter(|r| wanted(r)).cloned().collect(),
@@ -146,8 +151,8 @@ mod tests {
     fn selection_follows_the_settings() {
         let mut s = Settings::default();
         let all = alert_names().len();
+        s.prometheus.eks_control_plane = false;
         let count = |s: &Settings| selected(s).1.iter().map(|g| g.rules.len()).sum::<usize>();
-        assert_eq!(count(&s), all);
         s.alerting.disabled = vec!["Watchdog".into(), "KubeJobFailed".into()];
         assert_eq!(count(&s), all - 2);
         let (_, alerting) = selected(&s);
@@ -155,6 +160,20 @@ mod tests {
             alerting.iter().all(|g| g.name != "eksmon.watchdog"),
             "empty groups go"
         );
+        let control_plane = eks()
+            .alerting
+            .iter()
+            .filter(|g| g.name == CONTROL_PLANE_GROUP)
+            .map(|g| g.rules.len())
+            .sum::<usize>();
+        assert!(control_plane >= 2);
+        assert_eq!(
+            count(&s),
+            all - 2 - control_plane,
+            "EKS hides it by default"
+        );
+        s.prometheus.eks_control_plane = true;
+        assert_eq!(count(&s), all - 2);
         s.prometheus.alertmanager.enabled = false;
         assert_eq!(count(&s), all - 2 - NEED_ALERTMANAGER.len());
         s.alerting.rules = RuleSet::None;

@@ -429,6 +429,8 @@ pub struct Prometheus {
     /// The most data Prometheus keeps (a quantity like storageSize); default: 90% of
     /// storageSize, so a full volume never stops Prometheus.
     pub retention_size: Option<SizeQuantity>,
+    /// Scrape the EKS control-plane metrics API (scheduler, controller-manager) and alert on it.
+    pub eks_control_plane: bool,
     pub resources: Resources,
     pub load_balancer_name: Option<LoadBalancerName>,
     pub alertmanager: Alertmanager,
@@ -445,6 +447,7 @@ impl Default for Prometheus {
             storage_size: default_of!(SizeQuantity, "50Gi"),
             retention: default_of!(Retention, "15d"),
             retention_size: None,
+            eks_control_plane: false,
             resources: Resources::of("500m", "512Mi"),
             load_balancer_name: None,
             alertmanager: Alertmanager::default(),

@@ -91,6 +91,7 @@ fn promtool_checks_the_rendered_rules() {
         &[][..],
         &["--set", "prometheus.alertmanager.enabled=false"],
         &["--set", "alerting.disabled=[Watchdog]"],
+        &["--set", "prometheus.eksControlPlane=true"],
     ] {
         let files = server_files(&world, args);
         let dir = tempfile::tempdir().unwrap();
@@ -119,7 +120,8 @@ fn every_alert_fires_on_its_case_and_stays_quiet_on_a_healthy_one() {
         return;
     };
     let world = World::new();
-    let files = server_files(&world, &[]);
+    // Every rule, the control-plane ones included.
+    let files = server_files(&world, &["--set", "prometheus.eksControlPlane=true"]);
     let dir = tempfile::tempdir().unwrap();
     write_rule_files(dir.path(), &files, true);
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/eks.test.yaml");
@@ -172,6 +174,7 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
     world
         .eksmon()
         .args(["render", "prometheus", "--out-dir", "values"])
+        .args(["--set", "prometheus.eksControlPlane=true"])
         .assert()
         .success();
     let output = Command::new(helm(4))
@@ -269,7 +272,10 @@ fn alert_table(files: &Mapping) -> String {
 #[test]
 fn readme_lists_every_alert() {
     let world = World::new();
-    let table = alert_table(&server_files(&world, &[]));
+    let table = alert_table(&server_files(
+        &world,
+        &["--set", "prometheus.eksControlPlane=true"],
+    ));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- alerts:start -->\n", "<!-- alerts:end -->");

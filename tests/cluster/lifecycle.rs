@@ -272,12 +272,33 @@ fn alb_lifecycle(helm: u8) {
 fn nlb_install(helm: u8) {
     let kube = kube_or_skip!(&format!("nlb{helm}"), helm);
     let ns = kube.namespace.clone();
-    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
-        "--exposure",
-        "nlb",
-        "--allow-public",
-    ]));
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(["--exposure", "nlb", "--allow-public"])
+        .args(["--set", "prometheus.eksControlPlane=true"]));
     assert_eq!(code, 0, "{stderr}");
+    // The server may read the EKS control-plane metrics API.
+    let role = kube.kubectl_json(&[
+        "get",
+        "clusterrole",
+        &format!("{}-server-eks-control-plane", kube.prometheus),
+    ]);
+    assert_eq!(
+        role["rules"][0]["apiGroups"][0],
+        "metrics.eks.amazonaws.com"
+    );
+    // The API itself exists only on EKS: ask RBAC directly whether the server may read it.
+    let review = kube.world.write(
+        "review.yaml",
+        &format!(
+            "apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: system:serviceaccount:{ns}:{}-server\n  resourceAttributes: {{group: metrics.eks.amazonaws.com, resource: ksh, subresource: metrics, verb: get}}\n",
+            kube.prometheus
+        ),
+    );
+    let answer = kube.kubectl_json(&["create", "--filename", &review.display().to_string()]);
+    assert_eq!(answer["status"]["allowed"], true, "{answer}");
     let server = format!("{}-server", kube.prometheus);
     for (service, values, path) in [
         (
