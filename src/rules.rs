@@ -151,15 +151,7 @@ mod tests {
     fn selection_follows_the_settings() {
         let mut s = Settings::default();
         let all = alert_names().len();
-        s.prometheus.eks_control_plane = false;
         let count = |s: &Settings| selected(s).1.iter().map(|g| g.rules.len()).sum::<usize>();
-        s.alerting.disabled = vec!["Watchdog".into(), "KubeJobFailed".into()];
-        assert_eq!(count(&s), all - 2);
-        let (_, alerting) = selected(&s);
-        assert!(
-            alerting.iter().all(|g| g.name != "eksmon.watchdog"),
-            "empty groups go"
-        );
         let control_plane = eks()
             .alerting
             .iter()
@@ -167,13 +159,16 @@ mod tests {
             .map(|g| g.rules.len())
             .sum::<usize>();
         assert!(control_plane >= 2);
-        assert_eq!(
-            count(&s),
-            all - 2 - control_plane,
-            "EKS hides it by default"
-        );
+        assert_eq!(count(&s), all - control_plane, "EKS hides it by default");
         s.prometheus.eks_control_plane = true;
+        assert_eq!(count(&s), all);
+        s.alerting.disabled = vec!["Watchdog".into(), "KubeJobFailed".into()];
         assert_eq!(count(&s), all - 2);
+        let (_, alerting) = selected(&s);
+        assert!(
+            alerting.iter().all(|g| g.name != "eksmon.watchdog"),
+            "empty groups go"
+        );
         s.prometheus.alertmanager.enabled = false;
         assert_eq!(count(&s), all - 2 - NEED_ALERTMANAGER.len());
         s.alerting.rules = RuleSet::None;
