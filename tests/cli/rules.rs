@@ -186,11 +186,8 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let objects = yaml::parse_all(&String::from_utf8_lossy(&output.stdout)).unwrap();
-    let config = objects
-        .iter()
-        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "prometheus-server")
-        .expect("the server's ConfigMap");
-    let prometheus_yml = yaml::parse(config["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
+    let config = config_map(&objects);
+    let prometheus_yml = yaml::parse(config_data(config, "prometheus.yml")).unwrap();
     let jobs: BTreeSet<&str> = prometheus_yml["scrape_configs"]
         .as_sequence()
         .unwrap()
@@ -212,6 +209,28 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
         }
     }
     assert!(matchers.len() > 20, "{matchers:?}");
+
+    // promtool checks the configuration too. Debian's promtool has no Kubernetes service
+    // discovery: the scrape jobs and Alertmanager discovery are set aside, the rest (global,
+    // rule files as the chart mounts them) is checked.
+    if let Some(promtool) = promtool() {
+        let dir = world.path().join("config");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = prometheus_yml.as_mapping().cloned().unwrap();
+        config.remove("scrape_configs");
+        config.remove("alerting");
+        let mut rule_files = Vec::new();
+        for name in ["recording_rules.yml", "alerting_rules.yml"] {
+            let path = dir.join(name);
+            std::fs::write(&path, config_data(config, name)).unwrap();
+            rule_files.push(yaml::Value::String(path.display().to_string()));
+        }
+        config.insert("rule_files".into(), yaml::Value::Sequence(rule_files));
+        let path = dir.join("prometheus.yml");
+        std::fs::write(&path, yaml::emit(&yaml::Value::Mapping(config))).unwrap();
+        let report = promtool_ok(Command::new(promtool).args(["check", "config"]).arg(&path));
+        assert!(report.contains("SUCCESS"), "{report}");
+    }
     let unknown: Vec<&String> = matchers
         .iter()
         .filter(|j| !jobs.contains(j.as_str()))
@@ -220,6 +239,17 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
         unknown.is_empty(),
         "job matchers with no such scrape job: {unknown:?} (jobs: {jobs:?})"
     );
+}
+
+fn config_map(objects: &[yaml::Value]) -> &yaml::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "prometheus-server")
+        .expect("the server's ConfigMap")
+}
+
+fn config_data<'a>(config: &'a yaml::Value, key: &str) -> &'a str {
+    config["data"][key].as_str().unwrap_or_default()
 }
 
 /// The job names a PromQL expression selects: `job="a"` and each alternative of `job=~"a|b"`.
