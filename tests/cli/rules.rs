@@ -216,18 +216,18 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
     if let Some(promtool) = promtool() {
         let dir = world.path().join("config");
         std::fs::create_dir_all(&dir).unwrap();
-        let mut config = prometheus_yml.as_mapping().cloned().unwrap();
-        config.remove("scrape_configs");
-        config.remove("alerting");
+        let mut checked = prometheus_yml.as_mapping().cloned().unwrap();
+        checked.remove("scrape_configs");
+        checked.remove("alerting");
         let mut rule_files = Vec::new();
         for name in ["recording_rules.yml", "alerting_rules.yml"] {
             let path = dir.join(name);
             std::fs::write(&path, config_data(config, name)).unwrap();
             rule_files.push(yaml::Value::String(path.display().to_string()));
         }
-        config.insert("rule_files".into(), yaml::Value::Sequence(rule_files));
+        checked.insert("rule_files".into(), yaml::Value::Sequence(rule_files));
         let path = dir.join("prometheus.yml");
-        std::fs::write(&path, yaml::emit(&yaml::Value::Mapping(config))).unwrap();
+        std::fs::write(&path, yaml::emit(&yaml::Value::Mapping(checked))).unwrap();
         let report = promtool_ok(Command::new(promtool).args(["check", "config"]).arg(&path));
         assert!(report.contains("SUCCESS"), "{report}");
     }
