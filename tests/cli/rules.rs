@@ -9,10 +9,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// promtool from `scripts/fetch-tools` (Debian's package), or `None` after one loud line.
-fn promtool() -> Option<PathBuf> {
-    let path = std::env::var_os("EKSMON_TEST_PROMTOOL").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/prom/promtool"),
+/// `promtool` or `amtool` from `scripts/fetch-tools` (Debian's packages; `$EKSMON_TEST_PROMTOOL`,
+/// `$EKSMON_TEST_AMTOOL`), or `None` after one loud line (a failure when CI requires the tools).
+fn prom_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(format!("EKSMON_TEST_{}", name.to_ascii_uppercase())).map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/tools/prom")
+                .join(name)
+        },
         PathBuf::from,
     );
     if path.is_file() {
@@ -20,16 +25,20 @@ fn promtool() -> Option<PathBuf> {
     }
     assert!(
         std::env::var_os(crate::common::REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
-        "promtool is required but not at {} (scripts/fetch-tools)",
+        "{name} is required but not at {} (scripts/fetch-tools)",
         path.display()
     );
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "!!! SKIPPING THE PROMTOOL TESTS: no promtool at {} (scripts/fetch-tools)",
+        "!!! SKIPPING A TEST THAT NEEDS {name}: none at {} (scripts/fetch-tools)",
         path.display()
     );
     None
+}
+
+fn promtool() -> Option<PathBuf> {
+    prom_tool("promtool")
 }
 
 /// The `serverFiles` eksmon renders for the Prometheus chart with `args`.
@@ -325,26 +334,9 @@ fn readme_lists_every_alert() {
     );
 }
 
-/// amtool from `scripts/fetch-tools` (Debian's package), or `None` after one loud line.
-fn amtool() -> Option<PathBuf> {
-    let path = std::env::var_os("EKSMON_TEST_AMTOOL").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/prom/amtool"),
-        PathBuf::from,
-    );
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os(crate::common::REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
-        "amtool is required but not at {} (scripts/fetch-tools)",
-        path.display()
-    );
-    None
-}
-
 #[test]
 fn amtool_checks_the_rendered_alertmanager_config() {
-    let Some(amtool) = amtool() else {
+    let Some(amtool) = prom_tool("amtool") else {
         return;
     };
     let world = World::new();
