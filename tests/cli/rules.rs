@@ -409,3 +409,49 @@ fn alerts_lists_what_a_profile_installs() {
     );
     assert_eq!(none.lines().count(), 1, "only the header: {none}");
 }
+
+/// No alert but the Watchdog fires on a healthy cluster (`tests/rules/healthy-cluster.yaml`),
+/// evaluated every ten minutes over three hours.
+#[test]
+fn a_healthy_cluster_is_quiet() {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let world = World::new();
+    let files = server_files(&world, &["--set", "prometheus.eksControlPlane=true"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_rule_files(dir.path(), &files, true);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/healthy-cluster.yaml");
+    let mut test = yaml::parse(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let mut cases = Vec::new();
+    for alert in alert_names(&files).iter().filter(|a| *a != "Watchdog") {
+        for minutes in (10..=170).step_by(10) {
+            cases.push(
+                yaml::parse(&format!(
+                    "{{eval_time: {minutes}m, alertname: {alert}, exp_alerts: []}}"
+                ))
+                .unwrap(),
+            );
+        }
+    }
+    test.as_mapping_mut()
+        .unwrap()
+        .insert("alert_rule_test".into(), yaml::Value::Sequence(cases));
+    let file = yaml::parse(
+        "rule_files: [recording_rules.yml, alerting_rules.yml]\nevaluation_interval: 1m\n",
+    )
+    .unwrap();
+    let mut file = file.as_mapping().cloned().unwrap();
+    file.insert("tests".into(), yaml::Value::Sequence(vec![test]));
+    std::fs::write(
+        dir.path().join("healthy.test.yaml"),
+        yaml::emit(&yaml::Value::Mapping(file)),
+    )
+    .unwrap();
+    let report = promtool_ok(
+        Command::new(&promtool)
+            .args(["test", "rules", "healthy.test.yaml"])
+            .current_dir(dir.path()),
+    );
+    assert!(report.contains("SUCCESS"), "{report}");
+}
