@@ -248,9 +248,13 @@ pub fn command_line(words: &[&str], namespace: &str, target: &Target) -> String 
     line.join(" ") + &target.printed_helm_flags()
 }
 
-/// helm's duration syntax for a timeout (`300s`).
+/// helm's duration syntax for a timeout (`300s`, or `1500ms` when not whole seconds).
 fn go_duration(timeout: std::time::Duration) -> String {
-    format!("{}s", timeout.as_secs())
+    if timeout.subsec_millis() == 0 {
+        format!("{}s", timeout.as_secs())
+    } else {
+        format!("{}ms", timeout.as_millis())
+    }
 }
 
 /// What identifies one helm binary: its resolved path, size and modification time (a new
@@ -507,6 +511,13 @@ mod tests {
         let shim = dir.path().join("shim");
         std::fs::write(&shim, "#!/bin/sh\nexec helm \"$@\"\n").unwrap();
         assert_eq!(version_cache_key(&shim), None);
+    }
+
+    #[test]
+    fn timeouts_reach_helm_exactly() {
+        use std::time::Duration;
+        assert_eq!(go_duration(Duration::from_secs(5400)), "5400s");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1500ms");
     }
 
     #[test]
