@@ -69,6 +69,16 @@ fn write_rule_files(dir: &Path, files: &Mapping, bare: bool) {
     }
 }
 
+/// Every rule (the control-plane ones included), written without annotations into a temp dir,
+/// for `promtool test rules`; and the rendered files.
+fn every_rule_bare() -> (tempfile::TempDir, Mapping) {
+    let world = World::new();
+    let files = server_files(&world, &["--set", "prometheus.eksControlPlane=true"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_rule_files(dir.path(), &files, true);
+    (dir, files)
+}
+
 fn alert_names(files: &Mapping) -> BTreeSet<String> {
     files["alerting_rules.yml"]["groups"]
         .as_sequence()
@@ -128,11 +138,7 @@ fn every_alert_fires_on_its_case_and_stays_quiet_on_a_healthy_one() {
     let Some(promtool) = promtool() else {
         return;
     };
-    let world = World::new();
-    // Every rule, the control-plane ones included.
-    let files = server_files(&world, &["--set", "prometheus.eksControlPlane=true"]);
-    let dir = tempfile::tempdir().unwrap();
-    write_rule_files(dir.path(), &files, true);
+    let (dir, files) = every_rule_bare();
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/eks.test.yaml");
     std::fs::copy(&tests, dir.path().join("eks.test.yaml")).unwrap();
     let report = promtool_ok(
@@ -417,10 +423,7 @@ fn a_healthy_cluster_is_quiet() {
     let Some(promtool) = promtool() else {
         return;
     };
-    let world = World::new();
-    let files = server_files(&world, &["--set", "prometheus.eksControlPlane=true"]);
-    let dir = tempfile::tempdir().unwrap();
-    write_rule_files(dir.path(), &files, true);
+    let (dir, files) = every_rule_bare();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/healthy-cluster.yaml");
     let mut test = yaml::parse(&std::fs::read_to_string(fixture).unwrap()).unwrap();
     let mut cases = Vec::new();
