@@ -117,6 +117,10 @@ struct Derived {
     server_files: Option<serde_json::Value>,
     /// Alertmanager's `config`, `extraSecretMounts`, `serviceAccount`, when it is installed.
     alertmanager: Option<serde_json::Value>,
+    /// `server.remoteWrite` for AMP (SigV4), when `amp` is set.
+    remote_write: Option<serde_json::Value>,
+    /// The server's service account: the IRSA role, or a fixed name for Pod Identity.
+    server_service_account: Option<serde_json::Value>,
     /// The two scrape jobs for the EKS control-plane metrics API.
     control_plane_scrape: serde_json::Value,
     /// The ClusterRole and binding they need, as the chart's `extraManifests` (templated by the
@@ -178,6 +182,8 @@ impl From<&Settings> for Derived {
             retention_size: retention_size(s),
             server_files: crate::rules::server_files(s),
             alertmanager: crate::alertmanager::values(s),
+            remote_write: s.amp.as_ref().map(amp_remote_write),
+            server_service_account: s.amp.as_ref().map(|amp| server_service_account(s, amp)),
             control_plane_scrape: serde_json::json!({
                 "scheduler": control_plane_job("ksh"),
                 "controller_manager": control_plane_job("kcm"),
@@ -207,6 +213,40 @@ fn control_plane_job(component: &str) -> serde_json::Value {
             "regex": "default;kubernetes;https",
         }],
     })
+}
+
+/// Remote write to AMP, signed with SigV4 in the workspace's region; `keepMetrics` becomes a
+/// keep rule on the metric name, so only those series are sent (and paid for).
+fn amp_remote_write(amp: &crate::settings::Amp) -> serde_json::Value {
+    let mut write = serde_json::json!({
+        "url": amp.url(),
+        "sigv4": {"region": amp.region.as_str()},
+        "queue_config": {
+            "max_samples_per_send": amp.queue.max_samples_per_send,
+            "max_shards": amp.queue.max_shards,
+            "capacity": amp.queue.capacity,
+        },
+    });
+    if !amp.keep_metrics.is_empty() {
+        let alternatives: Vec<&str> = amp.keep_metrics.iter().map(|m| m.as_str()).collect();
+        write["write_relabel_configs"] = serde_json::json!([{
+            "source_labels": ["__name__"],
+            "regex": alternatives.join("|"),
+            "action": "keep",
+        }]);
+    }
+    serde_json::json!([write])
+}
+
+/// IRSA: the role annotates the server's service account. Pod Identity: no annotation, and the
+/// account gets a fixed name (the chart's own default) to associate the role with.
+fn server_service_account(s: &Settings, amp: &crate::settings::Amp) -> serde_json::Value {
+    match (amp.auth, &amp.role_arn) {
+        (crate::settings::AmpAuth::Irsa, Some(role)) => serde_json::json!({
+            "annotations": {"eks.amazonaws.com/role-arn": role.as_str()},
+        }),
+        _ => serde_json::json!({"name": prometheus_server_fullname(s)}),
+    }
 }
 
 /// Read access to the EKS control-plane metrics API; fixed text, no profile value in it.

@@ -151,6 +151,16 @@ checked_string! {
     ReceiverName => validate::dns_label;
     /// A label name to group alerts by.
     LabelName => validate::label_name;
+    /// An EKS cluster name.
+    ClusterName => validate::cluster_name;
+    /// An AWS region.
+    AwsRegion => validate::aws_region;
+    /// An AMP workspace ID.
+    AmpWorkspaceId => validate::amp_workspace_id;
+    /// An AMP remote-write URL.
+    AmpRemoteWriteUrl => validate::amp_remote_write_url;
+    /// A regex over metric names.
+    MetricRegex => validate::metric_regex;
 }
 
 /// A built-in default; `defaults_pass_their_checks` proves each one valid.
@@ -206,6 +216,10 @@ pub struct Settings {
     pub prometheus: Prometheus,
     pub grafana: Grafana,
     pub alerting: Alerting,
+    /// The EKS cluster these settings are for.
+    pub cluster: ClusterInfo,
+    /// Remote write to Amazon Managed Service for Prometheus.
+    pub amp: Option<Amp>,
     pub charts: Charts,
 }
 
@@ -221,6 +235,8 @@ impl Default for Settings {
             prometheus: Prometheus::default(),
             grafana: Grafana::default(),
             alerting: Alerting::default(),
+            cluster: ClusterInfo::default(),
+            amp: None,
             charts: Charts::default(),
         }
     }
@@ -507,6 +523,78 @@ impl Dashboard {
             Dashboard::KubernetesCluster => "kubernetes-cluster",
             Dashboard::NodeExporter => "node-exporter",
             Dashboard::ApiEndpoints => "api-endpoints",
+        }
+    }
+}
+
+/// The EKS cluster these settings are for.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ClusterInfo {
+    /// Written as the external label `cluster` (several clusters can share a workspace).
+    pub name: Option<ClusterName>,
+}
+
+/// How Prometheus gets AWS credentials for AMP: never keys, always a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AmpAuth {
+    /// IAM roles for service accounts: the role's ARN annotates the server's service account.
+    #[default]
+    Irsa,
+    /// EKS Pod Identity: an association names the server's service account; no annotation.
+    PodIdentity,
+}
+
+/// Prometheus's remote-write queue towards AMP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AmpQueue {
+    pub max_samples_per_send: u32,
+    pub max_shards: u32,
+    pub capacity: u32,
+}
+
+impl Default for AmpQueue {
+    fn default() -> Self {
+        Self {
+            max_samples_per_send: 1000,
+            max_shards: 200,
+            capacity: 2500,
+        }
+    }
+}
+
+/// Remote write to an Amazon Managed Service for Prometheus workspace, signed with SigV4.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Amp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<AmpWorkspaceId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_write_url: Option<AmpRemoteWriteUrl>,
+    pub region: AwsRegion,
+    #[serde(default)]
+    pub auth: AmpAuth,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<IamRoleArn>,
+    #[serde(default)]
+    pub queue: AmpQueue,
+    /// Only metrics whose names match one of these are sent (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_metrics: Vec<MetricRegex>,
+}
+
+impl Amp {
+    /// The remote-write URL, from `remoteWriteUrl` or built from the workspace and region.
+    pub fn url(&self) -> String {
+        match (&self.remote_write_url, &self.workspace_id) {
+            (Some(url), _) => url.to_string(),
+            (None, Some(workspace)) => format!(
+                "https://aps-workspaces.{}.amazonaws.com/workspaces/{workspace}/api/v1/remote_write",
+                self.region
+            ),
+            (None, None) => String::new(),
         }
     }
 }

@@ -361,6 +361,108 @@ pub fn iam_role_arn(s: &str) -> Check {
     if ok { Ok(()) } else { Err(bad()) }
 }
 
+/// An EKS cluster name: 1 to 100 letters, digits, `-` and `_`, starting with a letter or digit.
+pub fn cluster_name(s: &str) -> Check {
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an EKS cluster name (letters, digits, `-`, `_`)"
+        ))
+    }
+}
+
+/// An AWS region such as `eu-west-1` or `us-gov-west-1`.
+pub fn aws_region(s: &str) -> Check {
+    let parts: Vec<&str> = s.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok_and(|n| n > 0);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not an AWS region (like `eu-west-1`)"))
+    }
+}
+
+/// An Amazon Managed Service for Prometheus workspace ID (`ws-` and a UUID).
+pub fn amp_workspace_id(s: &str) -> Check {
+    let uuid = s.strip_prefix("ws-").map(|rest| {
+        let groups: Vec<&str> = rest.split('-').collect();
+        groups.len() == 5
+            && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| {
+                g.len() == n
+                    && g.chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            })
+    });
+    if uuid == Some(true) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an AMP workspace ID (`ws-` and a lower-case UUID, from `aws amp list-workspaces`)"
+        ))
+    }
+}
+
+/// An AMP remote-write URL:
+/// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WORKSPACE/api/v1/remote_write`.
+pub fn amp_remote_write_url(s: &str) -> Check {
+    if s.contains("{{") {
+        return Err(format!(
+            "`{s}` holds `{{{{`: the chart runs remote-write URLs through its templates"
+        ));
+    }
+    amp_url_parts(s).map(|_| ())
+}
+
+/// The region and workspace of an AMP remote-write URL.
+pub fn amp_url_parts(s: &str) -> Result<(&str, &str), String> {
+    let bad = || {
+        format!(
+            "`{s}` is not an AMP remote-write URL (https://aps-workspaces.REGION.amazonaws.com/workspaces/WORKSPACE/api/v1/remote_write)"
+        )
+    };
+    let rest = s.strip_prefix("https://aps-workspaces.").ok_or_else(bad)?;
+    let (region, rest) = rest.split_once('.').ok_or_else(bad)?;
+    let rest = rest
+        .strip_prefix("amazonaws.com/workspaces/")
+        .or_else(|| rest.strip_prefix("amazonaws.com.cn/workspaces/"))
+        .ok_or_else(bad)?;
+    let workspace = rest.strip_suffix("/api/v1/remote_write").ok_or_else(bad)?;
+    aws_region(region).map_err(|_| bad())?;
+    amp_workspace_id(workspace)?;
+    Ok((region, workspace))
+}
+
+/// A regular expression over metric names (for `amp.keepMetrics`): one line, no templates, and
+/// a syntax Prometheus's RE2 accepts (checked by a parser of the same family), so a typo fails
+/// here and not as a configuration Prometheus refuses to load.
+pub fn metric_regex(s: &str) -> Check {
+    if s.is_empty() || s.contains("{{") || s.chars().any(char::is_control) {
+        return Err(format!(
+            "`{s}` is not a metric-name regex (one line, no `{{{{`)"
+        ));
+    }
+    regex_syntax::Parser::new()
+        .parse(s)
+        .map(|_| ())
+        .map_err(|e| {
+            let detail = e.to_string();
+            let reason = detail.lines().last().unwrap_or_default().trim();
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+            format!("`{s}` is not a valid regex: {reason}")
+        })
+}
+
 /// A Prometheus label name (`alertname`, `namespace`).
 pub fn label_name(s: &str) -> Check {
     let mut chars = s.chars();
@@ -910,6 +1012,66 @@ mod tests {
         all_err(tag_key, &["", "aws:owner", "a=b", "a,b", "q\"", "{x}"]);
         all_ok(tag_value, &["no", "", "a=b", "x y"]);
         all_err(tag_value, &["a,b", "it's", "new\nline"]);
+    }
+
+    #[test]
+    fn amp_fields() {
+        all_ok(cluster_name, &["bys-dev", "prod_eks2", "a"]);
+        all_err(
+            cluster_name,
+            &["", "-x", "my cluster", "a.b", &"a".repeat(101)],
+        );
+        all_ok(
+            aws_region,
+            &["eu-west-1", "ap-northeast-2", "us-gov-west-1", "cn-north-1"],
+        );
+        all_err(
+            aws_region,
+            &[
+                "",
+                "eu-west",
+                "EU-west-1",
+                "eu-west-0",
+                "europe-west-1",
+                "eu--1",
+            ],
+        );
+        all_ok(
+            amp_workspace_id,
+            &["ws-0123abcd-4567-89ef-0123-456789abcdef"],
+        );
+        all_err(
+            amp_workspace_id,
+            &[
+                "ws-1234",
+                "0123abcd-4567-89ef-0123-456789abcdef",
+                "ws-0123ABCD-4567-89ef-0123-456789abcdef",
+                "ws-0123abcd-4567-89ef-0123-456789abcdeg",
+            ],
+        );
+        let url = "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write";
+        all_ok(amp_remote_write_url, &[url]);
+        assert_eq!(
+            amp_url_parts(url),
+            Ok(("eu-west-1", "ws-0123abcd-4567-89ef-0123-456789abcdef"))
+        );
+        all_err(
+            amp_remote_write_url,
+            &[
+                "http://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write",
+                "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/query",
+                "https://aps-workspaces.eu-west-1.evil.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write",
+                "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/{{ .x }}/api/v1/remote_write",
+            ],
+        );
+        all_ok(
+            metric_regex,
+            &["up", "kube_.*", "node_(cpu|memory)_.+", "a|b"],
+        );
+        all_err(
+            metric_regex,
+            &["", "kube_(", "a[", "x{{y", "a\nb\n", "(?<=a)b"],
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::Provenance;
 use crate::error::InputError;
 use crate::field_path::{FieldPath, Segment};
-use crate::settings::{Chart, Exposure, ReceiverType, Settings};
+use crate::settings::{AmpAuth, Chart, Exposure, ReceiverType, Settings};
 use crate::yaml;
 
 /// Fails on the first rule the merged settings break, naming the field and its origin.
@@ -183,6 +183,73 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         );
     }
 
+    if let Some(amp) = &s.amp {
+        match (&amp.workspace_id, &amp.remote_write_url) {
+            (None, None) => {
+                return fail(
+                    FieldPath::keys("amp"),
+                    "give `workspaceId` or `remoteWriteUrl` (the workspace to write to)".into(),
+                );
+            }
+            (Some(_), Some(_)) => {
+                return fail(
+                    FieldPath::keys("amp.remoteWriteUrl"),
+                    "give `workspaceId` or `remoteWriteUrl`, not both".into(),
+                );
+            }
+            (None, Some(url)) => {
+                if let Ok((region, _)) = crate::validate::amp_url_parts(url.as_str())
+                    && region != amp.region.as_str()
+                {
+                    return fail(
+                        FieldPath::keys("amp.region"),
+                        format!(
+                            "`{}` differs from the URL's region `{region}`: SigV4 signatures would not match (403)",
+                            amp.region
+                        ),
+                    );
+                }
+            }
+            (Some(_), None) => {}
+        }
+        let queue = &amp.queue;
+        for (key, value) in [
+            ("maxSamplesPerSend", queue.max_samples_per_send),
+            ("maxShards", queue.max_shards),
+            ("capacity", queue.capacity),
+        ] {
+            if value == 0 {
+                return fail(
+                    FieldPath::keys(&format!("amp.queue.{key}")),
+                    "must be at least 1: with 0 Prometheus would send nothing".into(),
+                );
+            }
+        }
+        // Prometheus's guidance: a shard's buffer holds at least one full batch.
+        if queue.capacity < queue.max_samples_per_send {
+            return fail(
+                FieldPath::keys("amp.queue.capacity"),
+                format!(
+                    "{} is below maxSamplesPerSend ({}): a shard could never fill a batch",
+                    queue.capacity, queue.max_samples_per_send
+                ),
+            );
+        }
+        if amp.auth == AmpAuth::Irsa && amp.role_arn.is_none() {
+            return fail(
+                FieldPath::keys("amp"),
+                "missing key `roleArn`: with auth irsa the role annotates Prometheus's service account".into(),
+            );
+        }
+    }
+    if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
+        return Err(InputError::new(format!(
+            "{path}: looks like an AWS access key; eksmon never takes AWS keys"
+        ))
+        .at(provenance.origin_of(&path))
+        .hint("give Prometheus a role instead: amp.auth irsa (with amp.roleArn) or podIdentity"));
+    }
+
     if let Some(size) = &s.prometheus.retention_size {
         let limit = crate::validate::quantity_bytes(size.as_str());
         let volume = crate::validate::quantity_bytes(s.prometheus.storage_size.as_str());
@@ -250,6 +317,37 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
 /// The index of the first item that repeats an earlier one.
 fn first_repeat(items: &[&str]) -> Option<usize> {
     (1..items.len()).find(|&i| items[..i].contains(&items[i]))
+}
+
+/// The first string in the settings that looks like an AWS access key ID (`AKIA…`, `ASIA…`),
+/// raw chart values included.
+fn find_access_key(value: &yaml::Value, path: &mut FieldPath) -> Option<FieldPath> {
+    match value {
+        yaml::Value::String(text) => text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| {
+                word.len() == 20
+                    && (word.starts_with("AKIA") || word.starts_with("ASIA"))
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            })
+            .then(|| path.clone()),
+        yaml::Value::Mapping(map) => map.iter().find_map(|(key, child)| {
+            path.0
+                .push(Segment::Key(key.as_str().unwrap_or_default().to_owned()));
+            let found = find_access_key(child, path);
+            path.0.pop();
+            found
+        }),
+        yaml::Value::Sequence(items) => items.iter().enumerate().find_map(|(index, child)| {
+            path.0.push(Segment::Index(index));
+            let found = find_access_key(child, path);
+            path.0.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -213,11 +213,16 @@ fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
         FieldProblem::UnknownKey { key, expected } => {
             let mut line = format!("unknown key `{path}`");
             // Receivers name a Secret; a URL or key written here would be a secret in the profile.
+            let flat = key.to_ascii_lowercase().replace(['_', '-'], "");
             let secret_like = ["secret", "password", "token", "url", "apikey", "routingkey"]
                 .iter()
-                .any(|w| key.to_ascii_lowercase().replace(['_', '-'], "").contains(w));
+                .any(|w| flat.contains(w));
+            // AWS keys have no Secret to point at: the answer is a role.
+            let aws_key = flat.contains("accesskey") || flat.contains("secretkey");
             if let Some(close) = suggest(key, names(expected)) {
                 line += &format!(" (did you mean `{close}`?)");
+            } else if aws_key {
+                line += ": eksmon never takes AWS keys; give Prometheus a role with amp.auth irsa (and amp.roleArn) or podIdentity";
             } else if secret_like {
                 line += ": secrets never go in a profile; keep them in a Kubernetes Secret and name it with `secretName`";
             } else if !expected.is_empty() {

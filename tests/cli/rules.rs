@@ -186,21 +186,7 @@ fn every_alert_fires_on_its_case_and_stays_quiet_on_a_healthy_one() {
 fn every_job_matcher_names_a_job_the_chart_scrapes() {
     crate::skip_without_helm!();
     let world = World::new();
-    world
-        .eksmon()
-        .args(["render", "prometheus", "--out-dir", "values"])
-        .args(["--set", "prometheus.eksControlPlane=true"])
-        .assert()
-        .success();
-    let output = Command::new(helm(4))
-        .args(["template", "prometheus"])
-        .arg(real_chart("prometheus").unwrap())
-        .arg("-f")
-        .arg(world.path().join("values/prometheus-values.yaml"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let objects = yaml::parse_all(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let objects = prometheus_objects(&world, &["--set", "prometheus.eksControlPlane=true"]);
     let config = config_map(&objects);
     let prometheus_yml = yaml::parse(config_data(config, "prometheus.yml")).unwrap();
     let jobs: BTreeSet<&str> = prometheus_yml["scrape_configs"]
@@ -225,27 +211,6 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
     }
     assert!(matchers.len() > 20, "{matchers:?}");
 
-    // promtool checks the configuration too. Debian's promtool has no Kubernetes service
-    // discovery: the scrape jobs and Alertmanager discovery are set aside, the rest (global,
-    // rule files as the chart mounts them) is checked.
-    if let Some(promtool) = promtool() {
-        let dir = world.path().join("config");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut checked = prometheus_yml.as_mapping().cloned().unwrap();
-        checked.remove("scrape_configs");
-        checked.remove("alerting");
-        let mut rule_files = Vec::new();
-        for name in ["recording_rules.yml", "alerting_rules.yml"] {
-            let path = dir.join(name);
-            std::fs::write(&path, config_data(config, name)).unwrap();
-            rule_files.push(yaml::Value::String(path.display().to_string()));
-        }
-        checked.insert("rule_files".into(), yaml::Value::Sequence(rule_files));
-        let path = dir.join("prometheus.yml");
-        std::fs::write(&path, yaml::emit(&yaml::Value::Mapping(checked))).unwrap();
-        let report = promtool_ok(Command::new(promtool).args(["check", "config"]).arg(&path));
-        assert!(report.contains("SUCCESS"), "{report}");
-    }
     let unknown: Vec<&String> = matchers
         .iter()
         .filter(|j| !jobs.contains(j.as_str()))
@@ -254,6 +219,104 @@ fn every_job_matcher_names_a_job_the_chart_scrapes() {
         unknown.is_empty(),
         "job matchers with no such scrape job: {unknown:?} (jobs: {jobs:?})"
     );
+    // promtool checks the configuration too.
+    check_config(&world, config, &prometheus_yml);
+}
+
+/// `promtool check config` on a rendered prometheus.yml. Debian's promtool has no Kubernetes
+/// service discovery: the scrape jobs and Alertmanager discovery are set aside; the rest
+/// (global and its external labels, remote write, the rule files as the chart mounts them) is
+/// checked.
+fn check_config(world: &World, config: &yaml::Value, prometheus_yml: &yaml::Value) {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let dir = world.path().join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = prometheus_yml.as_mapping().cloned().unwrap();
+    checked.remove("scrape_configs");
+    checked.remove("alerting");
+    let mut rule_files = Vec::new();
+    for name in ["recording_rules.yml", "alerting_rules.yml"] {
+        let path = dir.join(name);
+        std::fs::write(&path, config_data(config, name)).unwrap();
+        rule_files.push(yaml::Value::String(path.display().to_string()));
+    }
+    checked.insert("rule_files".into(), yaml::Value::Sequence(rule_files));
+    let path = dir.join("prometheus.yml");
+    std::fs::write(&path, yaml::emit(&yaml::Value::Mapping(checked))).unwrap();
+    let report = promtool_ok(Command::new(promtool).args(["check", "config"]).arg(&path));
+    assert!(report.contains("SUCCESS"), "{report}");
+}
+
+/// The objects `helm template` makes of the real prometheus chart with eksmon's values for `args`.
+fn prometheus_objects(world: &World, args: &[&str]) -> Vec<yaml::Value> {
+    world
+        .eksmon()
+        .args(["render", "prometheus", "--out-dir", "values"])
+        .args(args)
+        .assert()
+        .success();
+    let output = Command::new(helm(4))
+        .args(["template", "prometheus"])
+        .arg(real_chart("prometheus").unwrap())
+        .arg("-f")
+        .arg(world.path().join("values/prometheus-values.yaml"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    yaml::parse_all(&String::from_utf8_lossy(&output.stdout)).unwrap()
+}
+
+#[test]
+fn amp_remote_write_through_the_real_chart() {
+    crate::skip_without_helm!();
+    let world = World::new();
+    world.write(
+        "amp.yaml",
+        "cluster: {name: prod-eks}\namp:\n  workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef\n  region: eu-west-1\n  roleArn: arn:aws:iam::123456789012:role/amp-ingest\n  keepMetrics: ['kube_.*', up]\n",
+    );
+    let objects = prometheus_objects(&world, &["--profile", "amp.yaml"]);
+    let config = config_map(&objects);
+    let prometheus_yml = yaml::parse(config_data(config, "prometheus.yml")).unwrap();
+    assert_eq!(
+        prometheus_yml["global"]["external_labels"]["cluster"],
+        "prod-eks"
+    );
+    let write = &prometheus_yml["remote_write"][0];
+    assert_eq!(
+        write["url"],
+        "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write"
+    );
+    assert_eq!(write["sigv4"]["region"], "eu-west-1");
+    assert_eq!(write["queue_config"]["max_shards"], yaml::Value::from(200));
+    assert_eq!(write["write_relabel_configs"][0]["regex"], "kube_.*|up");
+    let account = server_account(&objects);
+    assert_eq!(
+        account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/amp-ingest"
+    );
+    check_config(&world, config, &prometheus_yml);
+
+    // Pod Identity: no annotation, the account's name fixed for the association.
+    world.write(
+        "pod-identity.yaml",
+        "amp: {workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef, region: eu-west-1, auth: podIdentity}\n",
+    );
+    let objects = prometheus_objects(&world, &["--profile", "pod-identity.yaml"]);
+    let account = server_account(&objects);
+    assert!(
+        account["metadata"]
+            .get("annotations")
+            .is_none_or(|a| a.get("eks.amazonaws.com/role-arn").is_none())
+    );
+}
+
+fn server_account(objects: &[yaml::Value]) -> &yaml::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == "ServiceAccount" && o["metadata"]["name"] == "prometheus-server")
+        .expect("the server's service account")
 }
 
 fn config_map(objects: &[yaml::Value]) -> &yaml::Value {

@@ -351,7 +351,10 @@ fn none_install(helm: u8) {
     // A Slack receiver whose URL stays in its Secret.
     let receiver = kube.world.write(
         "receiver.yaml",
-        "alerting:\n  receivers:\n    - {name: oncall, type: slack, secretName: am-slack, channel: '#alerts'}\n",
+        "alerting:\n  receivers:\n    - {name: oncall, type: slack, secretName: am-slack, channel: '#alerts'}\n\
+         cluster: {name: bys-dev}\n\
+         amp:\n  workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef\n  region: ap-northeast-2\n\
+         \x20 roleArn: arn:aws:iam::123456789012:role/bys-dev-amp-writer\n",
     );
     let (code, _, stderr) = run(kube
         .eksmon()
@@ -384,6 +387,31 @@ fn none_install(helm: u8) {
     let statefulset = kube.kubectl_json(&["get", "statefulset", &alertmanager, "--namespace", &ns]);
     let volumes = statefulset["spec"]["template"]["spec"]["volumes"].to_string();
     assert!(volumes.contains("\"secretName\":\"am-slack\""), "{volumes}");
+    // AMP: the server's account carries the IRSA role; its config signs remote write in the
+    // workspace's region and labels every series with the cluster.
+    let server = format!("{}-server", kube.prometheus);
+    let account = kube.kubectl_json(&["get", "serviceaccount", &server, "--namespace", &ns]);
+    assert_eq!(
+        account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/bys-dev-amp-writer"
+    );
+    let config = kube.kubectl_json(&["get", "configmap", &server, "--namespace", &ns]);
+    let prometheus_yml = config["data"]["prometheus.yml"]
+        .as_str()
+        .expect("prometheus.yml");
+    let parsed: serde_json::Value =
+        eksmon::yaml::from_str(prometheus_yml).expect("prometheus.yml is YAML");
+    assert_eq!(parsed["global"]["external_labels"]["cluster"], "bys-dev");
+    assert_eq!(
+        parsed["remote_write"][0]["url"],
+        "https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write"
+    );
+    assert_eq!(
+        parsed["remote_write"][0]["sigv4"]["region"],
+        "ap-northeast-2"
+    );
+    // The chart's own global settings survive next to the label.
+    assert!(parsed["global"]["scrape_interval"].is_string(), "{parsed}");
     // The printed next steps work as printed: the namespace is in them.
     assert!(
         stderr.contains(&format!(
