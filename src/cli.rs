@@ -79,6 +79,8 @@ pub enum Command {
     Doctor(ReportArgs),
     /// List the alerts a profile installs: name, severity, summary
     Alerts(AlertsArgs),
+    /// Print the IAM policies, trust policies and Pod Identity associations a profile needs
+    Iam(IamArgs),
     /// List the profiles or print one
     #[command(subcommand)]
     Profiles(ProfilesCommand),
@@ -175,6 +177,27 @@ pub struct AlertsArgs {
     /// Output format
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct IamArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// The cluster's OIDC provider for IRSA trust policies (its issuer URL, with or without
+    /// https://); unset: a placeholder
+    #[arg(long, value_name = "ISSUER", value_parser = crate::iam::oidc_provider)]
+    pub oidc_provider: Option<String>,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

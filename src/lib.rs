@@ -14,6 +14,7 @@ mod field_path;
 mod files;
 mod guard;
 mod helm;
+mod iam;
 pub mod kube;
 mod naming;
 pub mod profile;

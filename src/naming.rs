@@ -70,6 +70,34 @@ pub fn grafana_fullname(s: &Settings) -> String {
     )
 }
 
+/// The server's service account, as the chart's `prometheus.serviceAccountName.server`: the
+/// server's fullname unless `serviceAccounts.server.name` says otherwise.
+pub fn prometheus_server_account(s: &Settings) -> String {
+    raw_string(&s.prometheus.values, &["serviceAccounts", "server", "name"])
+        .map_or_else(|| prometheus_server_fullname(s), str::to_owned)
+}
+
+/// Alertmanager's service account: the alertmanager subchart's fullname (it names its account
+/// after itself unless `alertmanager.serviceAccount.name` is set).
+pub fn alertmanager_account(s: &Settings) -> String {
+    let empty = yaml::Mapping::new();
+    let values = s
+        .prometheus
+        .values
+        .get("alertmanager")
+        .and_then(yaml::Value::as_mapping)
+        .unwrap_or(&empty);
+    if let Some(name) = raw_string(values, &["serviceAccount", "name"]) {
+        return name.to_owned();
+    }
+    chart_fullname(
+        s.prometheus.release.as_str(),
+        "alertmanager",
+        values,
+        raw_string(values, &["fullnameOverride"]),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +121,21 @@ mod tests {
         assert_eq!(grafana_fullname(&s), "graf");
         let s = settings("prometheus: {values: {nameOverride: metrics, server: {name: main}}}\n");
         assert_eq!(prometheus_server_fullname(&s), "prometheus-metrics-main");
+    }
+
+    #[test]
+    fn service_accounts_follow_the_charts_rules() {
+        let s = Settings::default();
+        assert_eq!(prometheus_server_account(&s), "prometheus-server");
+        assert_eq!(alertmanager_account(&s), "prometheus-alertmanager");
+        let s = settings(
+            "prometheus: {release: mon, values: {serviceAccounts: {server: {name: writer}}, alertmanager: {fullnameOverride: am}}}\n",
+        );
+        assert_eq!(prometheus_server_account(&s), "writer");
+        assert_eq!(alertmanager_account(&s), "am");
+        let s = settings(
+            "prometheus: {release: mon, values: {alertmanager: {serviceAccount: {name: sns}}}}\n",
+        );
+        assert_eq!(alertmanager_account(&s), "sns");
     }
 }

@@ -3,6 +3,7 @@
 mod alerts;
 mod doctor;
 mod grafana_password;
+mod iam;
 mod init;
 mod install;
 mod profiles;
@@ -25,6 +26,7 @@ pub fn run(run: &Run, command: Command) -> Result<()> {
         Command::GrafanaPassword(args) => grafana_password::run(run, &args),
         Command::Doctor(args) => doctor::run(run, &args),
         Command::Alerts(args) => alerts::run(run, &args),
+        Command::Iam(args) => iam::run(run, &args),
         Command::Init(args) => init::run(run, &args),
         Command::Profiles(command) => profiles::run(run, &command),
         Command::Completions { shell } => {

@@ -13,6 +13,7 @@ mod common;
 mod fixture;
 mod helm_template;
 mod help;
+mod iam;
 mod init;
 mod install;
 mod lifecycle;

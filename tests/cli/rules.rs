@@ -250,7 +250,7 @@ fn check_config(world: &World, config: &yaml::Value, prometheus_yml: &yaml::Valu
 }
 
 /// The objects `helm template` makes of the real prometheus chart with eksmon's values for `args`.
-fn prometheus_objects(world: &World, args: &[&str]) -> Vec<yaml::Value> {
+pub(crate) fn prometheus_objects(world: &World, args: &[&str]) -> Vec<yaml::Value> {
     world
         .eksmon()
         .args(["render", "prometheus", "--out-dir", "values"])
