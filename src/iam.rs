@@ -2,7 +2,7 @@
 //! policy (IRSA or EKS Pod Identity) and the exact service account eksmon renders. eksmon never
 //! calls AWS; these are documents to paste into the console, the CLI or IaC.
 
-use crate::settings::{AmpAuth, ReceiverType, Settings};
+use crate::settings::{AmpAuth, GrafanaDatasource, ReceiverType, Settings};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -56,22 +56,54 @@ pub struct RoleNeed {
     pub purpose: String,
     pub auth: AmpAuth,
     pub role_arn: Option<String>,
-    pub namespace: String,
-    pub service_account: String,
+    /// The accounts that assume it, exactly as the charts name them.
+    pub service_accounts: Vec<ServiceAccount>,
     pub permissions_policy: Policy,
     pub trust_policy: Policy,
-    /// Pod Identity: the association to create (argv, for a shell or a runbook).
+    /// Pod Identity: the associations to create (argv, for a shell or a runbook).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub association: Vec<String>,
+    pub associations: Vec<Vec<String>>,
 }
 
-/// Every role the profile needs: AMP remote write for the server, SNS publish for Alertmanager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// One use of a role by one service account, before uses of the same role are merged.
+struct Use {
+    purpose: &'static str,
+    auth: AmpAuth,
+    role: Option<String>,
+    /// Where placeholders cannot stand in: the role's, else the workspace's.
+    partition: String,
+    account: String,
+    account_name: String,
+    statement: Statement,
+}
+
+/// AMP query actions Grafana's data source calls.
+const AMP_QUERY_ACTIONS: [&str; 4] = [
+    "aps:QueryMetrics",
+    "aps:GetSeries",
+    "aps:GetLabels",
+    "aps:GetMetricMetadata",
+];
+
+/// Every role the profile needs: AMP remote write for the server, AMP queries for Grafana,
+/// SNS publish for Alertmanager. Uses of one role ARN become one role: its policy holds every
+/// statement and its trust every account.
 pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
     let namespace = s.namespace.as_str().to_owned();
-    let mut roles = Vec::new();
+    let mut uses = Vec::new();
     if let Some(amp) = &s.amp {
-        let role = amp.role_arn.as_ref().map(|r| r.as_str());
-        let account = role.and_then(account_of).unwrap_or(ACCOUNT_PLACEHOLDER);
+        let role = amp.role_arn.as_ref().map(|r| r.as_str().to_owned());
+        let account = role
+            .as_deref()
+            .and_then(account_of)
+            .unwrap_or(ACCOUNT_PLACEHOLDER)
+            .to_owned();
         let partition = partition_of(amp.region.as_str());
         let workspace = match (&amp.workspace_id, &amp.remote_write_url) {
             (Some(id), _) => id.as_str().to_owned(),
@@ -80,31 +112,48 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
                 .unwrap_or_default(),
             (None, None) => String::new(),
         };
-        let service_account = crate::naming::prometheus_server_account(s);
-        roles.push(RoleNeed {
-            purpose: "Prometheus server: remote write to AMP".into(),
+        let workspace_arn = format!(
+            "arn:{partition}:aps:{}:{account}:workspace/{workspace}",
+            amp.region
+        );
+        uses.push(Use {
+            purpose: "Prometheus server: remote write to AMP",
             auth: amp.auth,
-            role_arn: role.map(str::to_owned),
-            permissions_policy: policy(Statement {
+            role: role.clone(),
+            partition: partition.to_owned(),
+            account: account.clone(),
+            account_name: crate::naming::prometheus_server_account(s),
+            statement: Statement {
                 sid: Some("AmpRemoteWrite"),
-                resource: Some(json!(format!(
-                    "arn:{partition}:aps:{}:{account}:workspace/{workspace}",
-                    amp.region
-                ))),
+                resource: Some(json!(workspace_arn)),
                 ..Statement::allow(json!(["aps:RemoteWrite"]))
-            }),
-            trust_policy: trust(
-                amp.auth,
-                partition,
-                account,
-                oidc_provider,
-                &namespace,
-                &service_account,
-            ),
-            association: association(s, amp.auth, role, &namespace, &service_account),
-            namespace: namespace.clone(),
-            service_account,
+            },
         });
+        if s.grafana.datasource == GrafanaDatasource::Amp {
+            let role = s
+                .grafana
+                .role_arn
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .or(role);
+            uses.push(Use {
+                purpose: "Grafana: query AMP",
+                auth: amp.auth,
+                account: role
+                    .as_deref()
+                    .and_then(account_of)
+                    .unwrap_or(ACCOUNT_PLACEHOLDER)
+                    .to_owned(),
+                role,
+                partition: partition.to_owned(),
+                account_name: crate::naming::grafana_account(s),
+                statement: Statement {
+                    sid: Some("AmpQuery"),
+                    resource: Some(json!(workspace_arn)),
+                    ..Statement::allow(json!(AMP_QUERY_ACTIONS))
+                },
+            });
+        }
     }
     let sns: Vec<_> = s
         .alerting
@@ -118,30 +167,71 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
             .iter()
             .filter_map(|r| r.topic_arn.as_ref().map(|t| t.as_str()))
             .collect();
-        let account = account_of(role.as_str()).unwrap_or(ACCOUNT_PLACEHOLDER);
-        let partition = role.as_str().split(':').nth(1).unwrap_or("aws");
-        let service_account = crate::naming::alertmanager_account(s);
-        roles.push(RoleNeed {
-            purpose: "Alertmanager: publish alerts to SNS".into(),
+        uses.push(Use {
+            purpose: "Alertmanager: publish alerts to SNS",
             auth: AmpAuth::Irsa,
-            role_arn: Some(role.as_str().to_owned()),
-            permissions_policy: policy(Statement {
+            role: Some(role.as_str().to_owned()),
+            partition: role.as_str().split(':').nth(1).unwrap_or("aws").to_owned(),
+            account: account_of(role.as_str())
+                .unwrap_or(ACCOUNT_PLACEHOLDER)
+                .to_owned(),
+            account_name: crate::naming::alertmanager_account(s),
+            statement: Statement {
                 sid: Some("AlertmanagerSnsPublish"),
                 resource: Some(json!(topics)),
                 ..Statement::allow(json!(["sns:Publish"]))
-            }),
-            trust_policy: trust(
-                AmpAuth::Irsa,
-                partition,
-                account,
-                oidc_provider,
-                &namespace,
-                &service_account,
-            ),
-            association: Vec::new(),
-            namespace: namespace.clone(),
-            service_account,
+            },
         });
+    }
+
+    // Merge uses of one named role (unnamed ones stay apart: they may be different roles).
+    let mut roles: Vec<RoleNeed> = Vec::new();
+    for one in uses {
+        let account = ServiceAccount {
+            namespace: namespace.clone(),
+            name: one.account_name,
+        };
+        let same = roles
+            .iter_mut()
+            .find(|r| one.role.is_some() && r.role_arn == one.role && r.auth == one.auth);
+        let role = match same {
+            Some(role) => {
+                role.purpose = format!("{}; {}", role.purpose, one.purpose);
+                role.permissions_policy.statement.push(one.statement);
+                role
+            }
+            None => {
+                roles.push(RoleNeed {
+                    purpose: one.purpose.to_owned(),
+                    auth: one.auth,
+                    role_arn: one.role,
+                    service_accounts: Vec::new(),
+                    permissions_policy: policy(one.statement),
+                    trust_policy: policy(Statement::allow(json!([]))),
+                    associations: Vec::new(),
+                });
+                let Some(role) = roles.last_mut() else {
+                    continue;
+                };
+                role
+            }
+        };
+        if !role.service_accounts.contains(&account) {
+            role.associations.extend(association(
+                s,
+                role.auth,
+                role.role_arn.as_deref(),
+                &account,
+            ));
+            role.service_accounts.push(account);
+        }
+        role.trust_policy = trust(
+            role.auth,
+            &one.partition,
+            &one.account,
+            oidc_provider,
+            &role.service_accounts,
+        );
     }
     roles
 }
@@ -153,25 +243,33 @@ fn policy(statement: Statement) -> Policy {
     }
 }
 
-/// IRSA: the cluster's OIDC provider may assume the role for exactly this service account.
-/// Pod Identity: the EKS Pod Identity service may, and the association narrows it.
+/// IRSA: the cluster's OIDC provider may assume the role for exactly these service accounts.
+/// Pod Identity: the EKS Pod Identity service may, and the associations narrow it.
 fn trust(
     auth: AmpAuth,
     partition: &str,
     account: &str,
     oidc_provider: Option<&str>,
-    namespace: &str,
-    service_account: &str,
+    accounts: &[ServiceAccount],
 ) -> Policy {
     match auth {
         AmpAuth::Irsa => {
             let provider = oidc_provider.unwrap_or(OIDC_PLACEHOLDER);
+            let subjects: Vec<String> = accounts
+                .iter()
+                .map(|a| format!("system:serviceaccount:{}:{}", a.namespace, a.name))
+                .collect();
+            // One subject as a string, several as a list: how AWS writes them.
+            let subjects = match &subjects[..] {
+                [one] => json!(one),
+                _ => json!(subjects),
+            };
             policy(Statement {
                 principal: Some(json!({
                     "Federated": format!("arn:{partition}:iam::{account}:oidc-provider/{provider}")
                 })),
                 condition: Some(json!({"StringEquals": {
-                    format!("{provider}:sub"): format!("system:serviceaccount:{namespace}:{service_account}"),
+                    format!("{provider}:sub"): subjects,
                     format!("{provider}:aud"): "sts.amazonaws.com",
                 }})),
                 ..Statement::allow(json!("sts:AssumeRoleWithWebIdentity"))
@@ -188,32 +286,33 @@ fn association(
     s: &Settings,
     auth: AmpAuth,
     role: Option<&str>,
-    namespace: &str,
-    service_account: &str,
-) -> Vec<String> {
+    account: &ServiceAccount,
+) -> Option<Vec<String>> {
     if auth != AmpAuth::PodIdentity {
-        return Vec::new();
+        return None;
     }
     let cluster = s
         .cluster
         .name
         .as_ref()
         .map_or(CLUSTER_PLACEHOLDER, |c| c.as_str());
-    [
-        "aws",
-        "eks",
-        "create-pod-identity-association",
-        "--cluster-name",
-        cluster,
-        "--namespace",
-        namespace,
-        "--service-account",
-        service_account,
-        "--role-arn",
-        role.unwrap_or(ROLE_PLACEHOLDER),
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    Some(
+        [
+            "aws",
+            "eks",
+            "create-pod-identity-association",
+            "--cluster-name",
+            cluster,
+            "--namespace",
+            &account.namespace,
+            "--service-account",
+            &account.name,
+            "--role-arn",
+            role.unwrap_or(ROLE_PLACEHOLDER),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
 }
 
 /// The account of an ARN (`arn:aws:iam::123456789012:role/x` → `123456789012`).
@@ -281,7 +380,7 @@ mod tests {
             json(&roles[0].permissions_policy)["Statement"][0]["Resource"],
             "arn:aws-cn:aps:cn-north-1:123456789012:workspace/ws-0123abcd-4567-89ef-0123-456789abcdef"
         );
-        assert!(roles[0].association.is_empty());
+        assert!(roles[0].associations.is_empty());
     }
 
     #[test]

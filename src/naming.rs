@@ -77,6 +77,13 @@ pub fn prometheus_server_account(s: &Settings) -> String {
         .map_or_else(|| prometheus_server_fullname(s), str::to_owned)
 }
 
+/// Grafana's service account: the chart names it after Grafana's fullname unless
+/// `serviceAccount.name` is set.
+pub fn grafana_account(s: &Settings) -> String {
+    raw_string(&s.grafana.values, &["serviceAccount", "name"])
+        .map_or_else(|| grafana_fullname(s), str::to_owned)
+}
+
 /// Alertmanager's service account: the alertmanager subchart's fullname (it names its account
 /// after itself unless `alertmanager.serviceAccount.name` is set).
 pub fn alertmanager_account(s: &Settings) -> String {

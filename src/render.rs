@@ -8,8 +8,8 @@
 use crate::naming::{prometheus_server_fullname, raw_string};
 use crate::profile::deep_merge;
 use crate::settings::{
-    AlbAuth, AuthType, Chart, Dashboard, DashboardSource, Exposure, HttpsUrl, OnUnauthenticated,
-    SecretName, Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
+    AlbAuth, AuthType, Chart, Dashboard, DashboardSource, Exposure, GrafanaDatasource, HttpsUrl,
+    OnUnauthenticated, SecretName, Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
 };
 use crate::yaml::{self, Value};
 use anyhow::{Context as _, Result};
@@ -121,6 +121,12 @@ struct Derived {
     remote_write: Option<serde_json::Value>,
     /// The server's service account: the IRSA role, or a fixed name for Pod Identity.
     server_service_account: Option<serde_json::Value>,
+    /// Grafana's provisioned data sources (`grafana.datasource`).
+    grafana_datasources: Vec<serde_json::Value>,
+    /// The plugin the AMP data source needs, when it is used.
+    grafana_plugins: Vec<&'static str>,
+    /// Grafana's service account when it queries AMP with IRSA: the role annotation.
+    grafana_service_account: Option<serde_json::Value>,
     /// The two scrape jobs for the EKS control-plane metrics API.
     control_plane_scrape: serde_json::Value,
     /// The ClusterRole and binding they need, as the chart's `extraManifests` (templated by the
@@ -161,12 +167,25 @@ impl From<&Settings> for Derived {
             (Exposure::Nlb, Some(host)) => Some(format!("http://{host}")),
             _ => None,
         };
+        let prometheus_url = format!(
+            "http://{}.{}.svc.cluster.local{port_suffix}",
+            prometheus_server_fullname(s),
+            prometheus_namespace(s),
+        );
+        let amp_datasource = match (s.grafana.datasource, &s.amp) {
+            (GrafanaDatasource::Amp, Some(amp)) => Some(amp),
+            _ => None,
+        };
         Self {
-            prometheus_url: format!(
-                "http://{}.{}.svc.cluster.local{port_suffix}",
-                prometheus_server_fullname(s),
-                prometheus_namespace(s),
-            ),
+            grafana_datasources: grafana_datasources(s.grafana.datasource, &prometheus_url, amp_datasource),
+            grafana_plugins: amp_datasource.map(|_| AMP_PLUGIN).into_iter().collect(),
+            grafana_service_account: amp_datasource.and_then(|amp| {
+                let role = s.grafana.role_arn.as_ref().or(amp.role_arn.as_ref())?;
+                (amp.auth == crate::settings::AmpAuth::Irsa).then(|| {
+                    serde_json::json!({"annotations": {"eks.amazonaws.com/role-arn": role.as_str()}})
+                })
+            }),
+            prometheus_url,
             prometheus_service_port,
             grafana_service_port: https_port(nlb_tls),
             grafana_root_url,
@@ -190,6 +209,50 @@ impl From<&Settings> for Derived {
             }),
             control_plane_rbac: vec![CONTROL_PLANE_CLUSTER_ROLE, CONTROL_PLANE_BINDING],
         }
+    }
+}
+
+/// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
+/// SigV4).
+const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
+
+/// Local: the in-cluster Prometheus, default. Amp: the workspace, default, queried with the
+/// pod's AWS credentials; the local one stays for eksmon's dashboards (they name it). None: none.
+fn grafana_datasources(
+    choice: GrafanaDatasource,
+    prometheus_url: &str,
+    amp: Option<&crate::settings::Amp>,
+) -> Vec<serde_json::Value> {
+    let local = |default: bool| {
+        serde_json::json!({
+            "name": "Prometheus",
+            "type": "prometheus",
+            "uid": "prometheus",
+            "url": prometheus_url,
+            "access": "proxy",
+            "isDefault": default,
+        })
+    };
+    match (choice, amp) {
+        (GrafanaDatasource::None, _) => Vec::new(),
+        (GrafanaDatasource::Amp, Some(amp)) => vec![
+            serde_json::json!({
+                "name": "Amazon Managed Prometheus",
+                "type": AMP_PLUGIN,
+                "uid": "amp",
+                "url": amp.query_url(),
+                "access": "proxy",
+                "isDefault": true,
+                "jsonData": {
+                    "sigV4Auth": true,
+                    "sigV4AuthType": "default",
+                    "sigV4Region": amp.region.as_str(),
+                    "httpMethod": "POST",
+                },
+            }),
+            local(false),
+        ],
+        _ => vec![local(true)],
     }
 }
 

@@ -586,6 +586,14 @@ pub struct Amp {
 }
 
 impl Amp {
+    /// The workspace's query endpoint (what Grafana's data source points at).
+    pub fn query_url(&self) -> String {
+        let url = self.url();
+        url.strip_suffix("/api/v1/remote_write")
+            .unwrap_or(&url)
+            .to_owned()
+    }
+
     /// The remote-write URL, from `remoteWriteUrl` or built from the workspace and region.
     pub fn url(&self) -> String {
         match (&self.remote_write_url, &self.workspace_id) {
@@ -702,6 +710,20 @@ pub enum DashboardSource {
     Bundled,
 }
 
+/// What Grafana's default data source queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GrafanaDatasource {
+    /// The in-cluster Prometheus server.
+    #[default]
+    Local,
+    /// The AMP workspace, through the Amazon Managed Prometheus plugin and SigV4; the in-cluster
+    /// Prometheus stays as a second data source for eksmon's dashboards.
+    Amp,
+    /// No data source: bring your own in `values`.
+    None,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Grafana {
@@ -711,6 +733,10 @@ pub struct Grafana {
     pub load_balancer_name: Option<LoadBalancerName>,
     pub dashboards: Vec<Dashboard>,
     pub dashboard_source: DashboardSource,
+    pub datasource: GrafanaDatasource,
+    /// The role Grafana queries AMP with (IRSA); unset: `amp.roleArn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<IamRoleArn>,
     /// Raw chart values, deep-merged over the rendered ones.
     pub values: Mapping,
 }
@@ -728,6 +754,8 @@ impl Default for Grafana {
                 Dashboard::ApiEndpoints,
             ],
             dashboard_source: DashboardSource::GrafanaCom,
+            datasource: GrafanaDatasource::Local,
+            role_arn: None,
             values: Mapping::new(),
         }
     }

@@ -65,11 +65,13 @@ fn as_text(role: &RoleNeed) -> Result<String> {
         "#   role:            {} ({auth})",
         role.role_arn.as_deref().unwrap_or(iam::ROLE_PLACEHOLDER)
     )?;
-    writeln!(
-        out,
-        "#   service account: {}/{}",
-        role.namespace, role.service_account
-    )?;
+    for account in &role.service_accounts {
+        writeln!(
+            out,
+            "#   service account: {}/{}",
+            account.namespace, account.name
+        )?;
+    }
     writeln!(out, "\n# permissions policy")?;
     writeln!(
         out,
@@ -78,9 +80,11 @@ fn as_text(role: &RoleNeed) -> Result<String> {
     )?;
     writeln!(out, "\n# trust policy")?;
     writeln!(out, "{}", serde_json::to_string_pretty(&role.trust_policy)?)?;
-    if !role.association.is_empty() {
-        writeln!(out, "\n# Pod Identity association")?;
-        writeln!(out, "{}", role.association.join(" "))?;
+    if !role.associations.is_empty() {
+        writeln!(out, "\n# Pod Identity associations")?;
+        for association in &role.associations {
+            writeln!(out, "{}", association.join(" "))?;
+        }
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 use super::Provenance;
 use crate::error::InputError;
 use crate::field_path::{FieldPath, Segment};
-use crate::settings::{AmpAuth, Chart, Exposure, ReceiverType, Settings};
+use crate::settings::{AmpAuth, Chart, Exposure, GrafanaDatasource, ReceiverType, Settings};
 use crate::yaml;
 
 /// Fails on the first rule the merged settings break, naming the field and its origin.
@@ -241,6 +241,22 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
                 "missing key `roleArn`: with auth irsa the role annotates Prometheus's service account".into(),
             );
         }
+    }
+    match (s.grafana.datasource, &s.amp) {
+        (GrafanaDatasource::Amp, None) => {
+            return fail(
+                FieldPath::keys("grafana.datasource"),
+                "`amp` needs the `amp` block (the workspace to query)".into(),
+            );
+        }
+        (GrafanaDatasource::Amp, _) => {}
+        _ if s.grafana.role_arn.is_some() => {
+            return fail(
+                FieldPath::keys("grafana.roleArn"),
+                "is only used with `grafana.datasource: amp`".into(),
+            );
+        }
+        _ => {}
     }
     if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
         return Err(InputError::new(format!(

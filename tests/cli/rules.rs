@@ -251,17 +251,23 @@ fn check_config(world: &World, config: &yaml::Value, prometheus_yml: &yaml::Valu
 
 /// The objects `helm template` makes of the real prometheus chart with eksmon's values for `args`.
 pub(crate) fn prometheus_objects(world: &World, args: &[&str]) -> Vec<yaml::Value> {
+    chart_objects(world, "prometheus", args)
+}
+
+/// The objects `helm template` makes of a real chart (`prometheus`, `grafana`) with eksmon's
+/// values for `args`, released under the chart's own name as eksmon's defaults do.
+pub(crate) fn chart_objects(world: &World, chart: &str, args: &[&str]) -> Vec<yaml::Value> {
     world
         .eksmon()
-        .args(["render", "prometheus", "--out-dir", "values"])
+        .args(["render", chart, "--out-dir", "values"])
         .args(args)
         .assert()
         .success();
     let output = Command::new(helm(4))
-        .args(["template", "prometheus"])
-        .arg(real_chart("prometheus").unwrap())
+        .args(["template", chart])
+        .arg(real_chart(chart).unwrap())
         .arg("-f")
-        .arg(world.path().join("values/prometheus-values.yaml"))
+        .arg(world.path().join(format!("values/{chart}-values.yaml")))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -313,10 +319,15 @@ fn amp_remote_write_through_the_real_chart() {
 }
 
 fn server_account(objects: &[yaml::Value]) -> &yaml::Value {
+    service_account(objects, "prometheus-server")
+}
+
+/// The ServiceAccount called `name` among a chart's objects.
+pub(crate) fn service_account<'a>(objects: &'a [yaml::Value], name: &str) -> &'a yaml::Value {
     objects
         .iter()
-        .find(|o| o["kind"] == "ServiceAccount" && o["metadata"]["name"] == "prometheus-server")
-        .expect("the server's service account")
+        .find(|o| o["kind"] == "ServiceAccount" && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("the chart makes no service account {name}"))
 }
 
 fn config_map(objects: &[yaml::Value]) -> &yaml::Value {

@@ -354,7 +354,8 @@ fn none_install(helm: u8) {
         "alerting:\n  receivers:\n    - {name: oncall, type: slack, secretName: am-slack, channel: '#alerts'}\n\
          cluster: {name: bys-dev}\n\
          amp:\n  workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef\n  region: ap-northeast-2\n\
-         \x20 roleArn: arn:aws:iam::123456789012:role/bys-dev-amp-writer\n",
+         \x20 roleArn: arn:aws:iam::123456789012:role/bys-dev-amp-writer\n\
+         grafana: {datasource: amp}\n",
     );
     let (code, _, stderr) = run(kube
         .eksmon()
@@ -393,6 +394,12 @@ fn none_install(helm: u8) {
     let account = kube.kubectl_json(&["get", "serviceaccount", &server, "--namespace", &ns]);
     assert_eq!(
         account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/bys-dev-amp-writer"
+    );
+    // Grafana queries AMP with the same role, on its own account.
+    let grafana = kube.kubectl_json(&["get", "serviceaccount", &kube.grafana, "--namespace", &ns]);
+    assert_eq!(
+        grafana["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
         "arn:aws:iam::123456789012:role/bys-dev-amp-writer"
     );
     let config = kube.kubectl_json(&["get", "configmap", &server, "--namespace", &ns]);
