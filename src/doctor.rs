@@ -4,7 +4,7 @@
 use crate::context::{Run, Target};
 use crate::helm::Helm;
 use crate::kube::{self, ApiFailure};
-use crate::settings::{Chart, Exposure, Settings};
+use crate::settings::{AmpAuth, Chart, Exposure, Settings};
 use crate::tool::{Invocation, Tool};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -115,6 +115,9 @@ pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
         Exposure::Nlb => checks.push(load_balancer_controller),
         Exposure::None => {}
     }
+    if !crate::iam::needs(cx.settings, None).is_empty() {
+        checks.push(aws_roles);
+    }
     checks.push(existing_releases);
     let results: Vec<Vec<Finding>> = std::thread::scope(|scope| {
         let running: Vec<_> = checks
@@ -164,6 +167,76 @@ fn cluster_version(cx: &Context<'_>, kubectl: &Tool) -> Finding {
             "check `kubectl config current-context` and your AWS credentials (aws eks update-kubeconfig)",
         ),
     }
+}
+
+/// The annotation IRSA reads on a service account.
+const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+/// Each service account `eksmon iam` names carries the role the profile gives it (IRSA), or no
+/// IRSA annotation at all (Pod Identity: with both, the SDK takes the IRSA role). A wrong or
+/// missing annotation is the usual "403 Missing Authentication Token" from AMP.
+fn aws_roles(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for role in crate::iam::needs(cx.settings, None) {
+        for account in &role.service_accounts {
+            let name = format!("{}/{}", account.namespace, account.name);
+            let query = kube::get_in_namespace_if_present_args(
+                "serviceaccount",
+                &account.name,
+                &account.namespace,
+                cx.target,
+            );
+            let live = match kubectl_out(cx, kubectl, query) {
+                Ok(out) if out.trim().is_empty() => {
+                    findings.push(Finding::ok(
+                        "aws-role",
+                        format!("{name}: not installed yet (install annotates it)"),
+                    ));
+                    continue;
+                }
+                Ok(out) => serde_json::from_str::<serde_json::Value>(&out).unwrap_or_default(),
+                Err(why) => {
+                    findings.push(Finding::warn(
+                        "aws-role",
+                        why,
+                        "can this identity read service accounts?",
+                    ));
+                    continue;
+                }
+            };
+            let annotation = live["metadata"]["annotations"][IRSA_ANNOTATION].as_str();
+            findings.push(match (role.auth, annotation, role.role_arn.as_deref()) {
+                (AmpAuth::Irsa, Some(live), Some(want)) if live == want => {
+                    Finding::ok("aws-role", format!("{name}: IRSA role {want}"))
+                }
+                (AmpAuth::Irsa, Some(live), want) => Finding::fail(
+                    "aws-role",
+                    format!(
+                        "{name}: IRSA role {live}, the profile says {}",
+                        want.unwrap_or("none")
+                    ),
+                    "run eksmon install again; pods pick up a new role when restarted",
+                ),
+                (AmpAuth::Irsa, None, _) => Finding::fail(
+                    "aws-role",
+                    format!("{name}: no {IRSA_ANNOTATION} annotation: AWS calls will be refused (403)"),
+                    "run eksmon install again; pods pick up a new role when restarted",
+                ),
+                (AmpAuth::PodIdentity, Some(live), _) => Finding::warn(
+                    "aws-role",
+                    format!(
+                        "{name}: auth is podIdentity but the account is annotated for IRSA ({live}); the SDK takes the IRSA role"
+                    ),
+                    "remove the annotation, or set amp.auth irsa",
+                ),
+                (AmpAuth::PodIdentity, None, _) => Finding::ok(
+                    "aws-role",
+                    format!("{name}: ready for a Pod Identity association (eksmon iam prints it)"),
+                ),
+            });
+        }
+    }
+    findings
 }
 
 fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {

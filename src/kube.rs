@@ -171,6 +171,23 @@ pub fn get_if_present_args(kind: &str, name: &str, output: &str, target: &Target
     args
 }
 
+/// One namespaced object by name, as JSON; prints nothing when it does not exist.
+pub fn get_in_namespace_if_present_args(
+    kind: &str,
+    name: &str,
+    namespace: &str,
+    target: &Target,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), kind.into(), name.into()];
+    args.extend(scope(Some(namespace), target));
+    args.extend([
+        "--ignore-not-found".into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
 /// Every object of a kind, in every namespace for namespaced kinds, as JSON.
 pub fn list_args(kind: &str, selector: Option<&str>, target: &Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["get".into(), kind.into(), "--all-namespaces".into()];

@@ -166,6 +166,8 @@ fn doctor_on_real_objects() {
     assert_eq!(level_of(&rows, "storageclass"), ["ok"]);
     assert_eq!(level_of(&rows, "lb-controller"), ["ok"]);
 
+    aws_roles(&kube);
+
     // A release left pending by a killed helm, and a same-named release in another namespace.
     for helm in [3, 4] {
         pending_and_elsewhere(cluster, helm);
@@ -288,4 +290,56 @@ fn unreachable_cluster_stops_early() {
     );
     assert!(stdout.contains("refused"), "{stdout}");
     assert!(!stdout.contains("storageclass"), "{stdout}");
+}
+
+/// With AMP, doctor reads the annotations of the accounts `eksmon iam` names.
+fn aws_roles(kube: &Kube) {
+    let ns = &kube.namespace;
+    let role = "arn:aws:iam::123456789012:role/amp-ingest";
+    let irsa = kube.world.write(
+        "amp.yaml",
+        &format!("amp: {{workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef, region: eu-west-1, roleArn: '{role}'}}\n"),
+    );
+    let irsa = irsa.display().to_string();
+    let aws_role = |extra: &[&str]| {
+        let (_, rows) = findings(kube, extra);
+        rows.into_iter()
+            .filter(|r| r.1 == "aws-role")
+            .map(|r| (r.0, r.2))
+            .collect::<Vec<_>>()
+    };
+    // Before install: nothing to read yet.
+    let rows = aws_role(&["--profile", &irsa]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "ok", "{rows:?}");
+    // The account without its annotation: the 403 to come.
+    let server = format!("{}-server", kube.prometheus);
+    kube.kubectl_ok(&["create", "namespace", ns]);
+    kube.kubectl_ok(&["create", "serviceaccount", &server, "--namespace", ns]);
+    let rows = aws_role(&["--profile", &irsa]);
+    assert_eq!(rows[0].0, "fail", "{rows:?}");
+    assert!(rows[0].1.contains("403"), "{rows:?}");
+    // Another role: named in the message.
+    let annotate = |value: &str| {
+        kube.kubectl_ok(&[
+            "annotate",
+            "serviceaccount",
+            &server,
+            "--namespace",
+            ns,
+            "--overwrite",
+            &format!("eks.amazonaws.com/role-arn={value}"),
+        ]);
+    };
+    annotate("arn:aws:iam::123456789012:role/other");
+    let rows = aws_role(&["--profile", &irsa]);
+    assert_eq!(rows[0].0, "fail", "{rows:?}");
+    assert!(rows[0].1.contains("role/other"), "{rows:?}");
+    annotate(role);
+    let rows = aws_role(&["--profile", &irsa]);
+    assert_eq!(rows[0].0, "ok", "{rows:?}");
+    // Pod Identity with an IRSA annotation left over: half set.
+    let rows = aws_role(&["--profile", &irsa, "--set", "amp.auth=podIdentity"]);
+    assert_eq!(rows[0].0, "warn", "{rows:?}");
+    kube.kubectl_ok(&["delete", "namespace", ns, "--wait=false"]);
 }
