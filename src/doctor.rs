@@ -430,7 +430,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
             }
         }
     };
-    for chart in Chart::ALL {
+    for chart in Chart::ALL.into_iter().filter(|&c| cx.settings.installs(c)) {
         let release = cx.settings.release(chart).as_str();
         let wanted = cx.settings.chart_ref(chart);
         let expected = format!("{}-{}", wanted.name, wanted.version);

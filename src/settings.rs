@@ -733,6 +733,8 @@ pub struct Grafana {
     pub load_balancer_name: Option<LoadBalancerName>,
     pub dashboards: Vec<Dashboard>,
     pub dashboard_source: DashboardSource,
+    /// false: no Grafana release (Amazon Managed Grafana, or a Grafana of your own).
+    pub enabled: bool,
     pub datasource: GrafanaDatasource,
     /// The role Grafana queries AMP with (IRSA); unset: `amp.roleArn`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -754,6 +756,7 @@ impl Default for Grafana {
                 Dashboard::ApiEndpoints,
             ],
             dashboard_source: DashboardSource::GrafanaCom,
+            enabled: true,
             datasource: GrafanaDatasource::Local,
             role_arn: None,
             values: Mapping::new(),
@@ -823,6 +826,14 @@ impl Chart {
 
 /// The per-chart parts of the settings.
 impl Settings {
+    /// Whether the profile installs this chart (`grafana.enabled: false` leaves Grafana out).
+    pub fn installs(&self, chart: Chart) -> bool {
+        match chart {
+            Chart::Prometheus => true,
+            Chart::Grafana => self.grafana.enabled,
+        }
+    }
+
     /// The release a chart is installed as.
     pub fn release(&self, chart: Chart) -> &ReleaseName {
         match chart {

@@ -16,6 +16,13 @@ const STALE_HINT: &str = "the Secret holds the password set at install; if an ad
 pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
     let loaded = run.load(&args.profile, None, &[])?;
     let mut settings = loaded.settings;
+    if !settings.grafana.enabled && args.release.is_none() {
+        return Err(InputError::new(
+            "grafana.enabled is false: the profile installs no Grafana, so there is no admin password",
+        )
+        .hint("Amazon Managed Grafana signs users in through IAM Identity Center or SAML; --release NAME reads another Grafana's")
+        .into());
+    }
     if let Some(release) = &args.release {
         settings.grafana.release = ReleaseName::try_from(release.as_str()).map_err(|why| {
             InputError::new(format!("--release: {why}")).at(Origin::Flag("--release".into()))

@@ -64,10 +64,12 @@ impl<'a> Plan<'a> {
 }
 
 pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
-    let plan = &Plan::new(args)?;
-    let charts = &plan.charts;
-    let loaded = run.load(&args.profile, args.exposure.exposure, charts)?;
+    let mut plan = Plan::new(args)?;
+    let loaded = run.load(&args.profile, args.exposure.exposure, &plan.charts)?;
     let settings = &loaded.settings;
+    plan.charts = super::installed(&loaded, args.only)?;
+    let plan = &plan;
+    let charts = &plan.charts;
     // Everything is rendered before any process starts: bad input stops the run here.
     let documents = charts
         .iter()
@@ -433,6 +435,19 @@ fn how_to_reach(run: &Run, settings: &Settings, chart: Chart, plan: &Plan<'_>) -
             words.join(" "),
             run.target.printed_helm_flags()
         )
+    } else if !settings.grafana.enabled {
+        match &settings.amp {
+            // Where Amazon Managed Grafana (or any Grafana) reads the same series.
+            Some(amp) => format!(
+                "; for Amazon Managed Grafana, add the Amazon Managed Service for Prometheus data source: URL {}, SigV4 auth, region {}",
+                amp.query_url(),
+                amp.region
+            ),
+            None => format!(
+                "; for a Grafana of your own, the data source URL in the cluster is http://{service}.{}.svc.cluster.local",
+                settings.namespace
+            ),
+        }
     } else {
         String::new()
     };

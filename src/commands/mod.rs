@@ -79,3 +79,26 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 fn selected(only: Option<Chart>) -> Vec<Chart> {
     only.map_or_else(|| Chart::ALL.to_vec(), |chart| vec![chart])
 }
+
+/// The charts to act on: the one named, else every chart the profile installs. Naming one the
+/// profile leaves out is bad input, pointed at where it was left out.
+fn installed(
+    loaded: &crate::profile::Loaded,
+    only: Option<Chart>,
+) -> std::result::Result<Vec<Chart>, crate::error::InputError> {
+    let settings = &loaded.settings;
+    match only {
+        Some(chart) if !settings.installs(chart) => {
+            let enabled = crate::field_path::FieldPath::keys(&format!("{}.enabled", chart.name()));
+            Err(crate::error::InputError::new(format!(
+                "{}: the profile leaves it out ({enabled}: false)",
+                chart.name()
+            ))
+            .at(loaded.provenance.origin_of(&enabled)))
+        }
+        _ => Ok(selected(only)
+            .into_iter()
+            .filter(|&chart| settings.installs(chart))
+            .collect()),
+    }
+}

@@ -11,8 +11,9 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 
 pub fn run(run: &Run, args: &RenderArgs) -> Result<()> {
-    let charts: Vec<Chart> = args.chart.map_or_else(|| Chart::ALL.to_vec(), |c| vec![c]);
+    let charts: Vec<Chart> = super::selected(args.chart);
     let loaded = run.load(&args.profile, args.exposure.exposure, &charts)?;
+    let charts = super::installed(&loaded, args.chart)?;
     warn_public(&run.ui, &loaded.settings, &charts);
     for placeholder in crate::guard::placeholders(&loaded.settings) {
         run.ui.warn(&placeholder);

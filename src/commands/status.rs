@@ -3,7 +3,7 @@
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::context::Run;
 use crate::kube::{self, Address};
-use crate::settings::{Chart, Exposure};
+use crate::settings::Exposure;
 use crate::tool::Invocation;
 use anyhow::Result;
 use serde::Serialize;
@@ -28,12 +28,13 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     let helm = run.helm()?;
     let listed = helm.list(Some(namespace), &run.target, run.echo())?;
 
-    let releases: Vec<&str> = Chart::ALL
+    let charts = super::installed(&loaded, None)?;
+    let releases: Vec<&str> = charts
         .iter()
         .map(|&chart| settings.release(chart).as_str())
         .collect();
     let addresses = addresses(run, namespace, &releases);
-    let rows: Vec<Row> = Chart::ALL
+    let rows: Vec<Row> = charts
         .iter()
         .map(|&chart| {
             let release = settings.release(chart).as_str();

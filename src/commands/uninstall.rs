@@ -22,7 +22,11 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
     // Grafana first: it reads from Prometheus, not the other way round.
     let releases: Vec<&str> = [Chart::Grafana, Chart::Prometheus]
         .into_iter()
-        .filter(|chart| args.only.is_none_or(|only| only == *chart))
+        // An explicit --only grafana removes a release the profile has since left out.
+        .filter(|chart| {
+            args.only
+                .map_or(settings.installs(*chart), |only| only == *chart)
+        })
         .map(|chart| settings.release(chart).as_str())
         .collect();
     let place = format!("namespace `{namespace}` ({})", target.describe());

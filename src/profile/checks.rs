@@ -13,6 +13,12 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         Err(InputError::new(format!("{path}: {message}")).at(origin))
     };
 
+    // A chart the profile leaves out needs none of its fields.
+    let charts: &[Chart] = &charts
+        .iter()
+        .copied()
+        .filter(|&chart| s.installs(chart))
+        .collect::<Vec<_>>();
     if s.exposure == Exposure::Alb {
         let wanted = |chart| charts.contains(&chart);
         for chart in Chart::ALL {
@@ -247,6 +253,12 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             return fail(
                 FieldPath::keys("grafana.datasource"),
                 "`amp` needs the `amp` block (the workspace to query)".into(),
+            );
+        }
+        (GrafanaDatasource::Amp, _) if !s.grafana.enabled => {
+            return fail(
+                FieldPath::keys("grafana.datasource"),
+                "is for the Grafana eksmon installs, and grafana.enabled is false (Amazon Managed Grafana sets up its own data sources)".into(),
             );
         }
         (GrafanaDatasource::Amp, _) => {}

@@ -22,6 +22,36 @@ fn snapshots_of_the_example_profile() {
 }
 
 #[test]
+fn without_grafana_only_prometheus_is_rendered() {
+    let world = World::new();
+    // ALB without grafana.host: Grafana is not installed, so its host is not needed.
+    let args = [
+        "--set",
+        "grafana.enabled=false",
+        "--exposure",
+        "alb",
+        "--set",
+        "prometheus.host=p.example.com",
+    ];
+    let out = render(&world, &args);
+    assert_eq!(yaml::parse_all(&out).unwrap().len(), 1, "{out}");
+    assert!(out.starts_with("# eksmon: prometheus values\n"), "{out}");
+    let refused = world
+        .eksmon()
+        .args(["render", "grafana"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("grafana: the profile leaves it out (grafana.enabled: false)"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty());
+}
+
+#[test]
 fn both_charts_make_a_two_document_stream() {
     let world = World::new();
     let out = render(&world, &["--profile", "example"]);

@@ -27,7 +27,47 @@ with_both_helms!(
     dry_run_against_the_cluster,
     storage_class_created_once,
     status_with_one_release_missing,
+    without_grafana,
 );
+
+/// `grafana.enabled: false`: every command acts on the Prometheus release alone.
+fn without_grafana(helm: u8) {
+    let kube = kube_or_skip!(&format!("nograf{helm}"), helm);
+    let off = ["--set", "grafana.enabled=false"];
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(off)
+        .args(["--exposure", "none"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("for a Grafana of your own"), "{stderr}");
+    let names: Vec<String> = kube.releases().into_iter().map(|r| r.0).collect();
+    assert_eq!(names, std::slice::from_ref(&kube.prometheus));
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["status", "--output", "json"])
+        .args(kube.profile())
+        .args(off));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["release"], kube.prometheus.as_str());
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("grafana-password")
+        .args(kube.profile())
+        .args(off));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("grafana.enabled is false"), "{stderr}");
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes"])
+        .args(kube.profile())
+        .args(off));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(kube.releases().is_empty());
+}
 
 /// The annotations of a live object, without the ones helm adds for its own bookkeeping.
 fn live_annotations(object: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
