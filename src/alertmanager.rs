@@ -66,7 +66,7 @@ fn receiver_config(receiver: &Receiver) -> Value {
 /// The chart's `alertmanager.config`, `extraSecretMounts` and service-account annotations, as
 /// one JSON object for the template; `None` without Alertmanager.
 pub fn values(s: &Settings) -> Option<Value> {
-    if !s.prometheus.alertmanager.enabled {
+    if !s.alertmanager_installed() {
         return None;
     }
     let alerting = &s.alerting;

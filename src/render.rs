@@ -121,6 +121,12 @@ struct Derived {
     remote_write: Option<serde_json::Value>,
     /// The server's service account: the IRSA role, or a fixed name for Pod Identity.
     server_service_account: Option<serde_json::Value>,
+    /// Alertmanager is asked for and Prometheus is not an agent.
+    alertmanager_installed: bool,
+    /// Agent mode: the server's flags (they replace the chart's TSDB flags) and no rule files.
+    agent_flags: Option<Vec<&'static str>>,
+    /// The data source the dashboards name.
+    dashboard_datasource: &'static str,
     /// Grafana's provisioned data sources (`grafana.datasource`).
     grafana_datasources: Vec<serde_json::Value>,
     /// The plugin the AMP data source needs, when it is used.
@@ -177,6 +183,19 @@ impl From<&Settings> for Derived {
             _ => None,
         };
         Self {
+            alertmanager_installed: s.alertmanager_installed(),
+            agent_flags: s.agent_mode().then(|| {
+                vec![
+                    "--agent",
+                    "--config.file=/etc/config/prometheus.yml",
+                    "--storage.agent.path=/data",
+                ]
+            }),
+            dashboard_datasource: if s.agent_mode() && amp_datasource.is_some() {
+                AMP_DATASOURCE_NAME
+            } else {
+                "Prometheus"
+            },
             grafana_datasources: grafana_datasources(s.grafana.datasource, &prometheus_url, amp_datasource),
             grafana_plugins: amp_datasource.map(|_| AMP_PLUGIN).into_iter().collect(),
             grafana_service_account: amp_datasource.and_then(|amp| {
@@ -215,6 +234,7 @@ impl From<&Settings> for Derived {
 /// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
 /// SigV4).
 const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
+const AMP_DATASOURCE_NAME: &str = "Amazon Managed Prometheus";
 
 /// Local: the in-cluster Prometheus, default. Amp: the workspace, default, queried with the
 /// pod's AWS credentials; the local one stays for eksmon's dashboards (they name it). None: none.
@@ -235,25 +255,33 @@ fn grafana_datasources(
     };
     match (choice, amp) {
         (GrafanaDatasource::None, _) => Vec::new(),
-        (GrafanaDatasource::Amp, Some(amp)) => vec![
-            serde_json::json!({
-                "name": "Amazon Managed Prometheus",
-                "type": AMP_PLUGIN,
-                "uid": "amp",
-                "url": amp.query_url(),
-                "access": "proxy",
-                "isDefault": true,
-                "jsonData": {
-                    "sigV4Auth": true,
-                    "sigV4AuthType": "default",
-                    "sigV4Region": amp.region.as_str(),
-                    "httpMethod": "POST",
-                },
-            }),
-            local(false),
-        ],
+        // An agent answers no queries: AMP is the only source, under the uid the dashboards name.
+        (GrafanaDatasource::Amp, Some(amp)) if amp.agent_mode => {
+            let mut source = amp_source(amp);
+            source["uid"] = "prometheus".into();
+            vec![source]
+        }
+        (GrafanaDatasource::Amp, Some(amp)) => vec![amp_source(amp), local(false)],
         _ => vec![local(true)],
     }
+}
+
+/// The AMP data source: the workspace's query endpoint, SigV4 with the pod's credentials.
+fn amp_source(amp: &crate::settings::Amp) -> serde_json::Value {
+    serde_json::json!({
+        "name": AMP_DATASOURCE_NAME,
+        "type": AMP_PLUGIN,
+        "uid": "amp",
+        "url": amp.query_url(),
+        "access": "proxy",
+        "isDefault": true,
+        "jsonData": {
+            "sigV4Auth": true,
+            "sigV4AuthType": "default",
+            "sigV4Region": amp.region.as_str(),
+            "httpMethod": "POST",
+        },
+    })
 }
 
 /// One scrape job for the EKS control-plane metrics API (`ksh`: kube-scheduler, `kcm`:

@@ -77,13 +77,14 @@ pub fn alert_names() -> Vec<&'static str> {
 
 /// The recording and alerting groups the settings install (empty groups left out).
 pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
-    if s.alerting.rules == RuleSet::None {
+    // An agent evaluates no rules.
+    if s.alerting.rules == RuleSet::None || s.agent_mode() {
         return (Vec::new(), Vec::new());
     }
     let wanted = |rule: &Rule| {
         rule.alert.as_deref().is_none_or(|name| {
             !s.alerting.disabled.iter().any(|d| d == name)
-                && (s.prometheus.alertmanager.enabled || !NEED_ALERTMANAGER.contains(&name))
+                && (s.alertmanager_installed() || !NEED_ALERTMANAGER.contains(&name))
         })
     };
     let pick = |groups: &[Group]| -> Vec<Group> {

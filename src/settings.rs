@@ -578,6 +578,10 @@ pub struct Amp {
     pub auth: AmpAuth,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<IamRoleArn>,
+    /// Prometheus as an agent: it only scrapes and writes to AMP (no local queries, rules or
+    /// Alertmanager).
+    #[serde(default)]
+    pub agent_mode: bool,
     #[serde(default)]
     pub queue: AmpQueue,
     /// Only metrics whose names match one of these are sent (empty: all).
@@ -826,6 +830,16 @@ impl Chart {
 
 /// The per-chart parts of the settings.
 impl Settings {
+    /// Prometheus runs as an agent (`amp.agentMode`).
+    pub fn agent_mode(&self) -> bool {
+        self.amp.as_ref().is_some_and(|amp| amp.agent_mode)
+    }
+
+    /// Whether Alertmanager is installed: asked for, and not in agent mode (nothing to send it).
+    pub fn alertmanager_installed(&self) -> bool {
+        self.prometheus.alertmanager.enabled && !self.agent_mode()
+    }
+
     /// Whether the profile installs this chart (`grafana.enabled: false` leaves Grafana out).
     pub fn installs(&self, chart: Chart) -> bool {
         match chart {

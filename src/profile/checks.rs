@@ -218,6 +218,20 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             }
             (Some(_), None) => {}
         }
+        if amp.agent_mode {
+            if !s.alerting.receivers.is_empty() {
+                return fail(
+                    FieldPath::keys("amp.agentMode"),
+                    "an agent evaluates no rules, so alerting.receivers would never get an alert; alert from AMP's ruler instead, or turn agentMode off".into(),
+                );
+            }
+            if s.grafana.enabled && s.grafana.datasource == GrafanaDatasource::Local {
+                return fail(
+                    FieldPath::keys("amp.agentMode"),
+                    "an agent answers no queries, so Grafana's local data source would stay empty; set grafana.datasource amp (or none, or grafana.enabled false)".into(),
+                );
+            }
+        }
         let queue = &amp.queue;
         for (key, value) in [
             ("maxSamplesPerSend", queue.max_samples_per_send),

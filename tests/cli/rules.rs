@@ -330,6 +330,89 @@ pub(crate) fn service_account<'a>(objects: &'a [yaml::Value], name: &str) -> &'a
         .unwrap_or_else(|| panic!("the chart makes no service account {name}"))
 }
 
+/// `amp.agentMode` through the real chart: the agent's flags replace the TSDB ones, no rule
+/// files, no Alertmanager, and promtool accepts the configuration as an agent's.
+#[test]
+fn agent_mode_through_the_real_chart() {
+    crate::skip_without_helm!();
+    let world = World::new();
+    world.write(
+        "agent.yaml",
+        "amp:\n  workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef\n  region: eu-west-1\n  roleArn: arn:aws:iam::123456789012:role/amp-ingest\n  agentMode: true\ngrafana: {datasource: amp}\n",
+    );
+    let objects = prometheus_objects(&world, &["--profile", "agent.yaml"]);
+    let server = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "prometheus-server")
+        .expect("the server's Deployment");
+    let containers = server["spec"]["template"]["spec"]["containers"]
+        .as_sequence()
+        .unwrap();
+    let prometheus = containers
+        .iter()
+        .find(|c| c["name"] == "prometheus-server")
+        .expect("the prometheus container");
+    let args: Vec<&str> = prometheus["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(args.contains(&"--agent"), "{args:?}");
+    assert!(args.contains(&"--storage.agent.path=/data"), "{args:?}");
+    assert!(
+        !args.iter().any(|a| a.starts_with("--storage.tsdb")),
+        "{args:?}"
+    );
+    assert!(
+        !objects.iter().any(|o| o["kind"] == "StatefulSet"
+            && o["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.contains("alertmanager"))),
+        "no Alertmanager"
+    );
+    let config = config_map(&objects);
+    let prometheus_yml = yaml::parse(config_data(config, "prometheus.yml")).unwrap();
+    let rule_files = prometheus_yml.get("rule_files");
+    assert!(
+        rule_files.is_none_or(|files| files.as_sequence().is_some_and(Vec::is_empty)),
+        "{rule_files:?}"
+    );
+    assert!(
+        prometheus_yml.get("alerting").is_none(),
+        "alerting in an agent's configuration"
+    );
+    assert_eq!(
+        prometheus_yml["remote_write"][0]["sigv4"]["region"],
+        "eu-west-1"
+    );
+    if let Some(promtool) = promtool() {
+        let mut checked = prometheus_yml.as_mapping().cloned().unwrap();
+        checked.remove("scrape_configs");
+        let path = world.write(
+            "agent/prometheus.yml",
+            &yaml::emit(&yaml::Value::Mapping(checked)),
+        );
+        let report = promtool_ok(
+            Command::new(promtool)
+                .args(["check", "config", "--agent"])
+                .arg(&path),
+        );
+        assert!(report.contains("SUCCESS"), "{report}");
+    }
+    // Grafana: AMP is the only source, under the uid eksmon's dashboards name.
+    let grafana = crate::rules::chart_objects(&world, "grafana", &["--profile", "agent.yaml"]);
+    let config = grafana
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "grafana")
+        .expect("grafana's ConfigMap");
+    let provisioned = yaml::parse(config_data(config, "datasources.yaml")).unwrap();
+    let sources = provisioned["datasources"].as_sequence().unwrap();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0]["uid"], "prometheus");
+    assert_eq!(sources[0]["type"], "grafana-amazonprometheus-datasource");
+}
+
 fn config_map(objects: &[yaml::Value]) -> &yaml::Value {
     objects
         .iter()
