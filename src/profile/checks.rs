@@ -286,10 +286,10 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
     }
     if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
         return Err(InputError::new(format!(
-            "{path}: looks like an AWS access key; eksmon never takes AWS keys"
+            "{path}: holds AWS credentials; eksmon never takes them (they would be readable by anyone who can `helm get values`)"
         ))
         .at(provenance.origin_of(&path))
-        .hint("give Prometheus a role instead: amp.auth irsa (with amp.roleArn) or podIdentity"));
+        .hint("give the pods a role instead: amp.auth irsa (with amp.roleArn) or podIdentity; `eksmon iam` prints its policies"));
     }
 
     if let Some(size) = &s.prometheus.retention_size {
@@ -361,9 +361,12 @@ fn first_repeat(items: &[&str]) -> Option<usize> {
     (1..items.len()).find(|&i| items[..i].contains(&items[i]))
 }
 
-/// The first string in the settings that looks like an AWS access key ID (`AKIA…`, `ASIA…`),
-/// raw chart values included.
+/// The first place in the settings, raw chart values included, that holds AWS keys: a string
+/// that looks like an access key ID (`AKIA…`, `ASIA…`), a key named like an AWS key
+/// (`secretAccessKey`, `aws_secret_access_key`, sigv4's `secret_key`), or an `env` entry setting
+/// `AWS_SECRET_ACCESS_KEY` or `AWS_SESSION_TOKEN` to a literal value.
 fn find_access_key(value: &yaml::Value, path: &mut FieldPath) -> Option<FieldPath> {
+    let flat = |text: &str| text.to_ascii_lowercase().replace(['_', '-'], "");
     match value {
         yaml::Value::String(text) => text
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -375,13 +378,35 @@ fn find_access_key(value: &yaml::Value, path: &mut FieldPath) -> Option<FieldPat
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             })
             .then(|| path.clone()),
-        yaml::Value::Mapping(map) => map.iter().find_map(|(key, child)| {
-            path.0
-                .push(Segment::Key(key.as_str().unwrap_or_default().to_owned()));
-            let found = find_access_key(child, path);
-            path.0.pop();
-            found
-        }),
+        yaml::Value::Mapping(map) => {
+            let env_name = map.get("name").and_then(yaml::Value::as_str).map(flat);
+            if matches!(
+                env_name.as_deref(),
+                Some("awssecretaccesskey" | "awssessiontoken")
+            ) && map.get("value").is_some_and(|v| !v.is_null())
+            {
+                path.0.push(Segment::Key("value".into()));
+                let found = path.clone();
+                path.0.pop();
+                return Some(found);
+            }
+            map.iter().find_map(|(key, child)| {
+                let key = key.as_str().unwrap_or_default();
+                path.0.push(Segment::Key(key.to_owned()));
+                let name = flat(key);
+                // Prometheus's sigv4 takes `access_key`/`secret_key`; AWS config files spell
+                // `aws_secret_access_key`.
+                let aws_key =
+                    name.contains("secretaccesskey") || name == "secretkey" || name == "accesskey";
+                let found = if aws_key && !child.is_null() {
+                    Some(path.clone())
+                } else {
+                    find_access_key(child, path)
+                };
+                path.0.pop();
+                found
+            })
+        }
         yaml::Value::Sequence(items) => items.iter().enumerate().find_map(|(index, child)| {
             path.0.push(Segment::Index(index));
             let found = find_access_key(child, path);
