@@ -3,6 +3,7 @@
 use crate::cli::GrafanaPasswordArgs;
 use crate::context::Run;
 use crate::error::{Hinted, InputError, Origin};
+use crate::field_path::FieldPath;
 use crate::kube;
 use crate::naming::grafana_fullname;
 use crate::settings::ReleaseName;
@@ -20,6 +21,7 @@ pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
         return Err(InputError::new(
             "grafana.enabled is false: the profile installs no Grafana, so there is no admin password",
         )
+        .at(loaded.provenance.origin_of(&FieldPath::keys("grafana.enabled")))
         .hint("Amazon Managed Grafana signs users in through IAM Identity Center or SAML; --release NAME reads another Grafana's")
         .into());
     }
