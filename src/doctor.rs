@@ -115,10 +115,8 @@ pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
         Exposure::Nlb => checks.push(load_balancer_controller),
         Exposure::None => {}
     }
-    if !crate::iam::needs(cx.settings, None).is_empty() {
-        checks.push(aws_roles);
-    }
-    checks.push(existing_releases);
+    // Without AWS roles in the profile, aws_roles has nothing to check and reports nothing.
+    checks.extend([aws_roles as CheckFn, existing_releases]);
     let results: Vec<Vec<Finding>> = std::thread::scope(|scope| {
         let running: Vec<_> = checks
             .iter()
@@ -180,10 +178,11 @@ fn aws_roles(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
     for role in crate::iam::needs(cx.settings, None) {
         for account in &role.service_accounts {
             let name = format!("{}/{}", account.namespace, account.name);
-            let query = kube::get_in_namespace_if_present_args(
+            let query = kube::get_if_present_args(
                 "serviceaccount",
                 &account.name,
-                &account.namespace,
+                Some(&account.namespace),
+                "json",
                 cx.target,
             );
             let live = match kubectl_out(cx, kubectl, query) {
@@ -241,7 +240,7 @@ fn aws_roles(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
 
 fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let ns = cx.settings.namespace.as_str();
-    let query = kube::get_if_present_args("namespace", ns, "name", cx.target);
+    let query = kube::get_if_present_args("namespace", ns, None, "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::warn(
             "namespace",
@@ -255,7 +254,7 @@ fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
 
 fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let name = cx.settings.storage_class.as_str();
-    let query = kube::get_if_present_args("storageclass", name, "json", cx.target);
+    let query = kube::get_if_present_args("storageclass", name, None, "json", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() && cx.settings.create_storage_class => Finding::ok(
             "storageclass",
@@ -289,7 +288,7 @@ fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Find
 }
 
 fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = kube::get_if_present_args("csidriver", EBS_CSI_DRIVER, "name", cx.target);
+    let query = kube::get_if_present_args("csidriver", EBS_CSI_DRIVER, None, "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ebs-csi",
@@ -336,7 +335,7 @@ fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
 }
 
 fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
-    let query = kube::get_if_present_args("ingressclass", "alb", "name", cx.target);
+    let query = kube::get_if_present_args("ingressclass", "alb", None, "name", cx.target);
     vec![match kubectl_out(cx, kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ingressclass",

@@ -73,14 +73,14 @@ pub struct ServiceAccount {
 
 /// One use of a role by one service account, before uses of the same role are merged.
 struct Use {
-    purpose: &'static str,
+    purposes: Vec<&'static str>,
     auth: AmpAuth,
     role: Option<String>,
     /// Where placeholders cannot stand in: the role's, else the workspace's.
     partition: String,
     account: String,
-    account_name: String,
-    statement: Statement,
+    accounts: Vec<ServiceAccount>,
+    statements: Vec<Statement>,
 }
 
 /// AMP query actions Grafana's data source calls.
@@ -117,17 +117,20 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
             amp.region
         );
         uses.push(Use {
-            purpose: "Prometheus server: remote write to AMP",
+            purposes: vec!["Prometheus server: remote write to AMP"],
             auth: amp.auth,
             role: role.clone(),
             partition: partition.to_owned(),
             account: account.clone(),
-            account_name: crate::naming::prometheus_server_account(s),
-            statement: Statement {
+            accounts: vec![ServiceAccount {
+                namespace: namespace.clone(),
+                name: crate::naming::prometheus_server_account(s),
+            }],
+            statements: vec![Statement {
                 sid: Some("AmpRemoteWrite"),
                 resource: Some(json!(workspace_arn)),
                 ..Statement::allow(json!(["aps:RemoteWrite"]))
-            },
+            }],
         });
         if s.grafana.datasource == GrafanaDatasource::Amp {
             let role = s
@@ -137,7 +140,7 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
                 .map(|r| r.as_str().to_owned())
                 .or(role);
             uses.push(Use {
-                purpose: "Grafana: query AMP",
+                purposes: vec!["Grafana: query AMP"],
                 auth: amp.auth,
                 account: role
                     .as_deref()
@@ -146,12 +149,15 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
                     .to_owned(),
                 role,
                 partition: partition.to_owned(),
-                account_name: crate::naming::grafana_account(s),
-                statement: Statement {
+                accounts: vec![ServiceAccount {
+                    namespace: namespace.clone(),
+                    name: crate::naming::grafana_account(s),
+                }],
+                statements: vec![Statement {
                     sid: Some("AmpQuery"),
                     resource: Some(json!(workspace_arn)),
                     ..Statement::allow(json!(AMP_QUERY_ACTIONS))
-                },
+                }],
             });
         }
     }
@@ -168,72 +174,63 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
             .filter_map(|r| r.topic_arn.as_ref().map(|t| t.as_str()))
             .collect();
         uses.push(Use {
-            purpose: "Alertmanager: publish alerts to SNS",
+            purposes: vec!["Alertmanager: publish alerts to SNS"],
             auth: AmpAuth::Irsa,
             role: Some(role.as_str().to_owned()),
             partition: role.as_str().split(':').nth(1).unwrap_or("aws").to_owned(),
             account: account_of(role.as_str())
                 .unwrap_or(ACCOUNT_PLACEHOLDER)
                 .to_owned(),
-            account_name: crate::naming::alertmanager_account(s),
-            statement: Statement {
+            accounts: vec![ServiceAccount {
+                namespace: namespace.clone(),
+                name: crate::naming::alertmanager_account(s),
+            }],
+            statements: vec![Statement {
                 sid: Some("AlertmanagerSnsPublish"),
                 resource: Some(json!(topics)),
                 ..Statement::allow(json!(["sns:Publish"]))
-            },
+            }],
         });
     }
 
     // Merge uses of one named role (unnamed ones stay apart: they may be different roles).
-    let mut roles: Vec<RoleNeed> = Vec::new();
+    let mut merged: Vec<Use> = Vec::new();
     for one in uses {
-        let account = ServiceAccount {
-            namespace: namespace.clone(),
-            name: one.account_name,
-        };
-        let same = roles
+        let same = merged
             .iter_mut()
-            .find(|r| one.role.is_some() && r.role_arn == one.role && r.auth == one.auth);
-        let role = match same {
-            Some(role) => {
-                role.purpose = format!("{}; {}", role.purpose, one.purpose);
-                role.permissions_policy.statement.push(one.statement);
-                role
+            .find(|m| one.role.is_some() && m.role == one.role && m.auth == one.auth);
+        match same {
+            Some(m) => {
+                m.purposes.extend(one.purposes);
+                m.statements.extend(one.statements);
+                for account in one.accounts {
+                    if !m.accounts.contains(&account) {
+                        m.accounts.push(account);
+                    }
+                }
             }
-            None => {
-                roles.push(RoleNeed {
-                    purpose: one.purpose.to_owned(),
-                    auth: one.auth,
-                    role_arn: one.role,
-                    service_accounts: Vec::new(),
-                    permissions_policy: policy(one.statement),
-                    trust_policy: policy(Statement::allow(json!([]))),
-                    associations: Vec::new(),
-                });
-                let Some(role) = roles.last_mut() else {
-                    continue;
-                };
-                role
-            }
-        };
-        if !role.service_accounts.contains(&account) {
-            role.associations.extend(association(
-                s,
-                role.auth,
-                role.role_arn.as_deref(),
-                &account,
-            ));
-            role.service_accounts.push(account);
+            None => merged.push(one),
         }
-        role.trust_policy = trust(
-            role.auth,
-            &one.partition,
-            &one.account,
-            oidc_provider,
-            &role.service_accounts,
-        );
     }
-    roles
+    merged
+        .into_iter()
+        .map(|m| RoleNeed {
+            purpose: m.purposes.join("; "),
+            trust_policy: trust(m.auth, &m.partition, &m.account, oidc_provider, &m.accounts),
+            associations: m
+                .accounts
+                .iter()
+                .filter_map(|a| association(s, m.auth, m.role.as_deref(), a))
+                .collect(),
+            permissions_policy: Policy {
+                version: "2012-10-17",
+                statement: m.statements,
+            },
+            auth: m.auth,
+            role_arn: m.role,
+            service_accounts: m.accounts,
+        })
+        .collect()
 }
 
 fn policy(statement: Statement) -> Policy {

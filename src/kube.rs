@@ -131,7 +131,7 @@ pub fn endpoints_args(namespace: &str, target: &Target, releases: &[&str]) -> Ve
 }
 
 pub fn storage_class_get_args(target: &Target, name: &str) -> Vec<OsString> {
-    get_if_present_args("storageclass", name, "name", target)
+    get_if_present_args("storageclass", name, None, "name", target)
 }
 
 /// Server-side apply of a manifest given on stdin.
@@ -159,31 +159,21 @@ pub fn version_args(target: &Target) -> Vec<OsString> {
     args
 }
 
-/// One cluster-scoped object (or a namespace) by name; prints nothing when it does not exist.
-pub fn get_if_present_args(kind: &str, name: &str, output: &str, target: &Target) -> Vec<OsString> {
+/// One object by name (namespaced when `namespace` is given); prints nothing when it does not
+/// exist.
+pub fn get_if_present_args(
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    output: &str,
+    target: &Target,
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["get".into(), kind.into(), name.into()];
-    args.extend(scope(None, target));
+    args.extend(scope(namespace, target));
     args.extend([
         "--ignore-not-found".into(),
         "--output".into(),
         output.into(),
-    ]);
-    args
-}
-
-/// One namespaced object by name, as JSON; prints nothing when it does not exist.
-pub fn get_in_namespace_if_present_args(
-    kind: &str,
-    name: &str,
-    namespace: &str,
-    target: &Target,
-) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["get".into(), kind.into(), name.into()];
-    args.extend(scope(Some(namespace), target));
-    args.extend([
-        "--ignore-not-found".into(),
-        "--output".into(),
-        "json".into(),
     ]);
     args
 }

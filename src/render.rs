@@ -336,7 +336,7 @@ fn server_service_account(s: &Settings, amp: &crate::settings::Amp) -> serde_jso
         (crate::settings::AmpAuth::Irsa, Some(role)) => serde_json::json!({
             "annotations": {"eks.amazonaws.com/role-arn": role.as_str()},
         }),
-        _ => serde_json::json!({"name": prometheus_server_fullname(s)}),
+        _ => serde_json::json!({"name": crate::naming::prometheus_server_account(s)}),
     }
 }
 
