@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "eksmon",
     version,
     about = "Prometheus + Grafana monitoring on Amazon EKS with Helm, from one validated profile",
-    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed (status: a release is not deployed), 2 bad usage or input (nothing was run), 3 declined at a prompt (nothing was done), 130/143 interrupted."
+    after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed (status: a release is not deployed), 2 bad usage or input (nothing was run), 3 declined at a prompt (nothing was done), 4 `diff --exit-code` found changes, 130/143 interrupted."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -62,6 +62,19 @@ pub enum Command {
     Render(RenderArgs),
     /// Install or upgrade both releases (helm upgrade --install, in parallel)
     Install(InstallArgs),
+    /// Show what `install` would change in the live releases, object by object
+    #[command(
+        long_about = "Show what `install` would change in the live releases, object by object.\n\n\
+        Compares each release's live manifest (helm get manifest) with a server-side dry run of the \
+        same upgrade `install` runs, so values the charts look up in the cluster (Grafana's admin \
+        password) do not show as changes. Secret values are never printed, only which keys change. \
+        Changes Kubernetes refuses to make in place (a StatefulSet's volume claims, a volume shrink, \
+        a selector) are flagged with what to do instead. Needs helm 3.13 or newer."
+    )]
+    Diff(DiffArgs),
+    /// The pinned charts: newer versions in their repositories, and moving the pins
+    #[command(subcommand)]
+    Charts(ChartsCommand),
     /// Uninstall the releases; their volumes (the monitoring data) are kept unless --delete-data
     Uninstall(UninstallArgs),
     /// Show each release's chart, revision, status and address
@@ -127,10 +140,72 @@ pub struct InstallArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// First show what the install changes (as `eksmon diff`), then ask before applying it (on a
+    /// terminal; without one it goes ahead). Releases with nothing to change are left alone
+    #[arg(long, conflicts_with = "dry_run")]
+    pub diff: bool,
+
     /// Install even when Prometheus or Grafana would be open to the whole internet
     /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
     #[arg(long)]
     pub allow_public: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Only this release (default: every release the profile installs)
+    #[arg(value_enum)]
+    pub chart: Option<Chart>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub exposure: ExposureArg,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+
+    /// Exit 4 when install would change something (0 when not; 1 and 2 stay errors)
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChartsCommand {
+    /// For each pinned chart: the pinned, installed and newest versions
+    Outdated(OutdatedArgs),
+    /// Move a chart pin in the profile file (in place, comments kept) after checking the new chart
+    Bump(BumpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct BumpArgs {
+    /// The chart whose pin moves (default: every chart the profile installs)
+    #[arg(value_enum)]
+    pub chart: Option<Chart>,
+
+    /// The version to move to (default: the newest in the chart's repository)
+    #[arg(long, value_name = "VERSION", requires = "chart")]
+    pub to: Option<String>,
+
+    /// Check and report, but leave the profile file as it is
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,10 +5,12 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 /// 0 ok; 1 a tool or the cluster failed; 2 bad usage or input, nothing was run; 3 the person
-/// at the terminal said no to a question, nothing was done.
+/// at the terminal said no to a question, nothing was done; 4 `diff --exit-code` found changes.
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_DECLINED: u8 = 3;
+/// `eksmon diff --exit-code`: install would change something.
+pub const EXIT_CHANGES: u8 = 4;
 
 /// The person at the terminal said no: not a failure and not bad input, just nothing done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,13 @@ impl std::error::Error for ReleaseFailures {}
 
 /// Prints `error: …` (and any `hint:` or tool output lines) to stderr and picks the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
+    // Not an error: the report on stdout says what changes.
+    if err
+        .downcast_ref::<crate::commands::ChangesFound>()
+        .is_some()
+    {
+        return ExitCode::from(EXIT_CHANGES);
+    }
     let mut stderr = std::io::stderr().lock();
     if let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() {
         let described: Vec<(&ReleaseFailure, (Vec<String>, u8))> = failures
@@ -256,7 +265,7 @@ pub fn report_usage(rendered: &str) {
 }
 
 /// Keeps the error on one line even when a value in it spans several.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -14,6 +14,11 @@ pub struct Staged {
 /// Writes `contents` beside `target` (creating its directory), with mode 0644: values files and
 /// profiles hold no secrets.
 pub fn stage(target: &Path, contents: &[u8]) -> Result<Staged> {
+    stage_with_mode(target, contents, 0o644)
+}
+
+/// [`stage`] with the given permission bits (those of the file it replaces, say).
+pub fn stage_with_mode(target: &Path, contents: &[u8], mode: u32) -> Result<Staged> {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = target
         .parent()
@@ -28,9 +33,7 @@ pub fn stage(target: &Path, contents: &[u8]) -> Result<Staged> {
         .with_context(|| format!("cannot write into `{}`", dir.display()))?;
     temp.write_all(contents)
         .and_then(|()| temp.as_file().sync_all())
-        .and_then(|()| {
-            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
-        })
+        .and_then(|()| std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode)))
         .with_context(|| format!("cannot write `{}`", target.display()))?;
     Ok(Staged {
         temp,

@@ -142,19 +142,78 @@ impl Helm {
                 .into(),
             );
         }
-        if req.dry_run {
-            args.push(
-                if self.helm4() {
-                    "--dry-run=client"
-                } else {
-                    "--dry-run"
+        match req.dry_run {
+            DryRun::No => {}
+            DryRun::Client => {
+                args.push(
+                    if self.helm4() {
+                        "--dry-run=client"
+                    } else {
+                        "--dry-run"
+                    }
+                    .into(),
+                );
+                // The manifests are printed: keep Secrets (Grafana's admin password) out of them.
+                if self.has_server_dry_run() {
+                    args.push("--hide-secret".into());
                 }
-                .into(),
-            );
-            // A dry run prints every manifest; keep Secrets (Grafana's admin password) out of it.
-            if self.helm4() || self.version.minor >= 13 {
-                args.push("--hide-secret".into());
             }
+            // Read by eksmon only, which masks Secret values itself (it must see which changed).
+            DryRun::Server => args.push("--dry-run=server".into()),
+        }
+        args
+    }
+
+    /// `--dry-run=server` (templates' `lookup` sees the cluster) and `--hide-secret` came in
+    /// helm 3.13.
+    pub fn has_server_dry_run(&self) -> bool {
+        self.helm4() || self.version.minor >= 13
+    }
+
+    /// `helm get manifest` of a release's current revision.
+    pub fn get_manifest_args(
+        &self,
+        release: &str,
+        namespace: &str,
+        target: &Target,
+    ) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "get".into(),
+            "manifest".into(),
+            release.into(),
+            "--namespace".into(),
+            namespace.into(),
+        ];
+        args.extend(target.helm_flags());
+        args
+    }
+
+    /// The manifest a release's current revision applied; `None` when it is not installed.
+    pub fn get_manifest(
+        &self,
+        release: &str,
+        namespace: &str,
+        target: &Target,
+        echo: bool,
+    ) -> anyhow::Result<Option<String>> {
+        let invocation = Invocation::new(self.get_manifest_args(release, namespace, target))
+            .echo(echo)
+            .deadline(std::time::Duration::from_secs(60));
+        match self.tool.run(&invocation) {
+            Ok(out) => Ok(Some(out.stdout)),
+            Err(err) if is_release_not_found(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// `helm show chart` of the newest version of a chart in a repository (HTTP or OCI): helm
+    /// reads the index, or the registry's tags.
+    pub fn show_chart_args(repo: &str, name: &str) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["show".into(), "chart".into()];
+        if repo.starts_with("oci://") {
+            args.push(format!("{}/{name}", repo.trim_end_matches('/')).into());
+        } else {
+            args.extend(["--repo".into(), repo.into(), name.into()]);
         }
         args
     }
@@ -322,7 +381,17 @@ pub struct Upgrade<'a> {
     pub timeout: Option<std::time::Duration>,
     pub wait: bool,
     pub force: bool,
-    pub dry_run: bool,
+    pub dry_run: DryRun,
+}
+
+/// Whether (and how) an upgrade is only rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    No,
+    /// Rendered without the cluster (Helm 3 still asks it for its version).
+    Client,
+    /// Rendered with the cluster's help: `lookup` sees live objects, nothing is applied.
+    Server,
 }
 
 /// The part of `helm upgrade --output json` eksmon reports.
@@ -471,7 +540,7 @@ mod tests {
         }
     }
 
-    fn upgrade(target: &Target, wait: bool, force: bool, dry_run: bool) -> Upgrade<'_> {
+    fn upgrade(target: &Target, wait: bool, force: bool, dry_run: DryRun) -> Upgrade<'_> {
         Upgrade {
             release: "prometheus",
             chart: Path::new("/cache/prometheus-29.27.0.tgz"),
@@ -564,7 +633,7 @@ mod tests {
             &context("prod"),
             true,
             true,
-            true,
+            DryRun::Client,
         )));
         assert_eq!(
             args.join(" "),
@@ -580,7 +649,7 @@ mod tests {
             &context("prod"),
             true,
             true,
-            true,
+            DryRun::Client,
         )));
         assert_eq!(
             args.join(" "),
@@ -592,7 +661,7 @@ mod tests {
             &context("prod"),
             false,
             false,
-            true,
+            DryRun::Client,
         )));
         assert!(
             old.ends_with(&["--dry-run".to_owned()]),

@@ -4,6 +4,7 @@
 //! validated) → minijinja templates → chart values YAML → stdout, files, or helm.
 
 mod alertmanager;
+mod chart_versions;
 mod charts;
 mod cli;
 mod commands;
@@ -16,6 +17,7 @@ mod guard;
 mod helm;
 mod iam;
 pub mod kube;
+mod manifest_diff;
 mod naming;
 pub mod profile;
 pub mod render;

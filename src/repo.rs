@@ -45,6 +45,8 @@ struct Entry {
     urls: Vec<String>,
     #[serde(default)]
     digest: Option<String>,
+    #[serde(default)]
+    deprecated: bool,
 }
 
 /// Where an archive is and the digest it must have.
@@ -122,19 +124,49 @@ fn get(agent: &ureq::Agent, url: &str, echo: bool) -> Result<Vec<u8>, FetchError
         .map_err(|e| FetchError::Unsupported(format!("GET {url}: {e}")))
 }
 
-/// The archive bytes for `chart`, verified against the index digest when the index has one.
-pub fn fetch(chart: &ChartRef, echo: bool) -> Result<Vec<u8>, FetchError> {
-    let repo = chart.repo.as_str();
+/// The text of an HTTP repository's `index.yaml`.
+fn index_text(agent: &ureq::Agent, repo: &str, echo: bool) -> Result<String, FetchError> {
     if !(repo.starts_with("https://") || repo.starts_with("http://")) {
         return Err(FetchError::Unsupported(format!(
             "{repo} is not an HTTP repository"
         )));
     }
-    let agent = agent();
     let index_url = format!("{}/index.yaml", repo.trim_end_matches('/'));
-    let index = get(&agent, &index_url, echo)?;
-    let index = String::from_utf8(index)
-        .map_err(|_| FetchError::Unsupported("the repository index is not UTF-8".into()))?;
+    let index = get(agent, &index_url, echo)?;
+    String::from_utf8(index)
+        .map_err(|_| FetchError::Unsupported("the repository index is not UTF-8".into()))
+}
+
+/// Every version of chart `name` an HTTP repository's index lists.
+pub fn list_versions(
+    repo: &str,
+    name: &str,
+    echo: bool,
+) -> Result<Vec<crate::chart_versions::Listed>, FetchError> {
+    let index = index_text(&agent(), repo, echo)?;
+    versions_in(&index, name)
+}
+
+fn versions_in(index: &str, name: &str) -> Result<Vec<crate::chart_versions::Listed>, FetchError> {
+    let index: Index = yaml::from_str(index).map_err(|e| {
+        FetchError::Unsupported(format!("cannot read the repository index: {}", e.message))
+    })?;
+    let entries = index.entries.get(name).ok_or_else(|| {
+        FetchError::Unsupported(format!("the repository index has no chart `{name}`"))
+    })?;
+    Ok(entries
+        .iter()
+        .map(|e| crate::chart_versions::Listed {
+            version: e.version.clone(),
+            deprecated: e.deprecated,
+        })
+        .collect())
+}
+
+/// The archive bytes for `chart`, verified against the index digest when the index has one.
+pub fn fetch(chart: &ChartRef, echo: bool) -> Result<Vec<u8>, FetchError> {
+    let agent = agent();
+    let index = index_text(&agent, chart.repo.as_str(), echo)?;
     let located = locate(&index, chart)?;
     let archive = get(&agent, &located.url, echo)?;
     if let Some(expected) = &located.digest {
@@ -198,6 +230,21 @@ mod tests {
             locate("entries: [", &chart("https://x.io")),
             Err(FetchError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn lists_every_version_of_one_chart() {
+        let index = INDEX.replace(
+            "  - version: 12.0.0\n",
+            "  - version: 12.0.0\n    deprecated: true\n",
+        );
+        let versions = versions_in(&index, "grafana").unwrap();
+        let shown: Vec<(&str, bool)> = versions
+            .iter()
+            .map(|v| (v.version.as_str(), v.deprecated))
+            .collect();
+        assert_eq!(shown, [("12.11.1", false), ("12.0.0", true)]);
+        assert!(versions_in(INDEX, "tempo").is_err());
     }
 
     #[test]

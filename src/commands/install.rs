@@ -1,10 +1,11 @@
 //! `eksmon install`: both releases with `helm upgrade --install`, in parallel, from cached charts.
 
+use super::joined;
 use crate::charts::{ChartCache, Fetched};
 use crate::cli::{InstallArgs, ProfileArgs};
 use crate::context::{Run, Target};
 use crate::error::{Declined, InputError, Origin, ReleaseFailure, ReleaseFailures};
-use crate::helm::{Helm, ReleaseOutcome, Upgrade};
+use crate::helm::{DryRun, Helm, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
 use crate::naming::{grafana_fullname, prometheus_server_fullname};
 use crate::render::values_document;
@@ -38,6 +39,7 @@ struct Plan<'a> {
     wait: bool,
     force: bool,
     dry_run: bool,
+    diff: bool,
     allow_public: bool,
     /// The profile options as given, for the commands printed afterwards.
     profile: &'a ProfileArgs,
@@ -57,6 +59,7 @@ impl<'a> Plan<'a> {
             wait: args.wait,
             force: args.force,
             dry_run: args.dry_run,
+            diff: args.diff,
             allow_public: args.allow_public,
             profile: &args.profile,
         })
@@ -68,10 +71,9 @@ pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
     let loaded = run.load(&args.profile, args.exposure.exposure, &plan.charts)?;
     let settings = &loaded.settings;
     plan.charts = super::installed(&loaded, args.only)?;
-    let plan = &plan;
-    let charts = &plan.charts;
     // Everything is rendered before any process starts: bad input stops the run here.
-    let documents = charts
+    let documents = plan
+        .charts
         .iter()
         .map(|&chart| Ok((chart, values_document(settings, chart)?)))
         .collect::<Result<Vec<_>>>()?;
@@ -80,7 +82,19 @@ pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
     for placeholder in crate::guard::placeholders(settings) {
         ui.warn(&placeholder);
     }
-    guard_public(settings, plan, ui)?;
+    guard_public(settings, &plan, ui)?;
+    if plan.diff {
+        plan.charts = changed_releases(run, settings, &plan.charts)?;
+        if plan.charts.is_empty() {
+            return Ok(());
+        }
+    }
+    let plan = &plan;
+    let charts = &plan.charts;
+    let documents: Vec<_> = documents
+        .into_iter()
+        .filter(|(chart, _)| charts.contains(chart))
+        .collect();
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
     let mut stdout_text = String::new();
@@ -240,6 +254,49 @@ fn add_recovery_hints(
     }
 }
 
+/// `install --diff`: prints what the install changes, then asks before going on (on a terminal;
+/// without one, it goes on). The releases that change; none when there is nothing to do or the
+/// answer is no.
+fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<Chart>> {
+    use std::io::IsTerminal as _;
+    let reports = super::diff::compare(run, settings, charts)?;
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    super::write_stdout(super::diff::text(&reports, colour).as_bytes())?;
+    let (changed, unchanged): (Vec<_>, Vec<_>) =
+        reports.iter().partition(|report| report.has_changes());
+    for report in &unchanged {
+        run.ui.note(&format!(
+            "{}: nothing to change; left as it is",
+            report.release
+        ));
+    }
+    if changed.is_empty() {
+        run.ui.note("nothing to change; helm was not run");
+        return Ok(Vec::new());
+    }
+    for report in &changed {
+        for refusal in &report.refusals {
+            run.ui.warn(&format!(
+                "{}: Kubernetes will refuse to change {} {}: {}",
+                report.release, refusal.key, refusal.field, refusal.instead
+            ));
+        }
+    }
+    let names: Vec<&str> = changed.iter().map(|r| r.release.as_str()).collect();
+    if run.ui.interactive() {
+        let question = format!("Apply these changes to {}?", names.join(" and "));
+        if !run.ui.confirm(&question, InputError::new("no terminal"))? {
+            return Err(Declined::new("nothing was installed").into());
+        }
+    } else {
+        run.ui.note(&format!(
+            "no terminal to ask: applying the changes to {}",
+            names.join(" and ")
+        ));
+    }
+    Ok(changed.iter().map(|report| report.of).collect())
+}
+
 /// Warns about components open to the whole internet, and installs them only when the person
 /// at the terminal says so, or `--allow-public` does. A dry run only warns.
 fn guard_public(settings: &Settings, plan: &Plan<'_>, ui: &Ui) -> Result<()> {
@@ -266,15 +323,6 @@ fn guard_public(settings: &Settings, plan: &Plan<'_>, ui: &Ui) -> Result<()> {
     } else {
         Err(Declined::new("nothing was installed").hint(restrict).into())
     }
-}
-
-/// A scoped thread's result, with a panic turned into an error.
-fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {
-    result.unwrap_or_else(|_| {
-        Err(anyhow::anyhow!(
-            "internal error: an install thread panicked"
-        ))
-    })
 }
 
 /// What the release threads need.
@@ -335,7 +383,11 @@ impl Job<'_> {
             timeout: self.plan.timeout,
             wait: self.plan.wait,
             force: self.plan.force,
-            dry_run: self.plan.dry_run,
+            dry_run: if self.plan.dry_run {
+                DryRun::Client
+            } else {
+                DryRun::No
+            },
         };
         let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
             .echo(self.echo)

@@ -1,6 +1,8 @@
 //! One module per subcommand, and the one place that dispatches to them.
 
 mod alerts;
+mod charts;
+mod diff;
 mod doctor;
 mod grafana_password;
 mod iam;
@@ -21,6 +23,8 @@ pub fn run(run: &Run, command: Command) -> Result<()> {
     match command {
         Command::Render(args) => render::run(run, &args),
         Command::Install(args) => install::run(run, &args),
+        Command::Diff(args) => diff::run(run, &args),
+        Command::Charts(command) => charts::run(run, &command),
         Command::Uninstall(args) => uninstall::run(run, &args),
         Command::Status(args) => status::run(run, &args),
         Command::GrafanaPassword(args) => grafana_password::run(run, &args),
@@ -73,6 +77,13 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(bytes).context("cannot write to stdout")?;
     stdout.flush().context("cannot write to stdout")
+}
+
+pub use diff::ChangesFound;
+
+/// A scoped thread's result, with a panic turned into an error.
+fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {
+    result.unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: a worker thread panicked")))
 }
 
 /// Both charts, or the one `--only` names.

@@ -6,6 +6,7 @@
 //! that set the offending field.
 
 mod checks;
+pub mod pin;
 pub mod set;
 pub mod source;
 
@@ -47,6 +48,7 @@ enum LayerOrigin {
     File {
         display: String,
         text: String,
+        path: Option<std::path::PathBuf>,
     },
     Set(String),
     Flag(&'static str),
@@ -55,7 +57,7 @@ enum LayerOrigin {
 impl Layer {
     fn origin_at(&self, path: &FieldPath) -> Origin {
         match &self.origin {
-            LayerOrigin::File { display, text } => Origin::File {
+            LayerOrigin::File { display, text, .. } => Origin::File {
                 name: display.clone(),
                 line: yaml::locate(text, path),
             },
@@ -82,6 +84,60 @@ impl Provenance {
             }
         }
         best.map_or(Origin::Defaults, |(_, layer)| layer.origin_at(path))
+    }
+}
+
+/// A profile file to write a setting into, as read for this run.
+#[derive(Debug, Clone)]
+pub struct WritableProfile {
+    pub path: std::path::PathBuf,
+    pub display: String,
+    pub text: String,
+}
+
+impl Provenance {
+    /// The profile file where setting `field` takes effect: the file that last set it, or, when
+    /// the defaults or a built-in profile did, the last profile file given after it. Bad input
+    /// when `--set` or a flag sets it (a file would not win), or no file comes late enough.
+    pub fn writable_file_for(&self, field: &FieldPath) -> Result<WritableProfile, InputError> {
+        let setter = self
+            .layers
+            .iter()
+            .rposition(|layer| set_depth(&layer.value, field) == field.segments().len());
+        if let Some(layer) = setter.map(|i| &self.layers[i])
+            && !matches!(layer.origin, LayerOrigin::File { .. })
+        {
+            return Err(InputError::new(format!(
+                "{field} is set on the command line; drop that to change it in the profile file"
+            ))
+            .at(layer.origin_at(field)));
+        }
+        let writable = |layer: &Layer| match &layer.origin {
+            LayerOrigin::File {
+                display,
+                text,
+                path: Some(path),
+            } => Some(WritableProfile {
+                path: path.clone(),
+                display: display.clone(),
+                text: text.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(found) = setter.and_then(|i| writable(&self.layers[i])) {
+            return Ok(found);
+        }
+        let after = setter.map_or(0, |i| i + 1);
+        self.layers[after.min(self.layers.len())..]
+            .iter()
+            .rev()
+            .find_map(writable)
+            .ok_or_else(|| {
+                let origin = self.origin_of(field);
+                InputError::new(format!(
+                    "{field} comes from {origin}, which eksmon cannot write; name your profile file with --profile FILE (after any built-in one)"
+                ))
+            })
     }
 }
 
@@ -136,6 +192,7 @@ pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded,
     let layer = file_layer(source::ProfileText {
         display: display.to_owned(),
         text: text.to_owned(),
+        path: None,
     })?;
     layer_up(vec![layer], charts)
 }
@@ -175,6 +232,7 @@ fn file_layer(profile: source::ProfileText) -> Result<Layer, InputError> {
             origin: LayerOrigin::File {
                 display: profile.display,
                 text: profile.text,
+                path: profile.path,
             },
             value,
         }),

@@ -18,6 +18,8 @@ const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 pub struct ProfileText {
     pub display: String,
     pub text: String,
+    /// The file it was read from; `None` for a built-in profile.
+    pub path: Option<PathBuf>,
 }
 
 /// The first `# ` comment line of a profile, as `profiles list` shows it.
@@ -97,6 +99,7 @@ impl Lookup {
             return Ok(ProfileText {
                 display: format!("built-in {name}.yaml"),
                 text: (*text).to_owned(),
+                path: None,
             });
         }
         let path = Path::new(spec);
@@ -183,7 +186,11 @@ pub fn read_file(path: &Path, display: String) -> Result<ProfileText, InputError
         .ok()
         .filter(|t| !t.contains('\0'))
         .ok_or_else(|| InputError::new("profile is not UTF-8 text").at(origin()))?;
-    Ok(ProfileText { display, text })
+    Ok(ProfileText {
+        display,
+        text,
+        path: Some(path.to_owned()),
+    })
 }
 
 #[cfg(test)]

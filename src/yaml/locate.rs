@@ -16,6 +16,7 @@ pub fn locate(text: &str, path: &FieldPath) -> Option<usize> {
     loop {
         let seed = Locate {
             path: path.segments(),
+            at_value: false,
         };
         if let Err(err) = seed.deserialize(serde_yaml::Deserializer::from_str(text))
             && err.to_string().contains(MARKER)
@@ -29,8 +30,25 @@ pub fn locate(text: &str, path: &FieldPath) -> Option<usize> {
     }
 }
 
+/// The 1-based line and column where the value at `path` starts, when the field exists (to edit
+/// a file in place).
+pub fn locate_value(text: &str, path: &FieldPath) -> Option<(usize, usize)> {
+    let seed = Locate {
+        path: path.segments(),
+        at_value: true,
+    };
+    match seed.deserialize(serde_yaml::Deserializer::from_str(text)) {
+        Err(err) if err.to_string().contains(MARKER) => {
+            err.location().map(|l| (l.line(), l.column()))
+        }
+        _ => None,
+    }
+}
+
 struct Locate<'p> {
     path: &'p [Segment],
+    /// Fail at the value rather than at its key.
+    at_value: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Locate<'_> {
@@ -55,10 +73,13 @@ impl<'de> Visitor<'de> for Locate<'_> {
         };
         while let Some(found) = map.next_key_seed(KeyIs {
             want,
-            fail_on_match: rest.is_empty(),
+            fail_on_match: rest.is_empty() && !self.at_value,
         })? {
             if found {
-                return map.next_value_seed(Locate { path: rest });
+                return map.next_value_seed(Locate {
+                    path: rest,
+                    at_value: self.at_value,
+                });
             }
             map.next_value::<IgnoredAny>()?;
         }
@@ -73,7 +94,11 @@ impl<'de> Visitor<'de> for Locate<'_> {
                 return Ok(());
             }
         }
-        seq.next_element_seed(Locate { path: rest }).map(|_| ())
+        seq.next_element_seed(Locate {
+            path: rest,
+            at_value: self.at_value,
+        })
+        .map(|_| ())
     }
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
         Ok(())
@@ -197,5 +222,14 @@ mod tests {
         assert_eq!(locate(text, &item), Some(6));
         // A missing key falls back to its parent.
         assert_eq!(at("alb.nope"), Some(2));
+    }
+
+    #[test]
+    fn locates_values_in_block_and_flow_style() {
+        let text = "charts:\n  grafana: {name: grafana, version: '12.11.1'}\n  prometheus:\n    version:   29.27.0 # pinned\n";
+        let at = |p: &str| locate_value(text, &FieldPath::keys(p));
+        assert_eq!(at("charts.prometheus.version"), Some((4, 16)));
+        assert_eq!(at("charts.grafana.version"), Some((2, 37)));
+        assert_eq!(at("charts.grafana.repo"), None);
     }
 }

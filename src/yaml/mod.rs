@@ -13,7 +13,7 @@ mod locate;
 mod parse;
 
 pub use emit::emit;
-pub use locate::locate;
+pub use locate::{locate, locate_value};
 pub use parse::{
     FieldError, FieldProblem, SyntaxError, from_str, from_value, parse, parse_all, parse_flow,
     parse_trusted, to_value,

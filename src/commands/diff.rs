@@ -1,0 +1,366 @@
+//! `eksmon diff`: what `install` would change in the live releases, object by object, without
+//! helm plugins. The live side is `helm get manifest`; the other side is a server-side dry run
+//! of the very upgrade `install` runs, so templates that `lookup` live objects (Grafana's admin
+//! password) render as they would for real instead of showing as changes.
+
+use super::joined;
+use crate::cli::{DiffArgs, TextFormat};
+use crate::context::Run;
+use crate::error::{ReleaseFailure, ReleaseFailures};
+use crate::helm::{DryRun, Helm, ListedRelease, ReleaseOutcome, Upgrade};
+use crate::manifest_diff::{self, Change, ManifestDiff, ObjectChange, Refusal};
+use crate::render::values_document;
+use crate::scratch::ScratchFile;
+use crate::settings::{Chart, Settings};
+use crate::tool::Invocation;
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+/// A server-side dry run reads from the cluster and applies nothing: it should be quick.
+const DRY_RUN_DEADLINE: Duration = Duration::from_secs(300);
+
+/// `--exit-code` when changes were found: not a failure (1), not bad input (2), not a no (3).
+#[derive(Debug)]
+pub struct ChangesFound;
+
+impl std::fmt::Display for ChangesFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("changes found")
+    }
+}
+
+impl std::error::Error for ChangesFound {}
+
+/// What installing one release would do.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseReport {
+    pub release: String,
+    pub namespace: String,
+    /// The chart install would use, `name-version`.
+    pub chart: String,
+    /// The release as it is now; `None` when it is not installed.
+    pub installed: Option<Installed>,
+    pub summary: Summary,
+    pub changes: Vec<ObjectChange>,
+    pub refusals: Vec<Refusal>,
+    /// Which of the profile's charts this release is.
+    #[serde(skip)]
+    pub of: Chart,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Installed {
+    pub revision: String,
+    pub status: String,
+    pub chart: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+impl ReleaseReport {
+    fn new(
+        chart: Chart,
+        settings: &Settings,
+        listed: Option<&ListedRelease>,
+        diff: ManifestDiff,
+    ) -> Self {
+        let chart_ref = settings.chart_ref(chart);
+        Self {
+            release: settings.release(chart).to_string(),
+            namespace: settings.namespace.to_string(),
+            chart: format!("{}-{}", chart_ref.name, chart_ref.version),
+            installed: listed.map(|r| Installed {
+                revision: r.revision.clone(),
+                status: r.status.clone(),
+                chart: r.chart.clone(),
+            }),
+            summary: Summary {
+                added: diff.count(Change::Added),
+                changed: diff.count(Change::Changed),
+                removed: diff.count(Change::Removed),
+                unchanged: diff.unchanged,
+            },
+            changes: diff.changes,
+            refusals: diff.refusals,
+            of: chart,
+        }
+    }
+
+    /// True when install would do something: change an object, or bring a release that is not
+    /// deployed (failed, or never installed) to a deployed revision.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+            || self
+                .installed
+                .as_ref()
+                .is_none_or(|i| i.status != "deployed")
+    }
+
+    /// The one-line summary: `grafana (mon, revision 3, grafana-12.11.1): 1 changed, 20 unchanged`.
+    fn headline(&self) -> String {
+        let now = match &self.installed {
+            None => format!("not installed → {}", self.chart),
+            Some(i) if i.chart == self.chart => {
+                format!("revision {} {}, {}", i.revision, i.status, i.chart)
+            }
+            Some(i) => format!(
+                "revision {} {}, {} → {}",
+                i.revision, i.status, i.chart, self.chart
+            ),
+        };
+        let s = &self.summary;
+        let counts: Vec<String> = [
+            (s.added, "added"),
+            (s.changed, "changed"),
+            (s.removed, "removed"),
+            (s.unchanged, "unchanged"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        let counts = if self.changes.is_empty() {
+            format!("no changes ({})", counts.join(", "))
+        } else {
+            counts.join(", ")
+        };
+        format!("{} ({}, {now}): {counts}", self.release, self.namespace)
+    }
+}
+
+pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
+    let loaded = run.load(
+        &args.profile,
+        args.exposure.exposure,
+        &super::selected(args.chart),
+    )?;
+    let charts = super::installed(&loaded, args.chart)?;
+    let reports = compare(run, &loaded.settings, &charts)?;
+    let text = match args.output {
+        TextFormat::Json => {
+            #[derive(Serialize)]
+            struct Report<'a> {
+                changed: bool,
+                releases: &'a [ReleaseReport],
+            }
+            let report = Report {
+                changed: reports.iter().any(ReleaseReport::has_changes),
+                releases: &reports,
+            };
+            serde_json::to_string_pretty(&report)? + "\n"
+        }
+        TextFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            text(&reports, colour)
+        }
+    };
+    super::write_stdout(text.as_bytes())?;
+    if args.exit_code && reports.iter().any(ReleaseReport::has_changes) {
+        return Err(ChangesFound.into());
+    }
+    Ok(())
+}
+
+/// The report as text: each release's headline and object list, what Kubernetes will refuse,
+/// then a unified diff per object.
+pub fn text(reports: &[ReleaseReport], colour: bool) -> String {
+    let mut out = String::new();
+    for report in reports {
+        out += &report.headline();
+        out.push('\n');
+        if let Some(installed) = &report.installed
+            && installed.status != "deployed"
+        {
+            out += &format!(
+                "  the release is {}: install upgrades it even where nothing changed\n",
+                installed.status
+            );
+        }
+        for change in &report.changes {
+            out += &format!("  {} {}", change.change.sign(), change.key);
+            if let Some(keys) = &change.secret_keys {
+                let mut parts = Vec::new();
+                for (what, names) in [
+                    ("added", &keys.added),
+                    ("changed", &keys.changed),
+                    ("removed", &keys.removed),
+                ] {
+                    if !names.is_empty() {
+                        parts.push(format!("{what} {}", names.join(", ")));
+                    }
+                }
+                let parts = if parts.is_empty() {
+                    "no value changed".to_owned()
+                } else {
+                    parts.join("; ")
+                };
+                out += &format!(" (secret keys: {parts}; values hidden)");
+            }
+            out.push('\n');
+        }
+        for refusal in &report.refusals {
+            out += &format!(
+                "  ! {} {}: {}\n    instead: {}\n",
+                refusal.key, refusal.field, refusal.why, refusal.instead
+            );
+        }
+    }
+    for report in reports {
+        for change in &report.changes {
+            out.push('\n');
+            out += &if colour {
+                manifest_diff::colourize(&change.diff)
+            } else {
+                change.diff.clone()
+            };
+        }
+    }
+    out
+}
+
+/// What installing `charts` would change: for each release, its live manifest against a
+/// server-side dry run of the same upgrade `install` runs.
+pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<ReleaseReport>> {
+    // Rendered before any process starts: bad input stops the run here.
+    let values = charts
+        .iter()
+        .map(|&chart| {
+            let text = values_document(settings, chart)?;
+            let file =
+                ScratchFile::with_contents(&format!("eksmon-{}-", chart.name()), text.as_bytes())
+                    .context("cannot write a temporary values file")?;
+            Ok((chart, file))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let helm_tool = run.helm_tool()?;
+    let cache = run.chart_cache()?;
+    let echo = run.echo();
+    let namespace = settings.namespace.as_str();
+    let progress = run.ui.progress();
+    // The version and the charts are fetched side by side; then each release is compared.
+    let (helm, fetched) = std::thread::scope(|scope| {
+        let version = scope.spawn(|| Helm::detect(helm_tool.clone(), run.ui.verbose));
+        let fetching: Vec<_> = values
+            .iter()
+            .map(|(chart, file)| {
+                let task = progress.task(settings.release(*chart).as_str());
+                let chart_ref = settings.chart_ref(*chart);
+                let (cache, helm_tool) = (&cache, &helm_tool);
+                let fetch = scope.spawn(move || {
+                    let archive = cache
+                        .ensure(helm_tool, chart_ref, echo, || {
+                            task.step(&format!(
+                                "fetching chart {} {}",
+                                chart_ref.name, chart_ref.version
+                            ));
+                        })
+                        .map(|(archive, _)| archive)
+                        .inspect_err(|_| task.finish("failed"));
+                    (archive, task)
+                });
+                (*chart, file, fetch)
+            })
+            .collect();
+        let fetched: Vec<_> = fetching
+            .into_iter()
+            .map(|(chart, file, fetch)| {
+                let (archive, task) = fetch.join().unwrap_or_else(|_| {
+                    (
+                        Err(anyhow::anyhow!("internal error: a fetch thread panicked")),
+                        progress.task(settings.release(chart).as_str()),
+                    )
+                });
+                (chart, file, task, archive)
+            })
+            .collect();
+        (joined(version.join()), fetched)
+    });
+    let helm = helm?;
+    if !helm.has_server_dry_run() {
+        anyhow::bail!(
+            "eksmon diff needs helm 3.13 or newer (for --dry-run=server); `{}` is helm {}",
+            helm.tool.path.display(),
+            helm.version
+        );
+    }
+    let listed = helm.list(Some(namespace), &run.target, echo)?;
+    std::thread::scope(|scope| {
+        let comparing: Vec<_> = fetched
+            .into_iter()
+            .map(|(chart, file, task, archive)| {
+                let (helm, listed) = (&helm, &listed);
+                let release = settings.release(chart).as_str();
+                let job = scope.spawn(move || -> Result<ReleaseReport> {
+                    let archive = archive?;
+                    task.step("comparing with a server-side dry run");
+                    let current = listed.iter().find(|r| r.name == release);
+                    let live = match current {
+                        Some(_) => helm.get_manifest(release, namespace, &run.target, echo)?,
+                        None => None,
+                    };
+                    let upgrade = Upgrade {
+                        release,
+                        chart: &archive,
+                        namespace,
+                        values: file.path(),
+                        target: &run.target,
+                        timeout: None,
+                        wait: false,
+                        force: false,
+                        dry_run: DryRun::Server,
+                    };
+                    let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
+                        .echo(echo)
+                        .deadline(DRY_RUN_DEADLINE);
+                    let result = helm
+                        .tool
+                        .run(&invocation)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|out| ReleaseOutcome::parse(&out.stdout))
+                        .and_then(|outcome| {
+                            let desired = outcome.manifest.unwrap_or_default();
+                            manifest_diff::compare(live.as_deref(), &desired)
+                        });
+                    match result {
+                        Ok(diff) => {
+                            let report = ReleaseReport::new(chart, settings, current, diff);
+                            task.finish(&if report.has_changes() {
+                                format!("{} objects differ", report.changes.len())
+                            } else {
+                                "no changes".to_owned()
+                            });
+                            Ok(report)
+                        }
+                        Err(err) => {
+                            task.finish("failed");
+                            Err(err)
+                        }
+                    }
+                });
+                (release, job)
+            })
+            .collect();
+        let mut reports = Vec::new();
+        let mut failures = Vec::new();
+        for (release, job) in comparing {
+            match joined(job.join()) {
+                Ok(report) => reports.push(report),
+                Err(err) => failures.push(ReleaseFailure::new(release, err)),
+            }
+        }
+        if failures.is_empty() {
+            Ok(reports)
+        } else {
+            Err(ReleaseFailures(failures).into())
+        }
+    })
+}

@@ -1,0 +1,534 @@
+//! What an upgrade changes, object by object: the live manifest of a release against the one a
+//! dry run of the upgrade renders. Objects are matched by kind, namespace and name; each changed
+//! one gets a unified diff of its YAML. Secret values never reach the output (only which keys
+//! changed), and changes Kubernetes refuses to apply in place are named with what to do instead.
+
+use crate::yaml::{self, Mapping, Value};
+use serde::Serialize;
+use std::fmt;
+
+/// Identifies an object within a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectKey {
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Changed,
+    Removed,
+}
+
+impl Change {
+    pub fn sign(self) -> char {
+        match self {
+            Change::Added => '+',
+            Change::Changed => '~',
+            Change::Removed => '-',
+        }
+    }
+}
+
+/// Which keys of a Secret's `data`/`stringData` changed; their values are never shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeys {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl SecretKeys {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// One object that differs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectChange {
+    pub change: Change,
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    /// A unified diff of the object's YAML (Secret values masked).
+    pub diff: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_keys: Option<SecretKeys>,
+}
+
+/// A change Kubernetes will not apply to an existing object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    /// The field path, e.g. `spec.volumeClaimTemplates`.
+    pub field: String,
+    pub why: String,
+    pub instead: String,
+}
+
+/// Everything that differs between two manifests.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ManifestDiff {
+    pub changes: Vec<ObjectChange>,
+    pub unchanged: usize,
+    pub refusals: Vec<Refusal>,
+}
+
+impl ManifestDiff {
+    pub fn count(&self, change: Change) -> usize {
+        self.changes.iter().filter(|c| c.change == change).count()
+    }
+}
+
+/// The objects of a rendered manifest (`helm get manifest`, a dry run's `manifest`), in order.
+pub fn objects(manifest: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
+    let documents = yaml::parse_all(manifest)
+        .map_err(|e| anyhow::anyhow!("cannot read a manifest helm printed: {e}"))?;
+    Ok(documents
+        .into_iter()
+        .filter(|doc| doc.is_mapping())
+        .map(|doc| {
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+            let meta = doc.get("metadata");
+            let key = ObjectKey {
+                kind: text(doc.get("kind")),
+                namespace: text(meta.and_then(|m| m.get("namespace"))),
+                name: text(meta.and_then(|m| m.get("name"))),
+            };
+            (key, doc)
+        })
+        .collect())
+}
+
+/// Compares the live manifest (`None`: not installed) with the one an upgrade would apply.
+pub fn compare(live: Option<&str>, desired: &str) -> anyhow::Result<ManifestDiff> {
+    let live = live.map(objects).transpose()?.unwrap_or_default();
+    let desired = objects(desired)?;
+    let mut diff = ManifestDiff::default();
+    for (key, new) in &desired {
+        let old = live.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        match old {
+            Some(old) => {
+                let new = &without_bound_volume(key, old, new);
+                if old == new {
+                    diff.unchanged += 1;
+                    continue;
+                }
+                diff.refusals.extend(refusals(key, old, new));
+                diff.changes.push(object_change(key, Some(old), Some(new)));
+            }
+            None => diff.changes.push(object_change(key, None, Some(new))),
+        }
+    }
+    for (key, old) in &live {
+        if !desired.iter().any(|(k, _)| k == key) {
+            diff.changes.push(object_change(key, Some(old), None));
+        }
+    }
+    Ok(diff)
+}
+
+/// A claim's `spec.volumeName` as the chart copies it from the live claim (Grafana's
+/// `persistence.lookupVolumeName`): the volume the claim is already bound to, or null while it
+/// is pending. Applying it changes nothing, so it is not shown as a change.
+fn without_bound_volume(key: &ObjectKey, old: &Value, new: &Value) -> Value {
+    let mut new = new.clone();
+    let absent_before = dig(old, &["spec", "volumeName"]).is_none();
+    if key.kind == "PersistentVolumeClaim"
+        && absent_before
+        && let Some(spec) = new.get_mut("spec").and_then(Value::as_mapping_mut)
+    {
+        spec.remove("volumeName");
+    }
+    new
+}
+
+fn object_change(key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) -> ObjectChange {
+    let (mut old, mut new) = (old.cloned(), new.cloned());
+    let secret_keys = (key.kind == "Secret").then(|| mask_secret(old.as_mut(), new.as_mut()));
+    let text = |v: &Option<Value>| v.as_ref().map(yaml::emit).unwrap_or_default();
+    let (old_text, new_text) = (text(&old), text(&new));
+    let change = match (&old, &new) {
+        (None, _) => Change::Added,
+        (_, None) => Change::Removed,
+        _ => Change::Changed,
+    };
+    let diff = similar::TextDiff::from_lines(&old_text, &new_text)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{key} (live)"), &format!("{key} (after install)"))
+        .to_string();
+    ObjectChange {
+        change,
+        key: key.clone(),
+        diff,
+        secret_keys: secret_keys.filter(|keys| !keys.is_empty() || change == Change::Changed),
+    }
+}
+
+const HIDDEN: &str = "(hidden)";
+
+/// Replaces every value under a Secret's `data` and `stringData` with a marker that shows only
+/// whether it changed, and says which keys did.
+fn mask_secret(old: Option<&mut Value>, new: Option<&mut Value>) -> SecretKeys {
+    let mut keys = SecretKeys::default();
+    let (mut old, mut new) = (old, new);
+    for field in ["data", "stringData"] {
+        let old_map = old
+            .as_deref_mut()
+            .and_then(|v| v.get_mut(field))
+            .and_then(Value::as_mapping_mut);
+        let before: Mapping = old_map.as_ref().map(|m| (*m).clone()).unwrap_or_default();
+        let new_map = new
+            .as_deref_mut()
+            .and_then(|v| v.get_mut(field))
+            .and_then(Value::as_mapping_mut);
+        let after: Mapping = new_map.as_ref().map(|m| (*m).clone()).unwrap_or_default();
+        let name = |k: &Value| k.as_str().unwrap_or_default().to_owned();
+        if let Some(map) = new_map {
+            for (k, v) in map.iter_mut() {
+                *v = Value::String(match before.get(k) {
+                    None => {
+                        keys.added.push(name(k));
+                        HIDDEN.into()
+                    }
+                    Some(old) if old == &*v => HIDDEN.into(),
+                    Some(_) => {
+                        keys.changed.push(name(k));
+                        format!("{HIDDEN} changed")
+                    }
+                });
+            }
+        }
+        if let Some(map) = old_map {
+            for (k, v) in map.iter_mut() {
+                if !after.contains_key(k) {
+                    keys.removed.push(name(k));
+                }
+                *v = Value::String(match after.get(k) {
+                    Some(new) if new != &*v => format!("{HIDDEN} before"),
+                    _ => HIDDEN.into(),
+                });
+            }
+        }
+    }
+    keys
+}
+
+/// The fields Kubernetes will not change on an existing object, that this upgrade changes.
+fn refusals(key: &ObjectKey, old: &Value, new: &Value) -> Vec<Refusal> {
+    let differs = |path: &[&str]| dig(old, path) != dig(new, path);
+    let refusal = |field: &str, why: &str, instead: String| Refusal {
+        key: key.clone(),
+        field: field.to_owned(),
+        why: why.to_owned(),
+        instead,
+    };
+    let kind = key.kind.to_lowercase();
+    let ns = if key.namespace.is_empty() {
+        String::new()
+    } else {
+        format!(" -n {}", key.namespace)
+    };
+    let recreate = format!(
+        "delete it keeping its pods and volumes (`kubectl delete {kind} {}{ns} --cascade=orphan`), then install again",
+        key.name
+    );
+    let mut found = Vec::new();
+    match key.kind.as_str() {
+        "StatefulSet" => {
+            if differs(&["spec", "volumeClaimTemplates"]) {
+                let (claim, size) = first_claim_template(new);
+                let resize = format!(
+                    "to resize, first grow each existing claim (`kubectl patch pvc {claim}-{}-0{ns} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{size}\"}}}}}}}}'`, one per replica; the StorageClass must allow expansion), then {recreate}",
+                    key.name
+                );
+                found.push(refusal(
+                    "spec.volumeClaimTemplates",
+                    "a StatefulSet's volumeClaimTemplates cannot change (a volume size included); helm's upgrade would fail",
+                    resize,
+                ));
+            }
+            for field in ["selector", "serviceName", "podManagementPolicy"] {
+                if differs(&["spec", field]) {
+                    found.push(refusal(
+                        &format!("spec.{field}"),
+                        &format!(
+                            "a StatefulSet's {field} cannot change; helm's upgrade would fail"
+                        ),
+                        recreate.clone(),
+                    ));
+                }
+            }
+        }
+        "Deployment" | "DaemonSet" | "ReplicaSet" if differs(&["spec", "selector"]) => {
+            found.push(refusal(
+                "spec.selector",
+                &format!(
+                    "a {}'s selector cannot change; helm's upgrade would fail",
+                    key.kind
+                ),
+                format!(
+                    "delete it (`kubectl delete {kind} {}{ns}`), then install again; or install --force",
+                    key.name
+                ),
+            ));
+        }
+        "PersistentVolumeClaim" => {
+            let storage = &["spec", "resources", "requests", "storage"];
+            let bytes = |v: &Value| {
+                dig(v, storage)
+                    .and_then(Value::as_str)
+                    .and_then(crate::validate::quantity_bytes)
+            };
+            if let (Some(before), Some(after)) = (bytes(old), bytes(new))
+                && after < before
+            {
+                found.push(refusal(
+                    "spec.resources.requests.storage",
+                    "a volume cannot shrink; helm's upgrade would fail",
+                    "keep the size; or back up, delete the claim (its data is lost) and install again".into(),
+                ));
+            }
+            for field in ["storageClassName", "accessModes", "volumeMode"] {
+                if differs(&["spec", field]) {
+                    found.push(refusal(
+                        &format!("spec.{field}"),
+                        &format!("a claim's {field} cannot change once it exists; helm's upgrade would fail"),
+                        "keep it; or back up, delete the claim (its data is lost) and install again".into(),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
+fn dig<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |node, key| node.get(*key))
+}
+
+/// The first volume claim template's name and requested size, for the printed commands.
+fn first_claim_template(statefulset: &Value) -> (String, String) {
+    let first = dig(statefulset, &["spec", "volumeClaimTemplates"])
+        .and_then(Value::as_sequence)
+        .and_then(|templates| templates.first());
+    let text = |path: &[&str], default: &str| {
+        first
+            .and_then(|t| dig(t, path))
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_owned()
+    };
+    (
+        text(&["metadata", "name"], "CLAIM"),
+        text(&["spec", "resources", "requests", "storage"], "SIZE"),
+    )
+}
+
+/// ANSI colours for a diff on a terminal.
+pub fn colourize(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len() + diff.len() / 8);
+    for line in diff.split_inclusive('\n') {
+        let colour = if line.starts_with("+++") || line.starts_with("---") {
+            Some("1")
+        } else if line.starts_with('+') {
+            Some("32")
+        } else if line.starts_with('-') {
+            Some("31")
+        } else if line.starts_with("@@") {
+            Some("36")
+        } else {
+            None
+        };
+        match colour {
+            Some(code) => {
+                let body = line.trim_end_matches('\n');
+                out.push_str(&format!("\x1b[{code}m{body}\x1b[0m"));
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIVE: &str = "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: mon\ndata:\n  retention: 15d\n  other: same\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: grafana\n  namespace: mon\ndata:\n  admin-user: YWRtaW4=\n  admin-password: c2VjcmV0LW9uZQ==\n  gone: eA==\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: old\n  namespace: mon\n";
+
+    fn desired() -> String {
+        LIVE.replace("retention: 15d", "retention: 30d")
+            .replace("c2VjcmV0LW9uZQ==", "c2VjcmV0LXR3bw==")
+            .replace("  gone: eA==\n", "  new-key: eQ==\n")
+            .replace(
+                "kind: Service\nmetadata:\n  name: old",
+                "kind: Service\nmetadata:\n  name: new",
+            )
+    }
+
+    #[test]
+    fn objects_are_matched_by_kind_namespace_and_name() {
+        let diff = compare(Some(LIVE), &desired()).unwrap();
+        let summary: Vec<String> = diff
+            .changes
+            .iter()
+            .map(|c| format!("{} {}", c.change.sign(), c.key))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "~ ConfigMap mon/cfg",
+                "~ Secret mon/grafana",
+                "+ Service mon/new",
+                "- Service mon/old"
+            ]
+        );
+        assert_eq!(diff.unchanged, 1, "the ClusterRole");
+        let config = &diff.changes[0].diff;
+        assert!(
+            config.contains("-  retention: \"15d\"\n+  retention: \"30d\"\n"),
+            "{config}"
+        );
+        assert!(
+            config.contains("   other: same\n"),
+            "context lines: {config}"
+        );
+    }
+
+    #[test]
+    fn secret_values_never_appear_only_their_keys() {
+        let diff = compare(Some(LIVE), &desired()).unwrap();
+        let secret = &diff.changes[1];
+        for value in [
+            "c2VjcmV0LW9uZQ==",
+            "c2VjcmV0LXR3bw==",
+            "YWRtaW4=",
+            "eA==",
+            "eQ==",
+        ] {
+            assert!(!secret.diff.contains(value), "{value} in {}", secret.diff);
+            let json = serde_json::to_string(&diff).unwrap();
+            assert!(!json.contains(value), "{value} in {json}");
+        }
+        assert_eq!(
+            secret.secret_keys,
+            Some(SecretKeys {
+                added: vec!["new-key".into()],
+                changed: vec!["admin-password".into()],
+                removed: vec!["gone".into()],
+            })
+        );
+        for line in [
+            "-  admin-password: \"(hidden) before\"\n",
+            "+  admin-password: \"(hidden) changed\"\n",
+            "-  gone: \"(hidden)\"\n",
+            "+  new-key: \"(hidden)\"\n",
+        ] {
+            assert!(secret.diff.contains(line), "{line} in {}", secret.diff);
+        }
+        assert!(
+            secret.diff.contains("   admin-user: \"(hidden)\"\n"),
+            "{}",
+            secret.diff
+        );
+
+        // A new release: everything added, Secrets still masked.
+        let fresh = compare(None, LIVE).unwrap();
+        assert_eq!(fresh.count(Change::Added), 4);
+        assert!(!fresh.changes[1].diff.contains("c2VjcmV0LW9uZQ=="));
+    }
+
+    #[test]
+    fn identical_manifests_have_no_changes() {
+        let diff = compare(Some(LIVE), LIVE).unwrap();
+        assert!(diff.changes.is_empty() && diff.refusals.is_empty());
+        assert_eq!(diff.unchanged, 4);
+    }
+
+    #[test]
+    fn refused_changes_are_named_with_what_to_do() {
+        let sts = |size: &str, selector: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: am\n  namespace: mon\nspec:\n  selector:\n    matchLabels: {{app: {selector}}}\n  serviceName: am-headless\n  volumeClaimTemplates:\n  - metadata:\n      name: storage\n    spec:\n      resources:\n        requests:\n          storage: {size}\n"
+            )
+        };
+        let diff = compare(Some(&sts("2Gi", "am")), &sts("5Gi", "am")).unwrap();
+        assert_eq!(diff.refusals.len(), 1);
+        let refusal = &diff.refusals[0];
+        assert_eq!(refusal.field, "spec.volumeClaimTemplates");
+        assert!(
+            refusal.instead.contains(
+                r#"kubectl patch pvc storage-am-0 -n mon -p '{"spec":{"resources":{"requests":{"storage":"5Gi"}}}}'"#
+            ),
+            "{refusal:?}"
+        );
+        assert!(
+            refusal
+                .instead
+                .contains("kubectl delete statefulset am -n mon --cascade=orphan")
+        );
+        let diff = compare(Some(&sts("2Gi", "am")), &sts("2Gi", "other")).unwrap();
+        assert_eq!(diff.refusals[0].field, "spec.selector");
+
+        let pvc = |size: &str| {
+            format!(
+                "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: mon\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: {size}\n"
+            )
+        };
+        assert!(
+            compare(Some(&pvc("8Gi")), &pvc("20Gi"))
+                .unwrap()
+                .refusals
+                .is_empty(),
+            "growing is allowed"
+        );
+        let shrink = compare(Some(&pvc("8Gi")), &pvc("4000Mi")).unwrap();
+        assert_eq!(shrink.refusals[0].field, "spec.resources.requests.storage");
+    }
+
+    #[test]
+    fn a_claim_keeps_the_volume_it_is_bound_to() {
+        let pvc = |extra: &str| {
+            format!(
+                "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: grafana\n  namespace: mon\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n{extra}"
+            )
+        };
+        for bound in ["  volumeName: pvc-0a1b\n", "  volumeName: null\n"] {
+            let diff = compare(Some(&pvc("")), &pvc(bound)).unwrap();
+            assert!(diff.changes.is_empty(), "{bound}: {:?}", diff.changes);
+        }
+        let moved = compare(Some(&pvc("  volumeName: a\n")), &pvc("  volumeName: b\n")).unwrap();
+        assert_eq!(moved.changes.len(), 1);
+    }
+
+    #[test]
+    fn colour_marks_only_diff_lines() {
+        let coloured = colourize("--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n z\n");
+        assert!(coloured.contains("\x1b[31m-x\x1b[0m\n"));
+        assert!(coloured.contains("\x1b[32m+y\x1b[0m\n"));
+        assert!(coloured.ends_with(" z\n"));
+    }
+}
