@@ -251,8 +251,22 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
 /// (the usage synopsis is left to `--help`).
 pub fn report_usage(rendered: &str) {
     let mut stderr = std::io::stderr().lock();
-    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
     if let Some(first) = lines.next() {
+        // "…were not provided:" lists what on the lines below: keep it on the error line.
+        let mut first = first.to_owned();
+        let listing = first.ends_with(':');
+        while listing
+            && let Some(item) = lines.next_if(|l| {
+                !l.starts_with("Usage:") && !l.starts_with("tip:") && !l.starts_with("For more")
+            })
+        {
+            first = format!("{first} {item}");
+        }
         let _ = writeln!(stderr, "{first}");
     }
     for line in lines {

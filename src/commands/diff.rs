@@ -333,10 +333,11 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
                     match result {
                         Ok(diff) => {
                             let report = ReleaseReport::new(chart, settings, current, diff);
-                            task.finish(&if report.has_changes() {
-                                format!("{} objects differ", report.changes.len())
-                            } else {
-                                "no changes".to_owned()
+                            task.finish(&match report.changes.len() {
+                                _ if !report.has_changes() => "no changes".to_owned(),
+                                0 => "no object changes".to_owned(),
+                                1 => "1 object differs".to_owned(),
+                                n => format!("{n} objects differ"),
                             });
                             Ok(report)
                         }

@@ -16,6 +16,7 @@ mod control_plane;
 #[path = "../cli/server.rs"]
 mod server;
 
+mod diff;
 mod doctor;
 mod faults;
 mod lifecycle;

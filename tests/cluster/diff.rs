@@ -1,0 +1,518 @@
+//! `diff`, `install --diff`, `charts outdated` and `charts bump` on the real cluster, with both
+//! helms, the real charts, and a loopback repository that also holds a newer Grafana chart
+//! (packaged here from a copy of the real one).
+
+use crate::lifecycle::with_both_helms;
+use crate::server::Server;
+use crate::{Kube, chart_archive, common, kube_or_skip, run};
+use std::path::Path;
+use std::process::Command;
+
+with_both_helms!(
+    diff_after_install_and_after_a_change,
+    refused_volume_resize,
+    outdated_and_bump,
+    install_diff_asks_on_a_terminal,
+);
+
+/// On a terminal, `install --diff` asks before applying (default no): no applies nothing and
+/// exits 3, yes applies.
+fn install_diff_asks_on_a_terminal(helm: u8) {
+    let kube = kube_or_skip!(&format!("ask{helm}"), helm);
+    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
+        "--allow-public",
+        "--only",
+        "prometheus",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let spawn = || {
+        let mut cmd = kube.std_eksmon();
+        cmd.args([
+            "install",
+            "--diff",
+            "--allow-public",
+            "--only",
+            "prometheus",
+        ])
+        .args(kube.profile())
+        .args(["--set", "prometheus.retention=20d"])
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+        rexpect::session::spawn_command(cmd, Some(60_000)).expect("spawn in a pty")
+    };
+    for (answer, code, revision) in [("n", 3, "1"), ("y", 0, "2")] {
+        let mut p = spawn();
+        p.exp_string("+            - \"--storage.tsdb.retention.time=20d\"")
+            .unwrap();
+        p.exp_string(&format!("Apply these changes to {}?", kube.prometheus))
+            .unwrap();
+        p.send(answer).unwrap();
+        p.flush().unwrap();
+        p.exp_eof().unwrap();
+        let status = format!("{:?}", p.process_mut().wait().unwrap());
+        assert!(
+            status.ends_with(&format!(", {code})")),
+            "{answer}: {status}"
+        );
+        assert_eq!(kube.releases()[0].1, revision, "after {answer}");
+    }
+}
+
+/// `eksmon diff ARGS` against this test's releases: (exit code, stdout, stderr).
+fn diff(kube: &Kube, args: &[&str]) -> (i32, String, String) {
+    run(kube.eksmon().arg("diff").args(kube.profile()).args(args))
+}
+
+/// The Grafana admin password as `grafana-password` prints it, and as base64 (as the Secret
+/// and helm's manifests hold it).
+fn passwords(kube: &Kube) -> [String; 2] {
+    let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let plain = stdout.trim().to_owned();
+    assert!(plain.len() >= 20, "{plain}");
+    let encoded = kube.kubectl_json(&["get", "secret", &kube.grafana, "-n", &kube.namespace])
+        ["data"]["admin-password"]
+        .as_str()
+        .expect("admin-password")
+        .to_owned();
+    [plain, encoded]
+}
+
+fn assert_no_password(outputs: &[&str], passwords: &[String]) {
+    for output in outputs {
+        for password in passwords {
+            assert!(
+                !output.contains(password.as_str()),
+                "the password is in:\n{output}"
+            );
+        }
+    }
+}
+
+/// The changed objects in `diff --output json`, as `~ Kind name` per release.
+fn changed_objects(json: &str) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("diff JSON");
+    report["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .flat_map(|release| release["changes"].as_array().cloned().unwrap_or_default())
+        .map(|change| {
+            let sign = match change["change"].as_str() {
+                Some("added") => "+",
+                Some("removed") => "-",
+                _ => "~",
+            };
+            format!(
+                "{sign} {} {}",
+                change["kind"].as_str().unwrap_or_default(),
+                change["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn diff_after_install_and_after_a_change(helm: u8) {
+    let kube = kube_or_skip!(&format!("diff{helm}"), helm);
+    let (grafana, prometheus) = (kube.grafana.clone(), kube.prometheus.clone());
+
+    // Not installed yet: everything is added, and the generated password stays hidden.
+    let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{grafana} (diff{helm}, not installed → grafana-12.11.1)"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("  + Secret diff{helm}/{grafana} (secret keys: added admin-user, admin-password, ldap-toml; values hidden)")), "{stdout}");
+    assert!(!stdout.contains("  ~ "), "{stdout}");
+    assert!(kube.releases().is_empty(), "diff installs nothing");
+
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .arg("--allow-public"));
+    assert_eq!(code, 0, "{stderr}");
+    let secrets = passwords(&kube);
+
+    // Right after install, the Prometheus release has nothing to change. The Grafana chart
+    // renders its admin Secret differently once the Secret exists (it quotes a new password,
+    // not one it looks up), so its pod's `checksum/secret` changes once; the Secret is the same.
+    let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{prometheus} (diff{helm}, revision 1 deployed, prometheus-29.27.0): no changes ("
+        )),
+        "{stdout}"
+    );
+    let (_, json, _) = diff(&kube, &["--output", "json"]);
+    assert_eq!(changed_objects(&json), [format!("~ Deployment {grafana}")]);
+    assert!(
+        stdout.contains("-        checksum/secret: ")
+            && stdout
+                .lines()
+                .filter(|l| l.starts_with(['-', '+'])
+                    && !l.starts_with("---")
+                    && !l.starts_with("+++"))
+                .count()
+                == 2,
+        "{stdout}"
+    );
+    assert_no_password(&[&stdout, &json, &stderr], &secrets);
+
+    // install --diff without a terminal: shows it, applies Grafana only, leaves Prometheus be.
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--diff", "--allow-public"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("~ Deployment"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{prometheus}: nothing to change; left as it is")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "no terminal to ask: applying the changes to {grafana}"
+        )),
+        "{stderr}"
+    );
+    let mut releases = kube.releases();
+    releases.sort();
+    assert_eq!(
+        releases,
+        [
+            (grafana.clone(), "2".into(), "deployed".into()),
+            (prometheus.clone(), "1".into(), "deployed".into()),
+        ]
+    );
+
+    // Now nothing differs: diff says so (exit 0), install --diff runs no helm upgrade.
+    let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stdout.matches(": no changes (").count(), 2, "{stdout}");
+    let (_, json, _) = diff(&kube, &["--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["changed"], false, "{json}");
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--diff", "--allow-public"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("nothing to change; helm was not run"),
+        "{stderr}"
+    );
+    assert_eq!(
+        kube.releases().iter().filter(|r| r.1 == "2").count(),
+        1,
+        "no new revision"
+    );
+
+    // A profile change: exactly the objects it touches, with the expected lines.
+    let change = [
+        "--set",
+        "prometheus.retention=30d",
+        "--set",
+        "grafana.host=grafana-next.example.com",
+        "--set",
+        "grafana.storageSize=200Gi",
+    ];
+    let (code, stdout, stderr) = diff(&kube, &[&change[..], &["--exit-code"]].concat());
+    assert_eq!(code, 4, "{stderr}");
+    let (_, json, _) = diff(&kube, &[&change[..], &["--output", "json"]].concat());
+    let mut objects = changed_objects(&json);
+    objects.sort();
+    assert_eq!(
+        objects,
+        [
+            format!("~ ConfigMap {grafana}"),
+            format!("~ Deployment {grafana}"),
+            format!("~ Deployment {prometheus}-server"),
+            format!("~ Ingress {grafana}"),
+            format!("~ PersistentVolumeClaim {grafana}"),
+        ]
+    );
+    for line in [
+        "-            - \"--storage.tsdb.retention.time=15d\"\n+            - \"--storage.tsdb.retention.time=30d\"\n",
+        "-    domain = grafana-main.bys.world\n",
+        "+    domain = grafana-next.example.com\n",
+        "+    root_url = https://grafana-next.example.com\n",
+        "-    - host: grafana-main.bys.world\n+    - host: grafana-next.example.com\n",
+        "-      storage: \"100Gi\"\n+      storage: \"200Gi\"\n",
+    ] {
+        assert!(stdout.contains(line), "{line} not in:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("  ! "),
+        "growing a claim is allowed: {stdout}"
+    );
+    assert_no_password(&[&stdout, &json, &stderr], &secrets);
+    // Only the Grafana release, when named.
+    let (_, json, _) = diff(
+        &kube,
+        &[&change[..], &["grafana", "--output", "json"]].concat(),
+    );
+    assert!(
+        changed_objects(&json)
+            .iter()
+            .all(|o| !o.contains(&prometheus)),
+        "{json}"
+    );
+}
+
+fn refused_volume_resize(helm: u8) {
+    let kube = kube_or_skip!(&format!("resize{helm}"), helm);
+    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
+        "--allow-public",
+        "--only",
+        "prometheus",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let bigger = ["--set", "prometheus.alertmanager.storageSize=30Gi"];
+    let (code, stdout, stderr) = diff(
+        &kube,
+        &[&bigger[..], &["prometheus", "--exit-code"]].concat(),
+    );
+    assert_eq!(code, 4, "{stderr}");
+    let statefulset = format!("{}-alertmanager", kube.prometheus);
+    assert!(
+        stdout.contains(&format!(
+            "  ! StatefulSet resize{helm}/{statefulset} spec.volumeClaimTemplates: "
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("kubectl patch pvc storage-{statefulset}-0 -n resize{helm} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"30Gi\"}}}}}}}}'")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "kubectl delete statefulset {statefulset} -n resize{helm} --cascade=orphan"
+        )),
+        "{stdout}"
+    );
+    let (_, json, _) = diff(
+        &kube,
+        &[&bigger[..], &["prometheus", "--output", "json"]].concat(),
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report["releases"][0]["refusals"][0]["field"], "spec.volumeClaimTemplates",
+        "{json}"
+    );
+
+    // The API server does refuse it: what diff warned about is what install runs into.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(["--allow-public", "--only", "prometheus"])
+        .args(bigger));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("Forbidden: updates to statefulset spec"),
+        "{stderr}"
+    );
+}
+
+/// A loopback repository with the real charts and Grafana 13.0.0 (the real 12.11.1 without its
+/// `deploymentStrategy` value and with a "To 13.0.0" note) and 13.1.0 (whose values schema
+/// refuses the `persistence.size` eksmon writes).
+fn newer_grafana_repo(dir: &Path) -> Server {
+    let helm = common::helm(4);
+    for name in ["prometheus-29.27.0.tgz", "grafana-12.11.1.tgz"] {
+        std::fs::copy(chart_archive(name), dir.join(name)).unwrap();
+    }
+    let unpacked = dir.join("src");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let chart = unpacked.join("grafana");
+    let values = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+    let start = values
+        .find("\ndeploymentStrategy:\n")
+        .expect("the real chart has deploymentStrategy")
+        + 1;
+    let end = start + values[start..].find("\n\n").unwrap();
+    std::fs::write(
+        chart.join("values.yaml"),
+        format!("{}{}", &values[..start], &values[end..]),
+    )
+    .unwrap();
+    let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+    std::fs::write(
+        chart.join("README.md"),
+        readme.replacen(
+            "### To 12.0.0",
+            "### To 13.0.0\n\n`deploymentStrategy` is gone: use `strategy`.\n\n### To 12.0.0",
+            1,
+        ),
+    )
+    .unwrap();
+    let package = |version: &str| {
+        let output = Command::new(&helm)
+            .args(["package", "--version", version, "--destination"])
+            .arg(dir)
+            .arg(&chart)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    };
+    package("13.0.0");
+    std::fs::write(
+        chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"persistence": {"type": "object", "properties": {"size": {"type": "integer"}}}}}"#,
+    )
+    .unwrap();
+    package("13.1.0");
+    std::fs::remove_dir_all(&unpacked).unwrap();
+    let server = Server::start(dir.to_owned());
+    let output = Command::new(&helm)
+        .args(["repo", "index"])
+        .arg(dir)
+        .args(["--url", &server.url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    server
+}
+
+fn outdated_and_bump(helm: u8) {
+    let kube = kube_or_skip!(&format!("bump{helm}"), helm);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = newer_grafana_repo(repo_dir.path());
+    // The team's profile, block style with comments: the pin moves, nothing else does.
+    let team = format!(
+        "# team monitoring\nnamespace: {ns}   # ours\nprometheus: {{release: {p}}}\ngrafana: {{release: {g}}}\ncharts:\n  prometheus:\n    repo: {url}\n    version: 29.27.0\n  grafana:\n    repo: {url}  # loopback mirror\n    version: 12.11.1  # pinned by hand\n",
+        ns = kube.namespace,
+        p = kube.prometheus,
+        g = kube.grafana,
+        url = repo.url
+    );
+    let team_path = kube.world.write("team.yaml", &team);
+    let profile = [
+        "--profile",
+        "example",
+        "--profile",
+        team_path.to_str().unwrap(),
+    ];
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(profile)
+        .arg("--allow-public"));
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["charts", "outdated", "--output", "json"])
+        .args(profile));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows[0]["chart"], "prometheus");
+    assert_eq!(
+        (rows[0]["newest"].as_str(), rows[0]["upToDate"].as_bool()),
+        (Some("29.27.0"), Some(true))
+    );
+    assert_eq!(rows[1]["pinned"], "12.11.1");
+    assert_eq!(rows[1]["installed"], "12.11.1");
+    assert_eq!(rows[1]["newest"], "13.1.0");
+    assert_eq!(rows[1]["newMajor"], true);
+    let (code, table, _) = run(kube.eksmon().args(["charts", "outdated"]).args(profile));
+    assert_eq!(code, 0);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("grafana")
+                && l.contains("12.11.1  12.11.1    13.1.0   new major")),
+        "{table}"
+    );
+
+    // 13.1.0's schema refuses eksmon's values: reported, nothing written, exit 1.
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["charts", "bump", "grafana"])
+        .args(profile));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("grafana 13.1.0 rejects the values eksmon writes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("persistence") && stdout.contains("size"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&team_path).unwrap(), team);
+
+    // --dry-run reports and writes nothing; then the real bump moves the pin in place.
+    let bump = ["charts", "bump", "grafana", "--to", "13.0.0"];
+    let (code, dry, stderr) = run(kube.eksmon().args(bump).arg("--dry-run").args(profile));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&team_path).unwrap(), team);
+    let (code, stdout, stderr) = run(kube.eksmon().args(bump).args(profile));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, dry);
+    assert_eq!(
+        stdout,
+        "grafana: 12.11.1 → 13.0.0 (new major)\n  grafana 13.0.0 renders the values eksmon writes\n  values eksmon writes that grafana 13.0.0 no longer has (they would be ignored):\n  - deploymentStrategy\n\n  grafana README, To 13.0.0:\n  | `deploymentStrategy` is gone: use `strategy`.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&team_path).unwrap(),
+        team.replace(
+            "version: 12.11.1  # pinned by hand",
+            "version: 13.0.0  # pinned by hand"
+        )
+    );
+
+    // The upgrade's diff: every Grafana object changes chart label; the password stays hidden.
+    let secrets = {
+        let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(profile));
+        assert_eq!(code, 0, "{stderr}");
+        let encoded = kube.kubectl_json(&["get", "secret", &kube.grafana, "-n", &kube.namespace])["data"]["admin-password"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        [stdout.trim().to_owned(), encoded]
+    };
+    let (code, stdout, stderr) = run(kube.eksmon().args(["diff", "grafana"]).args(profile));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("revision 1 deployed, grafana-12.11.1 → grafana-13.0.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("-    helm.sh/chart: grafana-12.11.1\n+    helm.sh/chart: grafana-13.0.0\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "~ Secret bump{helm}/{} (secret keys: no value changed; values hidden)",
+            kube.grafana
+        )),
+        "{stdout}"
+    );
+    let (_, json, _) = run(kube
+        .eksmon()
+        .args(["diff", "grafana", "--output", "json"])
+        .args(profile));
+    assert_no_password(&[&stdout, &json, &stderr], &secrets);
+
+    // Already at the newest it accepts: nothing to do.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["charts", "bump", "prometheus"])
+        .args(profile));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("prometheus: already at 29.27.0; nothing to bump"),
+        "{stderr}"
+    );
+}
