@@ -671,6 +671,42 @@ mod tests {
     }
 
     #[test]
+    fn server_dry_run_and_get_manifest_argv() {
+        for version in ["v3.17.2", "v4.1.4"] {
+            let helm = helm(version);
+            let args = strings(&helm.upgrade_install_args(&upgrade(
+                &Target::default(),
+                false,
+                false,
+                DryRun::Server,
+            )));
+            assert_eq!(
+                args[args.len() - 3..],
+                ["--timeout", "600s", "--dry-run=server"],
+                "{version}: Secrets stay in (eksmon masks them): {args:?}"
+            );
+            assert_eq!(
+                strings(&helm.get_manifest_args("grafana", "mon", &context("c"))).join(" "),
+                "get manifest grafana --namespace mon --kube-context c"
+            );
+        }
+        assert!(helm("v3.13.0").has_server_dry_run());
+        assert!(!helm("v3.12.3").has_server_dry_run());
+        assert_eq!(
+            strings(&Helm::show_chart_args("oci://ghcr.io/x/charts/", "grafana")).join(" "),
+            "show chart oci://ghcr.io/x/charts/grafana"
+        );
+        assert_eq!(
+            strings(&Helm::show_chart_args(
+                "https://charts.example.com",
+                "grafana"
+            ))
+            .join(" "),
+            "show chart --repo https://charts.example.com grafana"
+        );
+    }
+
+    #[test]
     fn pull_argv_for_http_and_oci() {
         let dest = Path::new("/cache/tmp");
         assert_eq!(

@@ -336,6 +336,8 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         let name = settings.chart_ref(found.chart).name.to_string();
         let major = if chart_versions::is_new_major(&found.from, &found.to) {
             " (new major)"
+        } else if is_newer(&found.from, &found.to) {
+            " (older than the pin: a downgrade)"
         } else {
             ""
         };

@@ -303,6 +303,23 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
                     let archive = archive?;
                     task.step("comparing with a server-side dry run");
                     let current = listed.iter().find(|r| r.name == release);
+                    if let Some(pending) = current.filter(|r| r.is_pending()) {
+                        task.finish("failed");
+                        // helm would refuse the dry run with "another operation is in progress".
+                        let hints = helm
+                            .recovery(pending, &run.target, echo)
+                            .map(|command| format!("when no other helm works on it, free it with `{command}`"))
+                            .into_iter()
+                            .collect();
+                        return Err(crate::error::Hinted {
+                            message: format!(
+                                "{release} is {} (revision {}): an operation on it has not finished",
+                                pending.status, pending.revision
+                            ),
+                            hints,
+                        }
+                        .into());
+                    }
                     let live = match current {
                         Some(_) => helm.get_manifest(release, namespace, &run.target, echo)?,
                         None => None,

@@ -247,6 +247,27 @@ fn pending_and_elsewhere(cluster: &'static ControlPlane, helm: u8) {
         "{elsewhere:?}"
     );
 
+    // diff says the same instead of failing on helm's "another operation is in progress".
+    let (code, _, stderr) = crate::run(
+        kube.eksmon()
+            .args(["diff", "grafana", "--exposure", "none"])
+            .args(kube.profile()),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: {}: {} is pending-install (revision 1)",
+            kube.grafana, kube.grafana
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "hint: when no other helm works on it, free it with `{recovery}`"
+        )),
+        "{stderr}"
+    );
+
     // The printed recovery works as printed.
     let words: Vec<&str> = recovery.split(' ').collect();
     let output = kube
