@@ -85,9 +85,14 @@ impl Bench {
         profile
     }
 
+    /// `eksmon install` for `name`'s releases.
     fn eksmon(&self, home: &Path, name: &str) -> Command {
+        self.eksmon_command(home, name, "install")
+    }
+
+    fn eksmon_command(&self, home: &Path, name: &str, command: &str) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
-        cmd.args(["install", "--quiet", "--profile"])
+        cmd.args([command, "--quiet", "--profile"])
             .arg(self.profile(name))
             .env("EKSMON_HELM", helm4())
             .env("EKSMON_CACHE_DIR", home.join("eksmon"))
@@ -182,6 +187,37 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// What `eksmon diff` asks helm, started by hand all at once: the live manifest of each
+    /// release and a server-side dry run of each upgrade. The floor for `eksmon diff`.
+    fn diff_floor(&self, home: &Path, name: &str, archives: &[PathBuf; 2]) {
+        let values = self.values(home, name);
+        let mut children = Vec::new();
+        for (((chart, _), archive), values) in CHARTS.iter().zip(archives).zip(&values) {
+            let release = format!("{name}-{chart}");
+            children.push(
+                self.helm(home)
+                    .args(["get", "manifest", &release, "--namespace", name])
+                    .spawn()
+                    .expect("helm"),
+            );
+            children.push(
+                self.helm(home)
+                    .args(["upgrade", "--install", &release])
+                    .arg(archive)
+                    .args(["--namespace", name, "--create-namespace", "--values"])
+                    .arg(values)
+                    .args(["--output", "json", "--dry-run=server"])
+                    .spawn()
+                    .expect("helm"),
+            );
+        }
+        for mut child in children {
+            assert!(child.wait().expect("helm").success());
+        }
+    }
+}
+
 fn main() {
     let runs: usize = std::env::var("EKSMON_BENCH_RUNS")
         .ok()
@@ -231,6 +267,18 @@ fn main() {
         uncached.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--dry-run"))));
     }
     let mut floor_again = floor.clone(); // `row` sorts its samples
+    // `eksmon diff` on installed, unchanged releases, against its helm calls by hand.
+    let (mut diff_floor, mut diff) = (Vec::new(), Vec::new());
+    for _ in 0..(runs * 2 + 1) {
+        diff_floor.push(timed(|| bench.diff_floor(&home, "e0", &archives)));
+        diff.push(timed(|| ok(&mut bench.eksmon_command(&home, "e0", "diff"))));
+    }
+    // A repeated install with nothing to change: plain, and with --diff (which then skips helm).
+    let (mut again, mut again_diff) = (Vec::new(), Vec::new());
+    for _ in 0..(runs * 2 + 1) {
+        again.push(timed(|| ok(&mut bench.eksmon(&home, "e0"))));
+        again_diff.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--diff"))));
+    }
 
     let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
     let row = |case: &str, a: &mut Vec<Duration>, b: &mut Vec<Duration>, goal: &str| {
@@ -268,6 +316,18 @@ fn main() {
         "the same, without the helm version cache",
         &mut floor_again,
         &mut uncached,
+        "",
+    );
+    row(
+        "warm `eksmon diff`, nothing changed, vs its helm calls by hand all at once (get manifest ×2, upgrade --dry-run=server ×2)",
+        &mut diff_floor,
+        &mut diff,
+        "≤ 1.10",
+    );
+    row(
+        "repeated install, nothing to change: `eksmon install` (a) vs `eksmon install --diff` (b)",
+        &mut again,
+        &mut again_diff,
         "",
     );
     cluster.shutdown();

@@ -292,41 +292,21 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
             helm.version
         );
     }
-    let listed = helm.list(Some(namespace), &run.target, echo)?;
-    std::thread::scope(|scope| {
-        let comparing: Vec<_> = fetched
-            .into_iter()
+    // Each release's live manifest and dry run start at once, beside `helm list` (its status
+    // is only needed afterwards): one helm round trip less.
+    let (listed, rendered) = std::thread::scope(|scope| {
+        let listing = scope.spawn(|| helm.list(Some(namespace), &run.target, echo));
+        let jobs: Vec<_> = fetched
+            .iter()
             .map(|(chart, file, task, archive)| {
-                let (helm, listed) = (&helm, &listed);
-                let release = settings.release(chart).as_str();
-                let job = scope.spawn(move || -> Result<ReleaseReport> {
-                    let archive = archive?;
+                let helm = &helm;
+                let release = settings.release(*chart).as_str();
+                scope.spawn(move || -> Result<(Option<String>, String)> {
+                    let archive = archive.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
                     task.step("comparing with a server-side dry run");
-                    let current = listed.iter().find(|r| r.name == release);
-                    if let Some(pending) = current.filter(|r| r.is_pending()) {
-                        task.finish("failed");
-                        // helm would refuse the dry run with "another operation is in progress".
-                        let hints = helm
-                            .recovery(pending, &run.target, echo)
-                            .map(|command| format!("when no other helm works on it, free it with `{command}`"))
-                            .into_iter()
-                            .collect();
-                        return Err(crate::error::Hinted {
-                            message: format!(
-                                "{release} is {} (revision {}): an operation on it has not finished",
-                                pending.status, pending.revision
-                            ),
-                            hints,
-                        }
-                        .into());
-                    }
-                    let live = match current {
-                        Some(_) => helm.get_manifest(release, namespace, &run.target, echo)?,
-                        None => None,
-                    };
                     let upgrade = Upgrade {
                         release,
-                        chart: &archive,
+                        chart: archive,
                         namespace,
                         values: file.path(),
                         target: &run.target,
@@ -338,47 +318,83 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
                     let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
                         .echo(echo)
                         .deadline(DRY_RUN_DEADLINE);
-                    let result = helm
-                        .tool
-                        .run(&invocation)
-                        .map_err(anyhow::Error::from)
-                        .and_then(|out| ReleaseOutcome::parse(&out.stdout))
-                        .and_then(|outcome| {
-                            let desired = outcome.manifest.unwrap_or_default();
-                            manifest_diff::compare(live.as_deref(), &desired)
-                        });
-                    match result {
-                        Ok(diff) => {
-                            let report = ReleaseReport::new(chart, settings, current, diff);
-                            task.finish(&match report.changes.len() {
-                                _ if !report.has_changes() => "no changes".to_owned(),
-                                0 => "no object changes".to_owned(),
-                                1 => "1 object differs".to_owned(),
-                                n => format!("{n} objects differ"),
-                            });
-                            Ok(report)
-                        }
-                        Err(err) => {
-                            task.finish("failed");
-                            Err(err)
-                        }
-                    }
-                });
-                (release, job)
+                    let (live, desired) = std::thread::scope(|inner| {
+                        let live = inner
+                            .spawn(|| helm.get_manifest(release, namespace, &run.target, echo));
+                        let desired = helm
+                            .tool
+                            .run(&invocation)
+                            .map_err(anyhow::Error::from)
+                            .and_then(|out| ReleaseOutcome::parse(&out.stdout));
+                        (joined(live.join()), desired)
+                    });
+                    Ok((live?, desired?.manifest.unwrap_or_default()))
+                })
             })
             .collect();
-        let mut reports = Vec::new();
-        let mut failures = Vec::new();
-        for (release, job) in comparing {
-            match joined(job.join()) {
-                Ok(report) => reports.push(report),
-                Err(err) => failures.push(ReleaseFailure::new(release, err)),
+        let listed = joined(listing.join());
+        let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
+        (listed, rendered)
+    });
+    let listed = match listed {
+        Ok(listed) => listed,
+        Err(err) => {
+            for (_, _, task, _) in &fetched {
+                task.finish("failed");
+            }
+            return Err(err);
+        }
+    };
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for ((chart, _, task, _), rendered) in fetched.iter().zip(rendered) {
+        let release = settings.release(*chart).as_str();
+        let current = listed.iter().find(|r| r.name == release);
+        let result = match current.filter(|r| r.is_pending()) {
+            // helm refused the dry run ("another operation is in progress"): say why and how to
+            // free the release instead.
+            Some(pending) => Err(pending_error(&helm, run, pending)),
+            None => rendered.and_then(|(live, desired)| {
+                let diff = manifest_diff::compare(live.as_deref(), &desired)?;
+                Ok(ReleaseReport::new(*chart, settings, current, diff))
+            }),
+        };
+        match result {
+            Ok(report) => {
+                task.finish(&match report.changes.len() {
+                    _ if !report.has_changes() => "no changes".to_owned(),
+                    0 => "no object changes".to_owned(),
+                    1 => "1 object differs".to_owned(),
+                    n => format!("{n} objects differ"),
+                });
+                reports.push(report);
+            }
+            Err(err) => {
+                task.finish("failed");
+                failures.push(ReleaseFailure::new(release, err));
             }
         }
-        if failures.is_empty() {
-            Ok(reports)
-        } else {
-            Err(ReleaseFailures(failures).into())
-        }
-    })
+    }
+    if failures.is_empty() {
+        Ok(reports)
+    } else {
+        Err(ReleaseFailures(failures).into())
+    }
+}
+
+/// A release left `pending-*`, with the command that frees it.
+fn pending_error(helm: &Helm, run: &Run, pending: &ListedRelease) -> anyhow::Error {
+    let hints = helm
+        .recovery(pending, &run.target, run.echo())
+        .map(|command| format!("when no other helm works on it, free it with `{command}`"))
+        .into_iter()
+        .collect();
+    crate::error::Hinted {
+        message: format!(
+            "{} is {} (revision {}): an operation on it has not finished",
+            pending.name, pending.status, pending.revision
+        ),
+        hints,
+    }
+    .into()
 }
