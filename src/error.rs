@@ -161,6 +161,17 @@ impl fmt::Display for ReleaseFailures {
 
 impl std::error::Error for ReleaseFailures {}
 
+impl ReleaseFailures {
+    /// Ok when nothing failed, else every failure as one error.
+    pub fn check(failures: Vec<ReleaseFailure>) -> anyhow::Result<()> {
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(ReleaseFailures(failures).into())
+        }
+    }
+}
+
 /// Prints `error: …` (and any `hint:` or tool output lines) to stderr and picks the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     // Not an error: the report on stdout says what changes.

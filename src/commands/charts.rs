@@ -194,11 +194,7 @@ fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
             Some(ReleaseFailure::new(&row.chart, anyhow::anyhow!("{error}")))
         })
         .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(ReleaseFailures(failed).into())
-    }
+    ReleaseFailures::check(failed)
 }
 
 fn outdated_table(rows: &[OutdatedRow]) -> String {
@@ -427,11 +423,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
             run.ui.hint("`eksmon diff` shows what the upgrade changes in the cluster; `eksmon install --diff` applies it");
         }
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(ReleaseFailures(failures).into())
-    }
+    ReleaseFailures::check(failures)
 }
 
 /// Fetches both chart versions, renders eksmon's values against the new one (`helm template`,

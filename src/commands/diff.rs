@@ -144,7 +144,7 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
         &super::selected(args.chart),
     )?;
     let charts = super::installed(&loaded, args.chart)?;
-    let reports = compare(run, &loaded.settings, &charts)?;
+    let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
     let text = match args.output {
         TextFormat::Json => {
             #[derive(Serialize)]
@@ -164,6 +164,8 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
         }
     };
     super::write_stdout(text.as_bytes())?;
+    // A release that could not be compared is an error, also with --exit-code.
+    ReleaseFailures::check(failures)?;
     if args.exit_code && reports.iter().any(ReleaseReport::has_changes) {
         return Err(ChangesFound.into());
     }
@@ -229,7 +231,13 @@ pub fn text(reports: &[ReleaseReport], colour: bool) -> String {
 
 /// What installing `charts` would change: for each release, its live manifest against a
 /// server-side dry run of the same upgrade `install` runs.
-pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<ReleaseReport>> {
+/// What [`compare`] found: a report per release it could compare, and the releases it could not.
+pub struct Compared {
+    pub reports: Vec<ReleaseReport>,
+    pub failures: Vec<ReleaseFailure>,
+}
+
+pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compared> {
     // Rendered before any process starts: bad input stops the run here.
     let values = charts
         .iter()
@@ -285,6 +293,18 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
         (joined(version.join()), fetched)
     });
     let helm = helm?;
+    // A chart that could not be fetched fails its release alone.
+    let mut failures = Vec::new();
+    let fetched: Vec<_> = fetched
+        .into_iter()
+        .filter_map(|(chart, file, task, archive)| match archive {
+            Ok(archive) => Some((chart, file, task, archive)),
+            Err(err) => {
+                failures.push(ReleaseFailure::new(settings.release(chart).as_str(), err));
+                None
+            }
+        })
+        .collect();
     if !helm.has_server_dry_run() {
         anyhow::bail!(
             "eksmon diff needs helm 3.13 or newer (for --dry-run=server); `{}` is helm {}",
@@ -302,11 +322,10 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
                 let helm = &helm;
                 let release = settings.release(*chart).as_str();
                 scope.spawn(move || -> Result<(Option<String>, String)> {
-                    let archive = archive.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
                     task.step("comparing with a server-side dry run");
                     let upgrade = Upgrade {
                         release,
-                        chart: archive,
+                        chart: archive.as_path(),
                         namespace,
                         values: file.path(),
                         target: &run.target,
@@ -346,7 +365,6 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
         }
     };
     let mut reports = Vec::new();
-    let mut failures = Vec::new();
     for ((chart, _, task, _), rendered) in fetched.iter().zip(rendered) {
         let release = settings.release(*chart).as_str();
         let current = listed.iter().find(|r| r.name == release);
@@ -375,11 +393,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<R
             }
         }
     }
-    if failures.is_empty() {
-        Ok(reports)
-    } else {
-        Err(ReleaseFailures(failures).into())
-    }
+    Ok(Compared { reports, failures })
 }
 
 /// A release left `pending-*`, with the command that frees it.

@@ -186,11 +186,7 @@ pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
         );
     }
     failures.extend(upgrades_failed);
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(ReleaseFailures(failures).into())
-    }
+    ReleaseFailures::check(failures)
 }
 
 /// Says why helm could not do its job when the cluster said (no rights, no answer), what a
@@ -259,7 +255,9 @@ fn add_recovery_hints(
 /// answer is no.
 fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<Chart>> {
     use std::io::IsTerminal as _;
-    let reports = super::diff::compare(run, settings, charts)?;
+    let super::diff::Compared { reports, failures } = super::diff::compare(run, settings, charts)?;
+    // Nothing is installed unless every release could be compared.
+    ReleaseFailures::check(failures)?;
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     super::write_stdout(super::diff::text(&reports, colour).as_bytes())?;
     let (changed, unchanged): (Vec<_>, Vec<_>) =

@@ -19,12 +19,7 @@ with_both_helms!(
 /// exits 3, yes applies.
 fn install_diff_asks_on_a_terminal(helm: u8) {
     let kube = kube_or_skip!(&format!("ask{helm}"), helm);
-    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
-        "--allow-public",
-        "--only",
-        "prometheus",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    install_prometheus(&kube);
     let spawn = || {
         let mut cmd = kube.std_eksmon();
         cmd.args([
@@ -65,8 +60,8 @@ fn diff(kube: &Kube, args: &[&str]) -> (i32, String, String) {
 
 /// The Grafana admin password as `grafana-password` prints it, and as base64 (as the Secret
 /// and helm's manifests hold it).
-fn passwords(kube: &Kube) -> [String; 2] {
-    let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
+fn passwords(kube: &Kube, profile: &[String]) -> [String; 2] {
+    let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(profile));
     assert_eq!(code, 0, "{stderr}");
     let plain = stdout.trim().to_owned();
     assert!(plain.len() >= 20, "{plain}");
@@ -76,6 +71,16 @@ fn passwords(kube: &Kube) -> [String; 2] {
         .expect("admin-password")
         .to_owned();
     [plain, encoded]
+}
+
+/// `eksmon install --only prometheus` with this test's profile.
+fn install_prometheus(kube: &Kube) {
+    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
+        "--allow-public",
+        "--only",
+        "prometheus",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
 }
 
 fn assert_no_password(outputs: &[&str], passwords: &[String]) {
@@ -135,7 +140,7 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         .args(kube.profile())
         .arg("--allow-public"));
     assert_eq!(code, 0, "{stderr}");
-    let secrets = passwords(&kube);
+    let secrets = passwords(&kube, &kube.profile());
 
     // Right after install, the Prometheus release has nothing to change. The Grafana chart
     // renders its admin Secret differently once the Secret exists (it quotes a new password,
@@ -251,6 +256,23 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         "growing a claim is allowed: {stdout}"
     );
     assert_no_password(&[&stdout, &json, &stderr], &secrets);
+    // A release that cannot be compared fails alone: the other's report is printed, exit 1.
+    let (code, stdout, stderr) = diff(
+        &kube,
+        &["--set", "charts.grafana.version=99.0.0", "--exit-code"],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{prometheus} (diff{helm}, revision 1 deployed")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "error: {grafana}: cannot fetch chart grafana 99.0.0"
+        )),
+        "{stderr}"
+    );
+
     // Only the Grafana release, when named.
     let (_, json, _) = diff(
         &kube,
@@ -266,12 +288,7 @@ fn diff_after_install_and_after_a_change(helm: u8) {
 
 fn refused_volume_resize(helm: u8) {
     let kube = kube_or_skip!(&format!("resize{helm}"), helm);
-    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
-        "--allow-public",
-        "--only",
-        "prometheus",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    install_prometheus(&kube);
     let bigger = ["--set", "prometheus.alertmanager.storageSize=30Gi"];
     let (code, stdout, stderr) = diff(
         &kube,
@@ -472,15 +489,8 @@ fn outdated_and_bump(helm: u8) {
     );
 
     // The upgrade's diff: every Grafana object changes chart label; the password stays hidden.
-    let secrets = {
-        let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(profile));
-        assert_eq!(code, 0, "{stderr}");
-        let encoded = kube.kubectl_json(&["get", "secret", &kube.grafana, "-n", &kube.namespace])["data"]["admin-password"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        [stdout.trim().to_owned(), encoded]
-    };
+    let profile_args: Vec<String> = profile.iter().map(|a| (*a).to_owned()).collect();
+    let secrets = passwords(&kube, &profile_args);
     let (code, stdout, stderr) = run(kube.eksmon().args(["diff", "grafana"]).args(profile));
     assert_eq!(code, 0, "{stderr}");
     assert!(
