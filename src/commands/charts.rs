@@ -414,7 +414,11 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         }
     } else {
         for (path, text) in &texts {
-            write_in_place(path, text)?;
+            let read = files
+                .iter()
+                .find(|f| f.path == *path)
+                .map(|f| f.text.as_str());
+            write_in_place(path, read.unwrap_or_default(), text)?;
         }
         for line in &written {
             run.ui.note(&format!("wrote {line}"));
@@ -442,7 +446,13 @@ fn check(
     let (new_archive, _) = cache.ensure(helm, moved, echo, || {})?;
     let old = chart_versions::read_archive(&old_archive)?;
     let new: ChartContents = chart_versions::read_archive(&new_archive)?;
-    let values = crate::render::values_document(settings, chart)?;
+    // The values as `install` would render them once the pin has moved.
+    let mut moved_settings = settings.clone();
+    match chart {
+        Chart::Prometheus => moved_settings.charts.prometheus = moved.clone(),
+        Chart::Grafana => moved_settings.charts.grafana = moved.clone(),
+    }
+    let values = crate::render::values_document(&moved_settings, chart)?;
     let ours = crate::yaml::parse_trusted(&values, "the rendered values")?;
     let file = ScratchFile::with_contents(&format!("eksmon-{}-", chart.name()), values.as_bytes())
         .context("cannot write a temporary values file")?;
@@ -475,11 +485,19 @@ fn check(
     })
 }
 
-/// Replaces a profile file's text, keeping its permissions and any symlink to it.
-fn write_in_place(path: &std::path::Path, text: &str) -> Result<()> {
+/// Replaces a profile file's text, keeping its permissions and any symlink to it; refused when
+/// the file no longer holds `read` (someone edited it meanwhile: their edit is not overwritten).
+fn write_in_place(path: &std::path::Path, read: &str, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let target =
         std::fs::canonicalize(path).with_context(|| format!("cannot find `{}`", path.display()))?;
+    let now = std::fs::read_to_string(&target)
+        .with_context(|| format!("cannot read `{}`", target.display()))?;
+    anyhow::ensure!(
+        now == read,
+        "`{}` changed while eksmon was checking the charts; nothing was written, run it again",
+        path.display()
+    );
     let mode = std::fs::metadata(&target)
         .with_context(|| format!("cannot read `{}`", target.display()))?
         .permissions()

@@ -413,7 +413,15 @@ fn outdated_and_bump(helm: u8) {
         g = kube.grafana,
         url = repo.url
     );
-    let team_path = kube.world.write("team.yaml", &team);
+    // Kept in a dotfiles folder behind a symlink, private: both stay as they are.
+    let real_path = kube.world.write("dotfiles/team.yaml", &team);
+    std::fs::set_permissions(
+        &real_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    let team_path = kube.world.path().join("team.yaml");
+    std::os::unix::fs::symlink(&real_path, &team_path).unwrap();
     let profile = [
         "--profile",
         "example",
@@ -486,6 +494,18 @@ fn outdated_and_bump(helm: u8) {
             "version: 12.11.1  # pinned by hand",
             "version: 13.0.0  # pinned by hand"
         )
+    );
+    assert!(
+        std::fs::symlink_metadata(&team_path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&real_path).unwrap().permissions()
+        ) & 0o777,
+        0o640
     );
 
     // The upgrade's diff: every Grafana object changes chart label; the password stays hidden.
