@@ -105,7 +105,8 @@ impl ReleaseReport {
                 .is_none_or(|i| i.status != "deployed")
     }
 
-    /// The one-line summary: `grafana (mon, revision 3, grafana-12.11.1): 1 changed, 20 unchanged`.
+    /// The one-line summary: `grafana (mon, revision 3 deployed, grafana-12.11.1): 1 changed, 9
+    /// unchanged`.
     fn headline(&self) -> String {
         let now = match &self.installed {
             None => format!("not installed → {}", self.chart),
@@ -411,4 +412,64 @@ fn pending_error(helm: &Helm, run: &Run, pending: &ListedRelease) -> anyhow::Err
         hints,
     }
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(live: Option<&str>, desired: &str, status: Option<&str>) -> ReleaseReport {
+        let settings = Settings::default();
+        let listed = status.map(|status| ListedRelease {
+            name: "grafana".into(),
+            namespace: "monitoring".into(),
+            revision: "3".into(),
+            updated: String::new(),
+            status: status.into(),
+            chart: "grafana-12.0.0".into(),
+            app_version: String::new(),
+        });
+        let diff = manifest_diff::compare(live, desired).unwrap();
+        ReleaseReport::new(Chart::Grafana, &settings, listed.as_ref(), diff)
+    }
+
+    const SECRET: &str = "kind: Secret\nmetadata: {name: grafana, namespace: monitoring}\ndata: {admin-password: YQ==}\n";
+
+    #[test]
+    fn the_text_report_names_releases_objects_and_secret_keys() {
+        let changed = SECRET.replace("YQ==", "Yg==");
+        let text = text(&[report(Some(SECRET), &changed, Some("deployed"))], false);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "grafana (prometheus, revision 3 deployed, grafana-12.0.0 → grafana-12.11.1): 1 changed"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "  ~ Secret monitoring/grafana (secret keys: changed admin-password; values hidden)"
+            )
+        );
+        assert!(!text.contains("YQ==") && !text.contains("Yg=="), "{text}");
+    }
+
+    #[test]
+    fn a_release_that_is_not_deployed_is_a_change() {
+        let same = report(Some(SECRET), SECRET, Some("deployed"));
+        assert!(!same.has_changes());
+        let failed = report(Some(SECRET), SECRET, Some("failed"));
+        assert!(failed.has_changes());
+        assert!(
+            text(&[failed], false)
+                .contains("the release is failed: install upgrades it even where nothing changed")
+        );
+        let fresh = report(None, SECRET, None);
+        assert!(fresh.has_changes());
+        assert!(
+            text(&[fresh], false)
+                .starts_with("grafana (prometheus, not installed → grafana-12.11.1): 1 added\n")
+        );
+    }
 }
