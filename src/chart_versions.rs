@@ -83,18 +83,24 @@ pub fn read_archive(archive: &Path) -> Result<ChartContents> {
     for (name, sub) in subcharts {
         crate::profile::deep_merge(&mut defaults, crate::profile::set::nest(vec![name], sub));
     }
-    crate::profile::deep_merge(&mut defaults, values.unwrap_or(Value::Null));
+    if let Some(values) = values {
+        crate::profile::deep_merge(&mut defaults, values);
+    }
     Ok(ChartContents { defaults, readme })
 }
 
-/// The dotted paths eksmon's values set that the old chart's defaults have and the new chart's
-/// do not: settings the new version no longer reads. Free-form maps (annotations, extra args)
-/// are in neither and never reported.
-pub fn dropped_paths(ours: &Value, old_defaults: &Value, new_defaults: &Value) -> Vec<String> {
+/// The values eksmon sets (dotted path, value) that the old chart's defaults have and the new
+/// chart's do not: settings the new version no longer reads. Free-form maps (annotations, extra
+/// args) are in neither and never reported.
+pub fn dropped_paths(
+    ours: &Value,
+    old_defaults: &Value,
+    new_defaults: &Value,
+) -> Vec<(String, Value)> {
     let mut dropped = Vec::new();
-    walk(ours, &mut Vec::new(), &mut |path| {
+    walk(ours, &mut Vec::new(), &mut |path, value| {
         if has_path(old_defaults, path) && !has_path(new_defaults, path) {
-            dropped.push(path.join("."));
+            dropped.push((path.join("."), value.clone()));
             return false;
         }
         true
@@ -104,14 +110,14 @@ pub fn dropped_paths(ours: &Value, old_defaults: &Value, new_defaults: &Value) -
 
 /// Calls `visit` on the path of every mapping entry, deepest last; `visit` returning false
 /// skips what is below.
-fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String]) -> bool) {
+fn walk(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&[String], &Value) -> bool) {
     let Value::Mapping(map) = value else {
         return;
     };
     for (key, child) in map {
         let Some(key) = key.as_str() else { continue };
         path.push(key.to_owned());
-        if visit(path) {
+        if visit(path, child) {
             walk(child, path, visit);
         }
         path.pop();
@@ -235,9 +241,16 @@ mod tests {
         let ours = yaml::parse("server:\n  retention: 15d\n  ingress:\n    annotations: {a: b}\n  gone: 1\nalertmanager:\n  persistence:\n    size: 2Gi\nextra: 1\n").unwrap();
         let old = yaml::parse("server:\n  retention: ''\n  ingress:\n    annotations: {}\n  gone: 0\nalertmanager:\n  persistence:\n    size: 2Gi\n").unwrap();
         let new = yaml::parse("server:\n  retention: ''\n  ingress:\n    annotations: {}\nalertmanager:\n  storage:\n    size: 2Gi\n").unwrap();
+        let dropped: Vec<String> = dropped_paths(&ours, &old, &new)
+            .into_iter()
+            .map(|(path, value)| format!("{path}: {}", serde_json::to_string(&value).unwrap()))
+            .collect();
         assert_eq!(
-            dropped_paths(&ours, &old, &new),
-            ["server.gone", "alertmanager.persistence"]
+            dropped,
+            [
+                r#"server.gone: 1"#,
+                r#"alertmanager.persistence: {"size":"2Gi"}"#
+            ]
         );
     }
 

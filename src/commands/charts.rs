@@ -263,7 +263,8 @@ struct Checked {
     to: String,
     /// helm template's error when the new chart rejects the values (its schema, say).
     rejected: Option<anyhow::Error>,
-    dropped: Vec<String>,
+    /// Values eksmon writes that the new chart no longer has: (dotted path, value).
+    dropped: Vec<(String, crate::yaml::Value)>,
     notes: Vec<chart_versions::UpgradeNote>,
 }
 
@@ -361,8 +362,8 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
                 "  values eksmon writes that {name} {} no longer has (they would be ignored):\n",
                 found.to
             );
-            for path in &found.dropped {
-                out += &format!("  - {path}\n");
+            for (path, value) in &found.dropped {
+                out += &format!("  - {path}: {}\n", one_line_value(value));
             }
         }
         for note in &found.notes {
@@ -510,4 +511,14 @@ fn write_in_place(path: &std::path::Path, read: &str, text: &str) -> Result<()> 
 /// An error on one line, its causes included.
 fn first_line(err: &anyhow::Error) -> String {
     crate::error::one_line(&format!("{err:#}"))
+}
+
+/// A value on one line (JSON), cut short when long.
+fn one_line_value(value: &crate::yaml::Value) -> String {
+    const MAX: usize = 100;
+    let text = serde_json::to_string(value).unwrap_or_default();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }

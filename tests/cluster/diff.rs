@@ -486,7 +486,7 @@ fn outdated_and_bump(helm: u8) {
     assert_eq!(stdout, dry);
     assert_eq!(
         stdout,
-        "grafana: 12.11.1 → 13.0.0 (new major)\n  grafana 13.0.0 renders the values eksmon writes\n  values eksmon writes that grafana 13.0.0 no longer has (they would be ignored):\n  - deploymentStrategy\n\n  grafana README, To 13.0.0:\n  | `deploymentStrategy` is gone: use `strategy`.\n"
+        "grafana: 12.11.1 → 13.0.0 (new major)\n  grafana 13.0.0 renders the values eksmon writes\n  values eksmon writes that grafana 13.0.0 no longer has (they would be ignored):\n  - deploymentStrategy: {\"type\":\"Recreate\"}\n\n  grafana README, To 13.0.0:\n  | `deploymentStrategy` is gone: use `strategy`.\n"
     );
     assert_eq!(
         std::fs::read_to_string(&team_path).unwrap(),
