@@ -10,6 +10,7 @@
 
 mod bad_inputs;
 mod common;
+mod diff;
 mod fixture;
 mod helm_template;
 mod help;
