@@ -159,10 +159,7 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
             };
             serde_json::to_string_pretty(&report)? + "\n"
         }
-        TextFormat::Text => {
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            text(&reports, colour)
-        }
+        TextFormat::Text => text(&reports, colour_on_stdout()),
     };
     super::write_stdout(text.as_bytes())?;
     // A release that could not be compared is an error, also with --exit-code.
@@ -171,6 +168,11 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
         return Err(ChangesFound.into());
     }
     Ok(())
+}
+
+/// Colour for diffs written to a terminal, unless `NO_COLOR` is set.
+pub fn colour_on_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// The report as text: each release's headline and object list, what Kubernetes will refuse,

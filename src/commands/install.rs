@@ -254,12 +254,11 @@ fn add_recovery_hints(
 /// without one, it goes on). The releases that change; none when there is nothing to do or the
 /// answer is no.
 fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<Chart>> {
-    use std::io::IsTerminal as _;
     let super::diff::Compared { reports, failures } = super::diff::compare(run, settings, charts)?;
     // Nothing is installed unless every release could be compared.
     ReleaseFailures::check(failures)?;
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    super::write_stdout(super::diff::text(&reports, colour).as_bytes())?;
+    let text = super::diff::text(&reports, super::diff::colour_on_stdout());
+    super::write_stdout(text.as_bytes())?;
     let (changed, unchanged): (Vec<_>, Vec<_>) =
         reports.iter().partition(|report| report.has_changes());
     for report in &unchanged {
