@@ -170,9 +170,9 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
     Ok(())
 }
 
-/// Colour for diffs written to a terminal, unless `NO_COLOR` is set.
+/// Colour for diffs written to a terminal, unless `NO_COLOR` is set (to anything but empty).
 pub fn colour_on_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The report as text: each release's headline and object list, what Kubernetes will refuse,
