@@ -36,3 +36,44 @@ fn helm_older_than_3_13_is_refused_with_its_version() {
     assert!(!stderr.contains("unexpected"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+/// `charts outdated` reads the repository even when the cluster cannot be asked: INSTALLED is
+/// blank, a warning says why, and the report is still printed (exit 0).
+#[test]
+fn outdated_without_a_cluster() {
+    crate::skip_without_helm!();
+    let cluster = Cluster::new(Repo::shared(), 4);
+    let output = cluster
+        .eksmon()
+        .args([
+            "charts",
+            "outdated",
+            "--profile",
+            "example",
+            "--profile",
+            "eksmon.yaml",
+        ])
+        .env(
+            "KUBECONFIG",
+            cluster.world.path().join("no-such-kubeconfig"),
+        )
+        .env("EKSMON_HELM", crate::common::helm(4))
+        // helm's Secret driver: the one that needs a cluster.
+        .env_remove("HELM_DRIVER")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "CHART       PINNED   INSTALLED  NEWEST   NOTES\nprometheus  29.27.0  -          29.27.0  up to date\ngrafana     12.11.1  -          12.11.1  up to date\n"
+    );
+    assert!(
+        stderr.starts_with("warning: cannot list the installed releases ("),
+        "{stderr}"
+    );
+    assert!(stderr.contains("INSTALLED is left blank"), "{stderr}");
+}
