@@ -75,10 +75,16 @@ pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
     let helm = match run.helm() {
         Ok(helm) => {
-            findings.push(Finding::ok(
-                "helm",
-                format!("{} ({})", helm.version, helm.tool.path.display()),
-            ));
+            let found = format!("{} ({})", helm.version, helm.tool.path.display());
+            findings.push(if helm.has_server_dry_run() {
+                Finding::ok("helm", found)
+            } else {
+                Finding::warn(
+                    "helm",
+                    format!("{found}: installs work; `eksmon diff` and `install --diff` need helm 3.13 or newer"),
+                    "upgrade helm to 3.13+ (or 4) for server-side dry runs",
+                )
+            });
             Some(helm)
         }
         Err(err) => {
@@ -470,7 +476,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
             Some(found) if found.chart != expected => Finding::warn(
                 "releases",
                 format!("{release} runs {}; install moves it to {expected}", found.chart),
-                "read the chart's upgrade notes first (major versions can change values and selectors)",
+                "`eksmon diff` shows what the move changes, and flags what Kubernetes would refuse (major versions can change values and selectors)",
             ),
             Some(found) if found.status == "failed" => Finding::warn(
                 "releases",
