@@ -255,10 +255,10 @@ fn add_recovery_hints(
 /// answer is no.
 fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<Chart>> {
     let super::diff::Compared { reports, failures } = super::diff::compare(run, settings, charts)?;
-    // Nothing is installed unless every release could be compared.
-    ReleaseFailures::check(failures)?;
     let text = super::diff::text(&reports, super::diff::colour_on_stdout());
     super::write_stdout(text.as_bytes())?;
+    // Nothing is installed unless every release could be compared.
+    ReleaseFailures::check(failures)?;
     let (changed, unchanged): (Vec<_>, Vec<_>) =
         reports.iter().partition(|report| report.has_changes());
     for report in &unchanged {

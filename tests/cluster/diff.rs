@@ -273,6 +273,25 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         "{stderr}"
     );
 
+    // install --diff installs nothing unless every release could be compared.
+    let before = kube.releases();
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--diff", "--allow-public"])
+        .args(kube.profile())
+        .args([
+            "--set",
+            "charts.grafana.version=99.0.0",
+            "--set",
+            "prometheus.retention=25d",
+        ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("+            - \"--storage.tsdb.retention.time=25d\""),
+        "{stdout}"
+    );
+    assert_eq!(kube.releases(), before, "nothing upgraded");
+
     // Only the Grafana release, when named.
     let (_, json, _) = diff(
         &kube,
