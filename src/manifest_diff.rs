@@ -191,6 +191,18 @@ fn mask_secret(old: Option<&mut Value>, new: Option<&mut Value>) -> SecretKeys {
     let mut keys = SecretKeys::default();
     let (mut old, mut new) = (old, new);
     for field in ["data", "stringData"] {
+        // Not a mapping (not a valid Secret, but possible in a manifest): hide it whole.
+        for side in [old.as_deref_mut(), new.as_deref_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(value) = side.get_mut(field)
+                && !value.is_mapping()
+                && !value.is_null()
+            {
+                *value = Value::String(HIDDEN.into());
+            }
+        }
         let old_map = old
             .as_deref_mut()
             .and_then(|v| v.get_mut(field))
@@ -459,6 +471,17 @@ mod tests {
         let fresh = compare(None, LIVE).unwrap();
         assert_eq!(fresh.count(Change::Added), 4);
         assert!(!fresh.changes[1].diff.contains("c2VjcmV0LW9uZQ=="));
+    }
+
+    #[test]
+    fn secret_data_that_is_not_a_mapping_is_hidden_whole() {
+        let odd = "kind: Secret\nmetadata: {name: s}\nstringData: 'password=hunter2'\n";
+        let diff = compare(None, odd).unwrap();
+        assert!(
+            !diff.changes[0].diff.contains("hunter2"),
+            "{}",
+            diff.changes[0].diff
+        );
     }
 
     #[test]
