@@ -22,13 +22,13 @@ pub fn set_chart_version(text: &str, chart: &str, version: &str) -> Result<Strin
 fn replace_scalar(text: &str, line: usize, column: usize, version: &str) -> Result<String, String> {
     let start_of_line: usize = text
         .split_inclusive('\n')
-        .take(line - 1)
+        .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
     let line_text = text[start_of_line..].lines().next().unwrap_or_default();
     let offset = line_text
         .char_indices()
-        .nth(column - 1)
+        .nth(column.saturating_sub(1))
         .map(|(i, _)| i)
         .ok_or("the pinned version is not where the parser said")?;
     let rest = &line_text[offset..];
