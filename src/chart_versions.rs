@@ -33,6 +33,14 @@ pub fn is_new_major(from: &str, to: &str) -> bool {
     }
 }
 
+/// True when `candidate` is a higher SemVer version than `than` (unparsable: when they differ).
+pub fn is_newer(candidate: &str, than: &str) -> bool {
+    match (Version::parse(candidate), Version::parse(than)) {
+        (Ok(candidate), Ok(than)) => candidate > than,
+        _ => candidate != than,
+    }
+}
+
 /// What eksmon reads from a chart archive.
 #[derive(Debug, Clone, Default)]
 pub struct ChartContents {
@@ -234,6 +242,7 @@ mod tests {
         assert_eq!(newest(&versions).unwrap().version, "29.100.0");
         assert!(is_new_major("29.27.0", "30.0.0"));
         assert!(!is_new_major("29.27.0", "29.28.0"));
+        assert!(is_newer("29.100.0", "29.27.0") && !is_newer("29.27.0", "29.27.0"));
     }
 
     #[test]

@@ -172,7 +172,7 @@ fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
             match available {
                 Ok(found) => {
                     row.new_major = chart_versions::is_new_major(&row.pinned, &found.newest);
-                    row.up_to_date = !is_newer(&found.newest, &row.pinned);
+                    row.up_to_date = !chart_versions::is_newer(&found.newest, &row.pinned);
                     row.pin_deprecated = found.pin_deprecated.unwrap_or(false);
                     row.newest_deprecated = found.newest_deprecated;
                     row.newest = Some(found.newest);
@@ -243,17 +243,6 @@ fn outdated_table(rows: &[OutdatedRow]) -> String {
         ]);
     }
     crate::ui::table(&table)
-}
-
-/// True when `candidate` is a higher SemVer version than `than`.
-fn is_newer(candidate: &str, than: &str) -> bool {
-    match (
-        semver::Version::parse(candidate),
-        semver::Version::parse(than),
-    ) {
-        (Ok(candidate), Ok(than)) => candidate > than,
-        _ => candidate != than,
-    }
 }
 
 /// What checking one chart's new version found.
@@ -333,7 +322,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         let name = settings.chart_ref(found.chart).name.to_string();
         let major = if chart_versions::is_new_major(&found.from, &found.to) {
             " (new major)"
-        } else if is_newer(&found.from, &found.to) {
+        } else if chart_versions::is_newer(&found.from, &found.to) {
             " (older than the pin: a downgrade)"
         } else {
             ""

@@ -267,15 +267,8 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
                 let chart_ref = settings.chart_ref(*chart);
                 let (cache, helm_tool) = (&cache, &helm_tool);
                 let fetch = scope.spawn(move || {
-                    let archive = cache
-                        .ensure(helm_tool, chart_ref, echo, || {
-                            task.step(&format!(
-                                "fetching chart {} {}",
-                                chart_ref.name, chart_ref.version
-                            ));
-                        })
-                        .map(|(archive, _)| archive)
-                        .inspect_err(|_| task.finish("failed"));
+                    let archive = super::fetch_chart(cache, helm_tool, chart_ref, echo, &task)
+                        .map(|(archive, _)| archive);
                     (archive, task)
                 });
                 (*chart, file, fetch)

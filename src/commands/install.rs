@@ -335,16 +335,7 @@ struct Job<'a> {
 impl Job<'_> {
     fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<PathBuf> {
         let chart_ref = self.settings.chart_ref(chart);
-        let fetched = self.cache.ensure(helm, chart_ref, self.echo, || {
-            task.step(&format!(
-                "fetching chart {} {}",
-                chart_ref.name, chart_ref.version
-            ));
-        });
-        if fetched.is_err() {
-            task.finish("failed");
-        }
-        let (archive, how) = fetched?;
+        let (archive, how) = super::fetch_chart(self.cache, helm, chart_ref, self.echo, task)?;
         let verb = if self.plan.dry_run {
             "rendering"
         } else {

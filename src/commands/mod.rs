@@ -86,6 +86,22 @@ fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {
     result.unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: a worker thread panicked")))
 }
 
+/// A chart's archive from the cache (fetched when missing), saying so on its progress line; the
+/// line ends `failed` when it cannot be had.
+fn fetch_chart(
+    cache: &crate::charts::ChartCache,
+    helm: &crate::tool::Tool,
+    chart: &crate::settings::ChartRef,
+    echo: bool,
+    task: &crate::ui::Task,
+) -> Result<(std::path::PathBuf, crate::charts::Fetched)> {
+    cache
+        .ensure(helm, chart, echo, || {
+            task.step(&format!("fetching chart {} {}", chart.name, chart.version));
+        })
+        .inspect_err(|_| task.finish("failed"))
+}
+
 /// Both charts, or the one `--only` names.
 fn selected(only: Option<Chart>) -> Vec<Chart> {
     only.map_or_else(|| Chart::ALL.to_vec(), |chart| vec![chart])
