@@ -92,6 +92,8 @@ pub enum Command {
     Doctor(ReportArgs),
     /// List the alerts a profile installs: name, severity, summary
     Alerts(AlertsArgs),
+    /// List the Grafana dashboards a profile provisions: name, title, panels, uid
+    Dashboards(AlertsArgs),
     /// Print the IAM policies, trust policies and Pod Identity associations a profile needs
     Iam(IamArgs),
     /// List the profiles or print one

@@ -130,7 +130,11 @@ impl Run {
             sets: profile.sets.clone(),
             flags,
         };
-        Ok(profile::load(&request, &self.lookup, charts)?)
+        let loaded = profile::load(&request, &self.lookup, charts)?;
+        for warning in &loaded.warnings {
+            self.ui.warn(warning);
+        }
+        Ok(loaded)
     }
 
     /// helm from `--helm`/`EKSMON_HELM` or PATH (not yet asked for its version).

@@ -9,6 +9,7 @@ mod charts;
 mod cli;
 mod commands;
 mod context;
+mod dashboards;
 mod doctor;
 mod error;
 mod field_path;

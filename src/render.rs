@@ -8,7 +8,7 @@
 use crate::naming::{prometheus_server_fullname, raw_string};
 use crate::profile::deep_merge;
 use crate::settings::{
-    AlbAuth, AuthType, Chart, Dashboard, DashboardSource, Exposure, GrafanaDatasource, HttpsUrl,
+    AlbAuth, AuthType, Chart, DashboardChoice, Exposure, GrafanaDatasource, HttpsUrl,
     OnUnauthenticated, SecretName, Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
 };
 use crate::yaml::{self, Value};
@@ -25,22 +25,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "grafana.yaml.j2",
         include_str!("../templates/grafana.yaml.j2"),
-    ),
-];
-
-/// Dashboards shipped in the binary (eksmon's own), by name.
-const BUNDLED_DASHBOARDS: [(Dashboard, &str); 3] = [
-    (
-        Dashboard::KubernetesCluster,
-        include_str!("../templates/dashboards/kubernetes-cluster.json"),
-    ),
-    (
-        Dashboard::NodeExporter,
-        include_str!("../templates/dashboards/node-exporter.json"),
-    ),
-    (
-        Dashboard::ApiEndpoints,
-        include_str!("../templates/dashboards/api-endpoints.json"),
     ),
 ];
 
@@ -71,11 +55,39 @@ pub fn values(settings: &Settings, chart: Chart) -> Result<Value> {
         .with_context(|| format!("internal error: the {} template failed", chart.name()))?;
     let mut values =
         yaml::parse_trusted(&text, &format!("the rendered {} template", chart.name()))?;
+    if chart == Chart::Grafana {
+        fill_in_dashboards(settings, &mut values);
+    }
     let overrides = settings.raw_values(chart);
     if !overrides.is_empty() {
         deep_merge(&mut values, Value::Mapping(overrides.clone()));
     }
     Ok(values)
+}
+
+/// Puts each of eksmon's boards into the `json:` the template left empty for it. The JSON is
+/// made by serde_json and goes into the tree whole: no template sees it (it holds nothing from
+/// the profile but the data source, and is large enough that a trip through text would cost).
+fn fill_in_dashboards(settings: &Settings, values: &mut Value) {
+    let source = crate::dashboards::data_source(settings);
+    let Some(provider) = values
+        .get_mut("dashboards")
+        .and_then(|d| d.get_mut("eksmon"))
+        .and_then(Value::as_mapping_mut)
+    else {
+        return;
+    };
+    for choice in crate::dashboards::selected(settings) {
+        if let DashboardChoice::Bundled(which) = choice
+            && let Some(entry) = provider.get_mut(which.name())
+            && let Some(entry) = entry.as_mapping_mut()
+        {
+            entry.insert(
+                "json".into(),
+                Value::String(crate::dashboards::json(*which, source)),
+            );
+        }
+    }
 }
 
 /// The template environment, built (and the templates parsed) once per process.
@@ -151,10 +163,10 @@ struct AuthAnnotations {
 
 #[derive(Debug, Serialize)]
 struct DashboardValues {
-    name: &'static str,
+    name: String,
+    /// For grafana.com ones; eksmon's own get their JSON after the template (`fill_in_dashboards`).
     gnet_id: Option<u32>,
     revision: Option<u32>,
-    json: Option<&'static str>,
 }
 
 impl From<&Settings> for Derived {
@@ -211,11 +223,9 @@ impl From<&Settings> for Derived {
             alb_tags: tag_list(&s.alb.tags),
             nlb_tags: tag_list(&s.nlb.tags),
             alb_auth: s.alb.auth.as_ref().map(auth_annotations),
-            dashboards: s
-                .grafana
-                .dashboards
-                .iter()
-                .map(|d| dashboard(*d, s.grafana.dashboard_source))
+            dashboards: crate::dashboards::selected(s)
+                .into_iter()
+                .map(dashboard)
                 .collect(),
             retention_size: retention_size(s),
             server_files: crate::rules::server_files(s),
@@ -233,7 +243,7 @@ impl From<&Settings> for Derived {
 
 /// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
 /// SigV4).
-const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
+pub(crate) const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
 const AMP_DATASOURCE_NAME: &str = "Amazon Managed Prometheus";
 
 /// Local: the in-cluster Prometheus, default. Amp: the workspace, default, queried with the
@@ -423,22 +433,18 @@ fn auth_annotations(auth: &AlbAuth) -> AuthAnnotations {
     }
 }
 
-fn dashboard(which: Dashboard, source: DashboardSource) -> DashboardValues {
-    let grafana_com = match (which, source) {
-        (_, DashboardSource::Bundled) | (Dashboard::ApiEndpoints, _) => None,
-        (Dashboard::KubernetesCluster, DashboardSource::GrafanaCom) => Some((315, 3)),
-        (Dashboard::NodeExporter, DashboardSource::GrafanaCom) => Some((1860, 37)),
-    };
-    DashboardValues {
-        name: which.name(),
-        gnet_id: grafana_com.map(|(id, _)| id),
-        revision: grafana_com.map(|(_, revision)| revision),
-        json: grafana_com.is_none().then(|| {
-            BUNDLED_DASHBOARDS
-                .iter()
-                .find(|(d, _)| *d == which)
-                .map_or("{}", |(_, json)| json)
-        }),
+fn dashboard(choice: &DashboardChoice) -> DashboardValues {
+    match choice {
+        DashboardChoice::Bundled(which) => DashboardValues {
+            name: which.name().to_owned(),
+            gnet_id: None,
+            revision: None,
+        },
+        DashboardChoice::GrafanaCom(published) => DashboardValues {
+            name: published.name(),
+            gnet_id: Some(published.gnet_id.get()),
+            revision: published.revision.map(crate::settings::GnetId::get),
+        },
     }
 }
 
@@ -486,36 +492,38 @@ mod tests {
     }
 
     #[test]
-    fn bundled_dashboards_need_no_egress() {
-        let s = settings("grafana: {dashboardSource: bundled}\n");
-        let bundled = values(&s, Chart::Grafana).unwrap();
-        let provider = bundled.get("dashboards").unwrap().get("eksmon").unwrap();
-        for name in ["kubernetes-cluster", "node-exporter", "api-endpoints"] {
-            let json = provider
-                .get(name)
+    fn dashboards_are_shipped_and_grafana_com_only_by_id() {
+        let shipped = |s: &Settings| {
+            let values = values(s, Chart::Grafana).unwrap();
+            let provider = values
+                .get("dashboards")
                 .unwrap()
-                .get("json")
+                .get("eksmon")
                 .unwrap()
-                .as_str()
-                .unwrap();
+                .clone();
+            provider.as_mapping().unwrap().clone()
+        };
+        let default = shipped(&Settings::default());
+        assert_eq!(default.len(), crate::settings::Dashboard::ALL.len());
+        for (name, entry) in &default {
+            let json = entry.get("json").unwrap().as_str().unwrap();
             let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
             assert!(
                 parsed["panels"].as_array().is_some_and(|p| !p.is_empty()),
-                "{name}"
+                "{name:?}"
             );
-            assert!(provider.get(name).unwrap().get("gnetId").is_none());
+            assert!(entry.get("gnetId").is_none());
         }
-        let default = values(&Settings::default(), Chart::Grafana).unwrap();
-        let provider = default.get("dashboards").unwrap().get("eksmon").unwrap();
-        assert_eq!(
-            provider
-                .get("node-exporter")
-                .unwrap()
-                .get("gnetId")
-                .unwrap()
-                .as_u64(),
-            Some(1860)
-        );
+        let s = settings("grafana: {dashboards: [nodes, {gnetId: 1860, revision: 37}]}\n");
+        let chosen = shipped(&s);
+        assert_eq!(chosen.len(), 2);
+        let published = chosen.get("grafana-com-1860").unwrap();
+        assert_eq!(published.get("gnetId").unwrap().as_u64(), Some(1860));
+        assert_eq!(published.get("revision").unwrap().as_u64(), Some(37));
+        // Without Alertmanager its board goes too: it would have no data.
+        let mut s = Settings::default();
+        s.prometheus.alertmanager.enabled = false;
+        assert!(!shipped(&s).contains_key("alertmanager"));
     }
 
     #[test]

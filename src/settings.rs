@@ -505,24 +505,157 @@ impl Default for NodeExporter {
     }
 }
 
-/// Dashboards eksmon knows how to provision.
+/// eksmon's own dashboards, shipped in the binary (`crate::dashboards` builds them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dashboard {
-    /// grafana.com 315 (Kubernetes cluster monitoring via Prometheus), or eksmon's own.
     KubernetesCluster,
-    /// grafana.com 1860 (Node Exporter Full), or eksmon's own.
+    NamespaceResources,
+    WorkloadResources,
+    PodResources,
+    Nodes,
     NodeExporter,
-    /// The seed's API-server endpoint panel, shipped in the binary.
+    PersistentVolumes,
+    Apiserver,
+    Kubelet,
+    Networking,
+    Coredns,
+    AwsVpcCni,
+    Prometheus,
+    Alertmanager,
     ApiEndpoints,
 }
 
 impl Dashboard {
+    /// Every one, in the order Grafana lists them by default.
+    pub const ALL: [Dashboard; 15] = [
+        Dashboard::KubernetesCluster,
+        Dashboard::NamespaceResources,
+        Dashboard::WorkloadResources,
+        Dashboard::PodResources,
+        Dashboard::Nodes,
+        Dashboard::NodeExporter,
+        Dashboard::PersistentVolumes,
+        Dashboard::Apiserver,
+        Dashboard::Kubelet,
+        Dashboard::Networking,
+        Dashboard::Coredns,
+        Dashboard::AwsVpcCni,
+        Dashboard::Prometheus,
+        Dashboard::Alertmanager,
+        Dashboard::ApiEndpoints,
+    ];
+
+    /// The profile's name for it (also its file name in Grafana's provider).
     pub fn name(self) -> &'static str {
         match self {
             Dashboard::KubernetesCluster => "kubernetes-cluster",
+            Dashboard::NamespaceResources => "namespace-resources",
+            Dashboard::WorkloadResources => "workload-resources",
+            Dashboard::PodResources => "pod-resources",
+            Dashboard::Nodes => "nodes",
             Dashboard::NodeExporter => "node-exporter",
+            Dashboard::PersistentVolumes => "persistent-volumes",
+            Dashboard::Apiserver => "apiserver",
+            Dashboard::Kubelet => "kubelet",
+            Dashboard::Networking => "networking",
+            Dashboard::Coredns => "coredns",
+            Dashboard::AwsVpcCni => "aws-vpc-cni",
+            Dashboard::Prometheus => "prometheus",
+            Dashboard::Alertmanager => "alertmanager",
             Dashboard::ApiEndpoints => "api-endpoints",
+        }
+    }
+}
+
+/// A dashboard grafana.com publishes, which Grafana downloads at start (it needs egress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GrafanaComDashboard {
+    pub gnet_id: GnetId,
+    /// The dashboard's revision on grafana.com; unset: its newest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<GnetId>,
+}
+
+impl GrafanaComDashboard {
+    /// Its file name in Grafana's provider.
+    pub fn name(&self) -> String {
+        format!("grafana-com-{}", self.gnet_id.0)
+    }
+}
+
+/// A grafana.com dashboard id or revision: a whole number from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ScalarText", into = "u32")]
+pub struct GnetId(u32);
+
+impl GnetId {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<ScalarText> for GnetId {
+    type Error = String;
+    fn try_from(text: ScalarText) -> Result<Self, String> {
+        match text.0.parse::<u32>() {
+            Ok(id) if id > 0 => Ok(GnetId(id)),
+            _ => Err(format!(
+                "`{}` is not a grafana.com id (a whole number from 1, as in grafana.com/grafana/dashboards/1860)",
+                text.0
+            )),
+        }
+    }
+}
+
+impl From<GnetId> for u32 {
+    fn from(id: GnetId) -> u32 {
+        id.0
+    }
+}
+
+/// One entry of `grafana.dashboards`: one of eksmon's by name, or `{gnetId: N}` for a
+/// grafana.com one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum DashboardChoice {
+    Bundled(Dashboard),
+    GrafanaCom(GrafanaComDashboard),
+}
+
+impl<'de> Deserialize<'de> for DashboardChoice {
+    // By hand rather than `untagged`: an unknown name then gets serde's "unknown variant"
+    // message (and with it a did-you-mean), not "did not match any variant".
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice;
+        impl<'de> serde::de::Visitor<'de> for Choice {
+            type Value = DashboardChoice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a dashboard name or {gnetId: N}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DashboardChoice, E> {
+                Dashboard::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(DashboardChoice::Bundled)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<DashboardChoice, A::Error> {
+                GrafanaComDashboard::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(DashboardChoice::GrafanaCom)
+            }
+        }
+        deserializer.deserialize_any(Choice)
+    }
+}
+
+impl DashboardChoice {
+    /// Its file name in Grafana's provider.
+    pub fn name(&self) -> String {
+        match self {
+            DashboardChoice::Bundled(d) => d.name().to_owned(),
+            DashboardChoice::GrafanaCom(g) => g.name(),
         }
     }
 }
@@ -702,14 +835,12 @@ pub struct Receiver {
     pub role_arn: Option<IamRoleArn>,
 }
 
-/// Where Grafana gets the dashboards that grafana.com publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The old switch between grafana.com downloads and eksmon's copies: read from older profiles
+/// and ignored with a warning, since eksmon's dashboards are always shipped in the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DashboardSource {
-    /// Grafana downloads them from grafana.com at start (needs egress).
-    #[default]
     #[serde(rename = "grafana.com")]
     GrafanaCom,
-    /// eksmon's own, shipped in the binary: for clusters without egress.
     #[serde(rename = "bundled")]
     Bundled,
 }
@@ -735,8 +866,10 @@ pub struct Grafana {
     pub host: Option<Host>,
     pub storage_size: SizeQuantity,
     pub load_balancer_name: Option<LoadBalancerName>,
-    pub dashboards: Vec<Dashboard>,
-    pub dashboard_source: DashboardSource,
+    pub dashboards: Vec<DashboardChoice>,
+    /// No longer used (see [`DashboardSource`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard_source: Option<DashboardSource>,
     /// false: no Grafana release (Amazon Managed Grafana, or a Grafana of your own).
     pub enabled: bool,
     pub datasource: GrafanaDatasource,
@@ -754,12 +887,8 @@ impl Default for Grafana {
             host: None,
             storage_size: default_of!(SizeQuantity, "100Gi"),
             load_balancer_name: None,
-            dashboards: vec![
-                Dashboard::KubernetesCluster,
-                Dashboard::NodeExporter,
-                Dashboard::ApiEndpoints,
-            ],
-            dashboard_source: DashboardSource::GrafanaCom,
+            dashboards: Dashboard::ALL.map(DashboardChoice::Bundled).to_vec(),
+            dashboard_source: None,
             enabled: true,
             datasource: GrafanaDatasource::Local,
             role_arn: None,

@@ -5,7 +5,7 @@
 //! of it (their keys come from the settings' own serialization) over the `--from` profile.
 
 use crate::error::InputError;
-use crate::settings::{Dashboard, DashboardSource, Exposure, Scheme, Settings};
+use crate::settings::{Dashboard, DashboardChoice, Exposure, Scheme, Settings};
 use crate::ui::Prompter;
 use crate::yaml::{self, Mapping, Value};
 use std::fmt::Display;
@@ -38,7 +38,6 @@ fn asked(exposure: Exposure) -> Vec<&'static str> {
         "grafana.host",
         "grafana.storageSize",
         "grafana.dashboards",
-        "grafana.dashboardSource",
     ]);
     paths
 }
@@ -164,12 +163,6 @@ where
         .map(|item| T::try_from(item.as_str()).map_err(anyhow::Error::msg))
         .collect()
 }
-
-const DASHBOARDS: [Dashboard; 3] = [
-    Dashboard::KubernetesCluster,
-    Dashboard::NodeExporter,
-    Dashboard::ApiEndpoints,
-];
 
 /// The ALB group the wizard offers: without one, each Ingress gets an ALB of its own.
 const DEFAULT_GROUP_NAME: &str = "eks-monitoring";
@@ -375,34 +368,32 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
         Some(&defaults.prometheus.retention),
         false,
     )?)?;
-    let names: Vec<&str> = DASHBOARDS.iter().map(|d| d.name()).collect();
-    let chosen: Vec<bool> = DASHBOARDS
+    let names: Vec<&str> = Dashboard::ALL.iter().map(|d| d.name()).collect();
+    let chosen: Vec<bool> = Dashboard::ALL
         .iter()
-        .map(|d| defaults.grafana.dashboards.contains(d))
+        .map(|d| {
+            defaults
+                .grafana
+                .dashboards
+                .contains(&DashboardChoice::Bundled(*d))
+        })
         .collect();
-    eprintln!("  space toggles, enter accepts");
-    s.grafana.dashboards = p
+    eprintln!("  space toggles, enter accepts; all are shipped with eksmon (no egress needed)");
+    let mut picked: Vec<DashboardChoice> = p
         .pick("Dashboards", &names, &chosen)?
         .into_iter()
-        .map(|i| DASHBOARDS[i])
+        .map(|i| DashboardChoice::Bundled(Dashboard::ALL[i]))
         .collect();
-    let published = s
-        .grafana
-        .dashboards
-        .iter()
-        .any(|d| *d != Dashboard::ApiEndpoints);
-    if published {
-        eprintln!("  no: Grafana uses the copies shipped with eksmon (no egress needed)");
-        let egress = p.confirm(
-            "Can Grafana download dashboards from grafana.com?",
-            defaults.grafana.dashboard_source == DashboardSource::GrafanaCom,
-        )?;
-        s.grafana.dashboard_source = if egress {
-            DashboardSource::GrafanaCom
-        } else {
-            DashboardSource::Bundled
-        };
-    }
+    // grafana.com dashboards the defaults name by id are not in the list: keep them.
+    picked.extend(
+        defaults
+            .grafana
+            .dashboards
+            .iter()
+            .filter(|d| matches!(d, DashboardChoice::GrafanaCom(_)))
+            .cloned(),
+    );
+    s.grafana.dashboards = picked;
     Ok(s)
 }
 
@@ -537,7 +528,7 @@ pub fn summary(name: &str, target: &str, s: &Settings, carried: &[String]) -> St
             s.grafana
                 .dashboards
                 .iter()
-                .map(|d| d.name().to_owned())
+                .map(DashboardChoice::name)
                 .collect(),
             "none",
         ),
@@ -574,7 +565,7 @@ mod tests {
         s.alb.group_name = Some(typed("eks-monitoring"));
         s.alb.subnets = vec![typed("subnet-0123abcd"), typed("subnet-4567abcd")];
         s.alb.inbound_cidrs = vec![typed("10.0.0.0/8")];
-        s.grafana.dashboards = vec![Dashboard::ApiEndpoints];
+        s.grafana.dashboards = vec![DashboardChoice::Bundled(Dashboard::ApiEndpoints)];
         let text = profile_text("team", &s, None);
         assert!(
             text.starts_with("# team: written by `eksmon init`\n"),

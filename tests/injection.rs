@@ -160,6 +160,8 @@ prometheus:
 grafana:
   host: grafana.example.com
   values: {podLabels: {team: obs}}
+  # No profile text reaches a dashboard (src/dashboards), and all fifteen would only slow this.
+  dashboards: [api-endpoints]
 ";
 
 const NLB_BASE: &str = r"
@@ -176,6 +178,7 @@ prometheus:
 grafana:
   host: grafana.example.com
   loadBalancerName: mon-grafana
+  dashboards: [api-endpoints]
 ";
 
 fn fields() -> Vec<Field> {

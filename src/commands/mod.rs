@@ -2,6 +2,7 @@
 
 mod alerts;
 mod charts;
+mod dashboards;
 mod diff;
 mod doctor;
 mod grafana_password;
@@ -30,6 +31,7 @@ pub fn run(run: &Run, command: Command) -> Result<()> {
         Command::GrafanaPassword(args) => grafana_password::run(run, &args),
         Command::Doctor(args) => doctor::run(run, &args),
         Command::Alerts(args) => alerts::run(run, &args),
+        Command::Dashboards(args) => dashboards::run(run, &args),
         Command::Iam(args) => iam::run(run, &args),
         Command::Init(args) => init::run(run, &args),
         Command::Profiles(command) => profiles::run(run, &command),

@@ -6,6 +6,20 @@ use crate::field_path::{FieldPath, Segment};
 use crate::settings::{AmpAuth, Chart, Exposure, GrafanaDatasource, ReceiverType, Settings};
 use crate::yaml;
 
+/// Settings that still load but no longer do what they once did: one line each, with the
+/// field's origin.
+pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if s.grafana.dashboard_source.is_some() {
+        let path = FieldPath::keys("grafana.dashboardSource");
+        warnings.push(format!(
+            "{path} is no longer used and is ignored ({}): eksmon's dashboards are always shipped in the binary; to have Grafana download one from grafana.com, list it in grafana.dashboards as {{gnetId: N}}",
+            provenance.origin_of(&path)
+        ));
+    }
+    warnings
+}
+
 /// Fails on the first rule the merged settings break, naming the field and its origin.
 pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), InputError> {
     let fail = |path: FieldPath, message: String| {

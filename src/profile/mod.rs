@@ -163,6 +163,8 @@ fn set_depth(value: &Value, path: &FieldPath) -> usize {
 pub struct Loaded {
     pub settings: Settings,
     pub provenance: Provenance,
+    /// Settings that load but are deprecated, one line each (the caller shows them).
+    pub warnings: Vec<String>,
 }
 
 /// Reads, layers and validates everything `request` names, for rendering `charts`.
@@ -214,6 +216,7 @@ fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> 
     }
     checks::check(&settings, charts, &provenance)?;
     Ok(Loaded {
+        warnings: checks::warnings(&settings, &provenance),
         settings,
         provenance,
     })

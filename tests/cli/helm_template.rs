@@ -160,11 +160,9 @@ fn assert_common(objects: &[Value]) {
     assert_eq!(at(prometheus, &["isDefault"]), &Value::Bool(true));
     let dashboards = find(objects, "ConfigMap", "grafana-dashboards-eksmon");
     assert!(text(dashboards, &["data", "api-endpoints.json"]).contains("kube_endpoint_address"));
-    // grafana.com dashboards are fetched by the chart's init container at start.
-    assert!(
-        text(config, &["data", "download_dashboards.sh"])
-            .contains("https://grafana.com/api/dashboards/1860/revisions/37/download")
-    );
+    // Every dashboard ships in the values: nothing is downloaded at start.
+    assert!(text(dashboards, &["data", "kubernetes-cluster.json"]).contains("eksmon-namespace"));
+    assert!(!text(config, &["data", "download_dashboards.sh"]).contains("grafana.com/api"));
 }
 
 fn check_alb(helm_major: u8) {
@@ -491,4 +489,40 @@ fn release_names_reach_the_datasource() {
     find(&objects, "Service", "metrics-prometheus-server");
     let grafana = std::fs::read_to_string(world.path().join("values/grafana-values.yaml")).unwrap();
     assert!(grafana.contains("http://metrics-prometheus-server.obs.svc.cluster.local"));
+}
+
+/// grafana.com dashboards come only when a profile names them by id; the chart's init
+/// container then downloads exactly those, beside eksmon's own.
+#[test]
+fn grafana_com_dashboards_only_by_id() {
+    crate::skip_without_helm!();
+    let world = World::new();
+    let Some(objects) = manifests(
+        &world,
+        4,
+        &[
+            "--set",
+            "grafana.dashboards=[nodes, {gnetId: 1860, revision: 37}, {gnetId: 315}]",
+        ],
+    ) else {
+        return;
+    };
+    let config = find(&objects, "ConfigMap", "grafana");
+    let script = text(config, &["data", "download_dashboards.sh"]);
+    assert!(
+        script.contains("https://grafana.com/api/dashboards/1860/revisions/37/download"),
+        "{script}"
+    );
+    assert!(
+        script.contains("https://grafana.com/api/dashboards/315/revisions/"),
+        "{script}"
+    );
+    let dashboards = find(&objects, "ConfigMap", "grafana-dashboards-eksmon");
+    let shipped: Vec<&str> = dashboards["data"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.as_str())
+        .collect();
+    assert_eq!(shipped, ["nodes.json"]);
 }

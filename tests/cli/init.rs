@@ -63,7 +63,6 @@ fn alb_answers(p: &mut PtySession, name: &str) {
     answer(p, "Grafana volume size", "");
     answer(p, "Metrics retention", "30d");
     answer(p, "Dashboards", "");
-    key(p, "Can Grafana download dashboards from grafana.com?", "n");
     p.exp_string("access       10.0.0.0/8").unwrap();
     p.exp_string("storage      ebs-sc-gp3; alertmanager 20Gi")
         .unwrap();
@@ -87,7 +86,8 @@ fn full_alb_run_writes_a_profile_that_renders() {
     assert!(text.contains("groupName: eks-monitoring"), "{text}");
     assert!(text.contains("retention: \"30d\""), "{text}");
     assert!(text.contains("createStorageClass: false"), "{text}");
-    assert!(text.contains("dashboardSource: bundled"), "{text}");
+    assert!(!text.contains("dashboardSource"), "{text}");
+    assert!(text.contains("- aws-vpc-cni"), "{text}");
     let output = world
         .eksmon()
         .args(["render", "grafana", "--profile", "team"])

@@ -10,6 +10,8 @@
 
 mod bad_inputs;
 mod common;
+mod contract;
+mod dashboards;
 mod diff;
 mod fixture;
 mod helm_template;
@@ -20,6 +22,7 @@ mod install;
 mod lifecycle;
 mod profiles;
 mod real_charts;
+mod real_data;
 mod render;
 mod render_errors;
 mod rules;

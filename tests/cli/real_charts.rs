@@ -41,7 +41,24 @@ impl Chart {
         let subchart = path
             .split_once('.')
             .filter(|(first, _)| self.templates.contains_key(*first));
-        in_chart("", path) || subchart.is_some_and(|(name, rest)| in_chart(name, rest))
+        in_chart("", path)
+            || subchart.is_some_and(|(name, rest)| in_chart(name, rest))
+            || self.ranges_over_a_parent_of(path)
+    }
+
+    /// True when a template ranges over a map that holds `path` (`scrapeConfigs.<job>`): any
+    /// key there is the chart's to read.
+    fn ranges_over_a_parent_of(&self, path: &str) -> bool {
+        let text = self.templates.get("").map_or("", String::as_str);
+        path.match_indices('.').any(|(at, _)| {
+            let map = &path[..at];
+            [
+                format!(":= $root.Values.{map} }}}}"),
+                format!(":= .Values.{map} }}}}"),
+            ]
+            .iter()
+            .any(|needle| text.contains(needle.as_str()))
+        })
     }
 }
 

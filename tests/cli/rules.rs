@@ -11,7 +11,7 @@ use std::process::Command;
 
 /// `promtool` or `amtool` from `scripts/fetch-tools` (Debian's packages; `$EKSMON_TEST_PROMTOOL`,
 /// `$EKSMON_TEST_AMTOOL`), or `None` after one loud line (a failure when CI requires the tools).
-fn prom_tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn prom_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os(format!("EKSMON_TEST_{}", name.to_ascii_uppercase())).map_or_else(
         || {
             Path::new(env!("CARGO_MANIFEST_DIR"))
