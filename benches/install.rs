@@ -307,6 +307,17 @@ fn main() {
     let repeat_ratio = ratio(&mut ours_repeat, &mut manual_repeat);
     let many = runs * 7;
     let render = time_command(many, &["render", "--profile", "example"]);
+    // The same without the fifteen shipped dashboards: what they cost a render.
+    let bare = time_command(
+        many,
+        &[
+            "render",
+            "--profile",
+            "example",
+            "--set",
+            "grafana.dashboards=[]",
+        ],
+    );
     let startup = time_command(many, &["--version"]);
     let (spawned_first, spawned_repeat) = helm_processes(&fx);
     let index_mb = std::fs::metadata(fx.path().join("srv/prometheus-community/index.yaml"))
@@ -340,6 +351,11 @@ fn main() {
     println!(
         "| `eksmon render --profile example` (both charts, whole process, median of {many}) | {:.1} ms |",
         render.as_secs_f64() * 1e3
+    );
+    println!(
+        "| the same with no dashboard (`--set grafana.dashboards=[]`) | {:.1} ms (dashboards: **{:.2}×**) |",
+        bare.as_secs_f64() * 1e3,
+        render.as_secs_f64() / bare.as_secs_f64()
     );
     println!(
         "| `eksmon --version` (process start-up, median of {many}) | {:.1} ms |",

@@ -526,6 +526,37 @@ mod tests {
         assert!(!shipped(&s).contains_key("alertmanager"));
     }
 
+    /// The boards' data source variable lists the plugin of the source they default to: the
+    /// in-cluster Prometheus, or AMP when an agent leaves Grafana nothing else.
+    #[test]
+    fn dashboards_follow_the_data_source() {
+        let variable = |s: &Settings| {
+            let values = values(s, Chart::Grafana).unwrap();
+            let json = values["dashboards"]["eksmon"]["nodes"]["json"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let board: serde_json::Value = serde_json::from_str(&json).unwrap();
+            board["templating"]["list"][0].clone()
+        };
+        let local = variable(&Settings::default());
+        assert_eq!(local["query"], "prometheus");
+        assert_eq!(local["current"]["value"], "prometheus");
+        let agent = settings(
+            "amp:\n  workspaceId: ws-0123abcd-4567-89ef-0123-456789abcdef\n  region: eu-west-1\n  roleArn: arn:aws:iam::123456789012:role/amp-ingest\n  agentMode: true\ngrafana: {datasource: amp}\n",
+        );
+        let amp = variable(&agent);
+        assert_eq!(amp["query"], AMP_PLUGIN);
+        assert_eq!(
+            amp["current"]["value"], "prometheus",
+            "the AMP source takes that uid"
+        );
+        let sources = values(&agent, Chart::Grafana).unwrap();
+        let source = &sources["datasources"]["datasources.yaml"]["datasources"][0];
+        assert_eq!(source["type"].as_str(), Some(AMP_PLUGIN));
+        assert_eq!(source["uid"].as_str(), Some("prometheus"));
+    }
+
     #[test]
     fn rendering_is_deterministic() {
         let s = settings("exposure: nlb\nnlb: {tags: {b: '2', a: '1'}}\n");

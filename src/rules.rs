@@ -1,6 +1,11 @@
 //! eksmon's alert and recording rules (`templates/rules/eks.yaml`, embedded), as the settings
 //! select them: `alerting.rules`, `alerting.disabled`, and what is installed (no Alertmanager,
 //! no alerts about it).
+//!
+//! Alerts that mean what an upstream mixin's alert means carry its name (kubernetes-mixin, and
+//! the Prometheus, Alertmanager, kube-state-metrics and node mixins kube-prometheus ships), so
+//! routes, silences and runbooks keyed by name carry over; their `runbook_url` is the
+//! prometheus-operator runbook of that name. eksmon's own alerts link to its README.
 
 use crate::settings::{RuleSet, Settings};
 use serde::{Deserialize, Serialize};
@@ -15,12 +20,152 @@ const CONTROL_PLANE_GROUP: &str = "eksmon.eks-control-plane";
 /// Alerts about the path to Alertmanager: left out when Alertmanager is not installed.
 const NEED_ALERTMANAGER: &[&str] = &[
     "PrometheusNotConnectedToAlertmanagers",
-    "PrometheusErrorSendingAlerts",
+    "PrometheusErrorSendingAlertsToSomeAlertmanagers",
     "PrometheusNotificationQueueRunningFull",
-    "AlertmanagerConfigReloadFailed",
+    "AlertmanagerFailedReload",
     "AlertmanagerFailedToSendAlerts",
     "AlertmanagerDown",
 ];
+
+/// Alerts renamed to their upstream name (old, new). For one release `alerting.disabled` still
+/// takes the old name (with a warning), and `eksmon alerts` and the README show it.
+pub const RENAMED: &[(&str, &str)] = &[
+    ("ContainerCPUThrottlingHigh", "CPUThrottlingHigh"),
+    ("EKSNodePodCapacityNearlyFull", "KubeletTooManyPods"),
+    (
+        "KubePersistentVolumeFillingUpPredicted",
+        "KubePersistentVolumeFillingUp",
+    ),
+    ("PrometheusTargetDown", "TargetDown"),
+    ("PrometheusConfigReloadFailed", "PrometheusBadConfig"),
+    ("PrometheusRuleEvaluationFailures", "PrometheusRuleFailures"),
+    (
+        "PrometheusErrorSendingAlerts",
+        "PrometheusErrorSendingAlertsToSomeAlertmanagers",
+    ),
+    (
+        "PrometheusRemoteWriteFailures",
+        "PrometheusRemoteStorageFailures",
+    ),
+    ("AlertmanagerConfigReloadFailed", "AlertmanagerFailedReload"),
+];
+
+/// The upstream alerts eksmon's rules share a name (and meaning) with, by runbook group.
+const UPSTREAM: &[(&str, &[&str])] = &[
+    ("general", &["Watchdog", "TargetDown"]),
+    (
+        "node",
+        &["NodeClockNotSynchronising", "NodeClockSkewDetected"],
+    ),
+    (
+        "kubernetes",
+        &[
+            "KubeNodeNotReady",
+            "KubeNodeUnreachable",
+            "KubeNodePressure",
+            "KubeNodeReadinessFlapping",
+            "KubeNodeEviction",
+            "KubeletDown",
+            "KubeletInstanceUnreachable",
+            "KubeletTooManyPods",
+            "KubeletPlegDurationHigh",
+            "KubeletPodStartUpLatencyHigh",
+            "KubeletClientCertificateExpiration",
+            "KubeletServerCertificateExpiration",
+            "KubeletClientCertificateRenewalErrors",
+            "KubeletServerCertificateRenewalErrors",
+            "CPUThrottlingHigh",
+            "KubeCPUOvercommit",
+            "KubeMemoryOvercommit",
+            "KubeCPUQuotaOvercommit",
+            "KubeMemoryQuotaOvercommit",
+            "KubeQuotaAlmostFull",
+            "KubeQuotaFullyUsed",
+            "KubeQuotaExceeded",
+            "KubePodCrashLooping",
+            "KubePodNotReady",
+            "KubeContainerWaiting",
+            "KubeDeploymentGenerationMismatch",
+            "KubeDeploymentReplicasMismatch",
+            "KubeDeploymentRolloutStuck",
+            "KubeStatefulSetReplicasMismatch",
+            "KubeStatefulSetGenerationMismatch",
+            "KubeStatefulSetUpdateNotRolledOut",
+            "KubeDaemonSetRolloutStuck",
+            "KubeDaemonSetNotScheduled",
+            "KubeDaemonSetMisScheduled",
+            "KubeJobNotCompleted",
+            "KubeJobFailed",
+            "KubeHpaReplicasMismatch",
+            "KubeHpaMaxedOut",
+            "KubePdbNotEnoughHealthyPods",
+            "KubePersistentVolumeFillingUp",
+            "KubePersistentVolumeInodesFillingUp",
+            "KubePersistentVolumeErrors",
+            "KubeAPIDown",
+            "KubeAPIInstanceUnreachable",
+            "KubeAPITerminatedRequests",
+            "KubeClientCertificateExpiration",
+            "KubeAggregatedAPIDown",
+            "KubeClientErrors",
+            "KubeVersionMismatch",
+            "KubeSchedulerDown",
+            "KubeControllerManagerDown",
+        ],
+    ),
+    (
+        "kube-state-metrics",
+        &["KubeStateMetricsListErrors", "KubeStateMetricsWatchErrors"],
+    ),
+    (
+        "prometheus",
+        &[
+            "PrometheusBadConfig",
+            "PrometheusRuleFailures",
+            "PrometheusMissingRuleEvaluations",
+            "PrometheusTSDBCompactionsFailing",
+            "PrometheusTSDBReloadsFailing",
+            "PrometheusNotificationQueueRunningFull",
+            "PrometheusErrorSendingAlertsToSomeAlertmanagers",
+            "PrometheusNotConnectedToAlertmanagers",
+            "PrometheusRemoteWriteBehind",
+            "PrometheusRemoteStorageFailures",
+        ],
+    ),
+    (
+        "alertmanager",
+        &["AlertmanagerFailedReload", "AlertmanagerFailedToSendAlerts"],
+    ),
+];
+
+/// Where eksmon's own alerts are explained unless `alerting.runbookBaseUrl` says otherwise: the
+/// README's "Runbooks" section, one heading each.
+pub const OWN_RUNBOOKS: &str = "https://github.com/eksmon/eksmon/blob/main/README.md";
+
+/// The runbook for an alert: prometheus-operator's for upstream names, eksmon's README (at
+/// `own`) else.
+pub fn runbook_url(alert: &str, own: &str) -> String {
+    match UPSTREAM.iter().find(|(_, names)| names.contains(&alert)) {
+        Some((group, _)) => format!(
+            "https://runbooks.prometheus-operator.dev/runbooks/{group}/{}",
+            alert.to_ascii_lowercase()
+        ),
+        None => format!("{own}#{}", alert.to_ascii_lowercase()),
+    }
+}
+
+/// Whether an alert carries an upstream mixin's name.
+pub fn is_upstream(alert: &str) -> bool {
+    UPSTREAM.iter().any(|(_, names)| names.contains(&alert))
+}
+
+/// The current name of an alert named `name` (itself, or what it was renamed to).
+pub fn current_name(name: &str) -> &str {
+    RENAMED
+        .iter()
+        .find(|(old, _)| *old == name)
+        .map_or(name, |(_, new)| new)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,14 +210,18 @@ fn eks() -> &'static RuleFile {
     })
 }
 
-/// Every alert eksmon's rule set has (for `alerting.disabled` and its suggestions).
+/// Every alert eksmon's rule set has, once each (a name may have a warning and a critical
+/// rule), for `alerting.disabled` and its suggestions.
 pub fn alert_names() -> Vec<&'static str> {
-    eks()
+    let mut names: Vec<&'static str> = eks()
         .alerting
         .iter()
         .flat_map(|g| &g.rules)
         .filter_map(|r| r.alert.as_deref())
-        .collect()
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|name| seen.insert(*name));
+    names
 }
 
 /// The recording and alerting groups the settings install (empty groups left out).
@@ -83,9 +232,25 @@ pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
     }
     let wanted = |rule: &Rule| {
         rule.alert.as_deref().is_none_or(|name| {
-            !s.alerting.disabled.iter().any(|d| d == name)
+            !s.alerting
+                .disabled
+                .iter()
+                .any(|d| current_name(d.as_str()) == name)
                 && (s.alertmanager_installed() || !NEED_ALERTMANAGER.contains(&name))
         })
+    };
+    let own_runbooks = s
+        .alerting
+        .runbook_base_url
+        .as_ref()
+        .map_or(OWN_RUNBOOKS, |url| url.as_str());
+    let with_runbook = |rule: &Rule| {
+        let mut rule = rule.clone();
+        if let Some(name) = &rule.alert {
+            rule.annotations
+                .insert("runbook_url".to_owned(), runbook_url(name, own_runbooks));
+        }
+        rule
     };
     let pick = |groups: &[Group]| -> Vec<Group> {
         groups
@@ -93,7 +258,12 @@ pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
             .filter(|g| g.name != CONTROL_PLANE_GROUP || s.prometheus.eks_control_plane)
             .map(|g| Group {
                 name: g.name.clone(),
-                rules: g.rules.iter().filter(|r| wanted(r)).cloned().collect(),
+                rules: g
+                    .rules
+                    .iter()
+                    .filter(|r| wanted(r))
+                    .map(with_runbook)
+                    .collect(),
             })
             .filter(|g| !g.rules.is_empty())
             .collect()
@@ -123,12 +293,24 @@ mod tests {
         let rules: RuleFile = crate::yaml::from_str(EKS_RULES).expect("eks.yaml parses");
         let alerts: Vec<&Rule> = rules.alerting.iter().flat_map(|g| &g.rules).collect();
         assert!(alerts.len() >= 50, "{} alerts", alerts.len());
-        let mut names: Vec<&str> = alerts.iter().filter_map(|r| r.alert.as_deref()).collect();
+        let mut names: Vec<(&str, Option<&String>)> = alerts
+            .iter()
+            .filter_map(|r| Some((r.alert.as_deref()?, r.labels.get("severity"))))
+            .collect();
         assert_eq!(names.len(), alerts.len(), "every alerting rule is an alert");
         names.sort_unstable();
         let count = names.len();
         names.dedup();
-        assert_eq!(names.len(), count, "alert names are unique");
+        assert_eq!(names.len(), count, "one rule per alert and severity");
+        for (old, new) in RENAMED {
+            assert!(alert_names().contains(new), "{old} → {new}");
+            assert!(!alert_names().contains(old), "{old} is gone");
+        }
+        for (_, upstream) in UPSTREAM {
+            for name in *upstream {
+                assert!(alert_names().contains(name), "{name} is not a rule");
+            }
+        }
         for rule in &alerts {
             let name = rule.alert.as_deref().unwrap_or_default();
             let severity = rule.labels.get("severity").map(String::as_str);
@@ -151,7 +333,7 @@ mod tests {
     #[test]
     fn selection_follows_the_settings() {
         let mut s = Settings::default();
-        let all = alert_names().len();
+        let all = eks().alerting.iter().map(|g| g.rules.len()).sum::<usize>();
         let count = |s: &Settings| selected(s).1.iter().map(|g| g.rules.len()).sum::<usize>();
         let control_plane = eks()
             .alerting
@@ -174,5 +356,39 @@ mod tests {
         assert_eq!(count(&s), all - 2 - NEED_ALERTMANAGER.len());
         s.alerting.rules = RuleSet::None;
         assert_eq!(server_files(&s), None);
+    }
+
+    #[test]
+    fn old_names_still_disable_and_every_alert_has_a_runbook() {
+        let mut s = Settings::default();
+        s.alerting.disabled = vec!["ContainerCPUThrottlingHigh".into()];
+        let (_, alerting) = selected(&s);
+        let alerts: Vec<&Rule> = alerting.iter().flat_map(|g| &g.rules).collect();
+        assert!(
+            alerts
+                .iter()
+                .all(|r| r.alert.as_deref() != Some("CPUThrottlingHigh"))
+        );
+        for rule in &alerts {
+            let url = &rule.annotations["runbook_url"];
+            assert!(url.starts_with("https://"), "{url}");
+        }
+        assert_eq!(
+            runbook_url("KubePodCrashLooping", OWN_RUNBOOKS),
+            "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping"
+        );
+        assert_eq!(
+            runbook_url("TargetDown", OWN_RUNBOOKS),
+            "https://runbooks.prometheus-operator.dev/runbooks/general/targetdown"
+        );
+        assert_eq!(
+            runbook_url(
+                "AwsVpcCniIpAddressesNearlyExhausted",
+                "https://wiki.example.com/eksmon"
+            ),
+            "https://wiki.example.com/eksmon#awsvpccniipaddressesnearlyexhausted"
+        );
+        assert_eq!(current_name("PrometheusTargetDown"), "TargetDown");
+        assert_eq!(current_name("Watchdog"), "Watchdog");
     }
 }

@@ -765,6 +765,9 @@ pub struct Alerting {
     pub receivers: Vec<Receiver>,
     pub group_by: Vec<LabelName>,
     pub repeat_interval: Retention,
+    /// Where eksmon's own alerts' runbooks are (a copy of its README); `#<alert>` is added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook_base_url: Option<HttpsUrl>,
 }
 
 impl Default for Alerting {
@@ -778,6 +781,7 @@ impl Default for Alerting {
                 default_of!(LabelName, "namespace"),
             ],
             repeat_interval: default_of!(Retention, "4h"),
+            runbook_base_url: None,
         }
     }
 }

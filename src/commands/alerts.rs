@@ -7,13 +7,20 @@ use anyhow::Result;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Row<'a> {
     alert: &'a str,
     severity: &'a str,
     group: &'a str,
     summary: &'a str,
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    description: &'a str,
+    #[serde(rename = "for")]
     for_: Option<&'a str>,
+    runbook_url: &'a str,
+    /// The name is an upstream mixin's (routes and silences keyed by it carry over).
+    upstream: bool,
+    /// Its name before it took the upstream one, for one release.
+    formerly: Option<&'static str>,
 }
 
 pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
@@ -23,12 +30,26 @@ pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
         .iter()
         .flat_map(|group| {
             group.rules.iter().filter_map(move |rule| {
+                let alert = rule.alert.as_deref()?;
                 Some(Row {
-                    alert: rule.alert.as_deref()?,
+                    alert,
                     severity: rule.labels.get("severity").map_or("", String::as_str),
                     group: &group.name,
                     summary: rule.annotations.get("summary").map_or("", String::as_str),
+                    description: rule
+                        .annotations
+                        .get("description")
+                        .map_or("", String::as_str),
                     for_: rule.for_.as_deref(),
+                    runbook_url: rule
+                        .annotations
+                        .get("runbook_url")
+                        .map_or("", String::as_str),
+                    upstream: crate::rules::is_upstream(alert),
+                    formerly: crate::rules::RENAMED
+                        .iter()
+                        .find(|(_, new)| *new == alert)
+                        .map(|(old, _)| *old),
                 })
             })
         })
@@ -36,11 +57,14 @@ pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
         OutputFormat::Table => {
-            let header = ["ALERT", "SEVERITY", "SUMMARY"].map(str::to_owned).to_vec();
+            let header = ["ALERT", "SEVERITY", "FORMERLY", "SUMMARY"]
+                .map(str::to_owned)
+                .to_vec();
             let lines = rows.iter().map(|r| {
                 vec![
                     r.alert.to_owned(),
                     r.severity.to_owned(),
+                    r.formerly.unwrap_or("").to_owned(),
                     r.summary.to_owned(),
                 ]
             });

@@ -17,6 +17,17 @@ pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
             provenance.origin_of(&path)
         ));
     }
+    for (index, name) in s.alerting.disabled.iter().enumerate() {
+        let new = crate::rules::current_name(name.as_str());
+        if new != name.as_str() {
+            let mut path = FieldPath::keys("alerting.disabled");
+            path.0.push(Segment::Index(index));
+            warnings.push(format!(
+                "{path}: `{name}` is now called `{new}` (its upstream name); it is disabled, but write `{new}` ({})",
+                provenance.origin_of(&path)
+            ));
+        }
+    }
     warnings
 }
 
@@ -120,7 +131,8 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         }
     }
 
-    let known = crate::rules::alert_names();
+    let mut known = crate::rules::alert_names();
+    known.extend(crate::rules::RENAMED.iter().map(|(old, _)| *old));
     for (index, name) in s.alerting.disabled.iter().enumerate() {
         if !known.contains(&name.as_str()) {
             let mut path = FieldPath::keys("alerting.disabled");

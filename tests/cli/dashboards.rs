@@ -2,7 +2,6 @@
 //! dashboard table, generated from it so it cannot drift.
 
 use crate::common::{World, stdout_of};
-use std::path::Path;
 
 fn listed(world: &World, args: &[&str]) -> Vec<serde_json::Value> {
     let text = stdout_of(world.eksmon().args(["dashboards", "-o", "json"]).args(args));
@@ -103,22 +102,5 @@ fn dashboard_table(world: &World) -> String {
 #[test]
 fn readme_lists_every_dashboard() {
     let world = World::new();
-    let table = dashboard_table(&world);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = ("<!-- dashboards:start -->\n", "<!-- dashboards:end -->");
-    let from = readme.find(start).expect("the dashboards:start marker") + start.len();
-    let to = readme.find(end).expect("the dashboards:end marker");
-    if std::env::var_os("EKSMON_UPDATE_README").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{table}{}", &readme[..from], &readme[to..]),
-        )
-        .unwrap();
-        return;
-    }
-    assert!(
-        readme[from..to] == table,
-        "README's dashboard list is out of date: EKSMON_UPDATE_README=1 cargo test --test cli readme_lists"
-    );
+    crate::rules::readme_section("dashboards", &dashboard_table(&world));
 }

@@ -449,24 +449,105 @@ fn job_matchers(expr: &str) -> Vec<String> {
     found
 }
 
-/// The README's alert table, as the rules make it.
-fn alert_table(files: &Mapping) -> String {
-    let mut out = String::from("| alert | severity | summary |\n| --- | --- | --- |\n");
-    for group in files["alerting_rules.yml"]["groups"].as_sequence().unwrap() {
-        for rule in group["rules"].as_sequence().unwrap() {
-            let summary = rule["annotations"]["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .replace('|', "\\|");
-            out += &format!(
-                "| `{}` | {} | {} |\n",
-                rule["alert"].as_str().unwrap_or_default(),
-                rule["labels"]["severity"].as_str().unwrap_or_default(),
-                summary
-            );
-        }
+/// Every alert rule, as `eksmon alerts -o json` lists them, the control-plane ones included.
+fn every_alert(world: &World) -> serde_json::Value {
+    let text = stdout_of(world.eksmon().args([
+        "alerts",
+        "-o",
+        "json",
+        "--set",
+        "prometheus.eksControlPlane=true",
+    ]));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The README's alert table, as `eksmon alerts` lists them (the control-plane ones included):
+/// each name links to its runbook.
+fn alert_table(world: &World) -> String {
+    let rows = every_alert(world);
+    let mut out = String::from(
+        "| alert | severity | for | summary | formerly |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for row in rows.as_array().unwrap() {
+        let text = |key: &str| row[key].as_str().unwrap_or_default().replace('|', "\\|");
+        let name = if row["upstream"] == true {
+            format!("[`{}`]({})", text("alert"), text("runbookUrl"))
+        } else {
+            format!(
+                "[`{}`](#{})",
+                text("alert"),
+                text("alert").to_ascii_lowercase()
+            )
+        };
+        let formerly = match row["formerly"].as_str() {
+            Some(old) => format!("`{old}`"),
+            None => String::new(),
+        };
+        out += &format!(
+            "| {name} | {} | {} | {} | {formerly} |\n",
+            text("severity"),
+            text("for"),
+            text("summary"),
+        );
     }
     out
+}
+
+/// The README's runbooks for eksmon's own alerts: a heading each (the anchor their
+/// `runbook_url` names), its severity and what it says.
+fn runbooks(world: &World) -> String {
+    let rows = every_alert(world);
+    let mut out = String::new();
+    for row in rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["upstream"] == false)
+    {
+        let name = row["alert"].as_str().unwrap();
+        assert!(
+            row["runbookUrl"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("#{}", name.to_ascii_lowercase())),
+            "{row}"
+        );
+        out += &format!(
+            "#### {name}\n\n**{}.** {} {}\n\n",
+            row["severity"].as_str().unwrap(),
+            row["summary"].as_str().unwrap(),
+            row["description"].as_str().unwrap(),
+        );
+    }
+    out
+}
+
+/// Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README, or
+/// checks that it is `text`.
+pub(crate) fn readme_section(name: &str, text: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let from = readme.find(&start).expect("the start marker") + start.len();
+    let to = readme.find(&end).expect("the end marker");
+    if std::env::var_os("EKSMON_UPDATE_README").is_some() {
+        std::fs::write(&path, format!("{}{text}{}", &readme[..from], &readme[to..])).unwrap();
+        return;
+    }
+    assert!(
+        readme[from..to] == *text,
+        "README's {name} section is out of date: EKSMON_UPDATE_README=1 cargo test --test cli readme_lists"
+    );
+}
+
+/// The README's runbook section covers every alert of eksmon's own.
+#[test]
+fn readme_lists_every_runbook() {
+    let world = World::new();
+    readme_section("runbooks", &runbooks(&world));
 }
 
 /// The README lists every alert, generated from the rules so it cannot drift. After changing
@@ -474,27 +555,7 @@ fn alert_table(files: &Mapping) -> String {
 #[test]
 fn readme_lists_every_alert() {
     let world = World::new();
-    let table = alert_table(&server_files(
-        &world,
-        &["--set", "prometheus.eksControlPlane=true"],
-    ));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = ("<!-- alerts:start -->\n", "<!-- alerts:end -->");
-    let from = readme.find(start).expect("the alerts:start marker") + start.len();
-    let to = readme.find(end).expect("the alerts:end marker");
-    if std::env::var_os("EKSMON_UPDATE_README").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{table}{}", &readme[..from], &readme[to..]),
-        )
-        .unwrap();
-        return;
-    }
-    assert!(
-        readme[from..to] == table,
-        "README's alert list is out of date: EKSMON_UPDATE_README=1 cargo test --test cli readme_lists"
-    );
+    readme_section("alerts", &alert_table(&world));
 }
 
 #[test]
@@ -520,6 +581,58 @@ fn amtool_checks_the_rendered_alertmanager_config() {
         // Names of Secrets and paths of files, never a secret.
         assert!(!text.contains("hooks.slack.com"), "{text}");
     }
+}
+
+/// Renamed alerts: the old name still disables the new one, with a warning, and both names are
+/// listed for this release.
+#[test]
+fn an_old_alert_name_still_disables_it() {
+    let world = World::new();
+    let output = world
+        .eksmon()
+        .args([
+            "alerts",
+            "-o",
+            "json",
+            "--set",
+            "alerting.disabled=[ContainerCPUThrottlingHigh]",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: alerting.disabled[0]: `ContainerCPUThrottlingHigh` is now called `CPUThrottlingHigh`"),
+        "{stderr}"
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["alert"] != "CPUThrottlingHigh")
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&stdout_of(world.eksmon().args(["alerts", "-o", "json"]))).unwrap();
+    let renamed = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["alert"] == "CPUThrottlingHigh")
+        .unwrap();
+    assert_eq!(renamed["formerly"], "ContainerCPUThrottlingHigh");
+    assert_eq!(renamed["upstream"], true);
+    assert_eq!(
+        renamed["runbookUrl"],
+        "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/cputhrottlinghigh"
+    );
+    let table = stdout_of(world.eksmon().arg("alerts"));
+    assert!(
+        table.lines().any(
+            |l| l.starts_with("CPUThrottlingHigh ") && l.contains("ContainerCPUThrottlingHigh")
+        ),
+        "{table}"
+    );
 }
 
 #[test]
