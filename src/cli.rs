@@ -91,9 +91,9 @@ pub enum Command {
     /// Check what would break an install: tools, cluster access, controller, storage, nodes
     Doctor(ReportArgs),
     /// List the alerts a profile installs: name, severity, summary
-    Alerts(AlertsArgs),
+    Alerts(ListArgs),
     /// List the Grafana dashboards a profile provisions: name, title, panels, uid
-    Dashboards(AlertsArgs),
+    Dashboards(ListArgs),
     /// Print the IAM policies, trust policies and Pod Identity associations a profile needs
     Iam(IamArgs),
     /// List the profiles or print one
@@ -246,8 +246,9 @@ pub struct ReportArgs {
     pub output: OutputFormat,
 }
 
+/// A list a profile makes (`alerts`, `dashboards`), read without contacting anything.
 #[derive(Debug, Args)]
-pub struct AlertsArgs {
+pub struct ListArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 

@@ -1,7 +1,7 @@
 //! `eksmon alerts`: the alerts a profile installs (after `alerting.rules`, `alerting.disabled`
 //! and what is installed), as a table or JSON.
 
-use crate::cli::{AlertsArgs, OutputFormat};
+use crate::cli::{ListArgs, OutputFormat};
 use crate::context::Run;
 use anyhow::Result;
 use serde::Serialize;
@@ -23,7 +23,7 @@ struct Row<'a> {
     formerly: Option<&'static str>,
 }
 
-pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
+pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
     let loaded = run.load(&args.profile, None, &[])?;
     let (_, groups) = crate::rules::selected(&loaded.settings);
     let rows: Vec<Row<'_>> = groups

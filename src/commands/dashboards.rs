@@ -1,7 +1,7 @@
 //! `eksmon dashboards`: the Grafana dashboards a profile provisions (eksmon's own and the
 //! grafana.com ones it names by id), as a table or JSON.
 
-use crate::cli::{AlertsArgs, OutputFormat};
+use crate::cli::{ListArgs, OutputFormat};
 use crate::context::Run;
 use crate::settings::DashboardChoice;
 use anyhow::Result;
@@ -49,7 +49,7 @@ fn row(choice: &DashboardChoice) -> Row {
     }
 }
 
-pub fn run(run: &Run, args: &AlertsArgs) -> Result<()> {
+pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
     let loaded = run.load(&args.profile, None, &[])?;
     let rows: Vec<Row> = if loaded.settings.grafana.enabled {
         crate::dashboards::selected(&loaded.settings)

@@ -276,6 +276,10 @@ impl Board {
         self.panels.push(panel);
         self
     }
+    pub fn panels(mut self, panels: impl IntoIterator<Item = Panel>) -> Self {
+        self.panels.extend(panels);
+        self
+    }
 
     /// The dashboard JSON Grafana provisions.
     pub fn to_json(&self, source: DataSource<'_>) -> Value {

@@ -150,10 +150,43 @@ pub fn kubelet() -> Board {
     )
 }
 
+/// A cAdvisor network counter's rate in the selected namespaces, summed `by`.
+fn network_rate(metric: &str, by: &str) -> String {
+    format!("sum by ({by}) (rate({metric}{{{CADVISOR},namespace=~\"$namespace\"}}[5m]))")
+}
+
+const RECEIVED: &str = "container_network_receive_bytes_total";
+const SENT: &str = "container_network_transmit_bytes_total";
+const RECEIVE_DROPS: &str = "container_network_receive_packets_dropped_total";
+const SEND_DROPS: &str = "container_network_transmit_packets_dropped_total";
+
+/// The networking board's first line: totals over the selected namespaces.
+fn network_totals() -> Vec<Panel> {
+    let drops = format!(
+        "{} + {}",
+        network_rate(RECEIVE_DROPS, ""),
+        network_rate(SEND_DROPS, "")
+    );
+    vec![
+        Panel::stat("Received", Unit::BytesPerSecond).query(network_rate(RECEIVED, ""), ""),
+        Panel::stat("Sent", Unit::BytesPerSecond).query(network_rate(SENT, ""), ""),
+        Panel::stat("Packets dropped", Unit::PerSecond)
+            .query(drops, "")
+            .steps(&[(1.0, "orange")]),
+        Panel::stat("Receive errors", Unit::PerSecond)
+            .query(
+                network_rate("container_network_receive_errors_total", ""),
+                "",
+            )
+            .steps(&[(1.0, "red")]),
+    ]
+    .into_iter()
+    .map(|panel| panel.size(6, 4))
+    .collect()
+}
+
 pub fn networking() -> Board {
-    let ns = ",namespace=~\"$namespace\"";
-    let rate =
-        |metric: &str, by: &str| format!("sum by ({by}) (rate({metric}{{{CADVISOR}{ns}}}[5m]))");
+    let top = |metric: &str| format!("topk(10, {})", network_rate(metric, "namespace, pod"));
     Board::new(
         uid::NETWORKING,
         "Kubernetes / Networking",
@@ -165,91 +198,38 @@ pub fn networking() -> Board {
         "Namespace",
         format!("label_values(kube_namespace_status_phase{{{KSM}}}, namespace)"),
     ))
-    .panel(
-        Panel::stat("Received", Unit::BytesPerSecond)
-            .query(rate("container_network_receive_bytes_total", ""), "")
-            .size(6, 4),
-    )
-    .panel(
-        Panel::stat("Sent", Unit::BytesPerSecond)
-            .query(rate("container_network_transmit_bytes_total", ""), "")
-            .size(6, 4),
-    )
-    .panel(
-        Panel::stat("Packets dropped", Unit::PerSecond)
-            .query(
-                format!(
-                    "{} + {}",
-                    rate("container_network_receive_packets_dropped_total", ""),
-                    rate("container_network_transmit_packets_dropped_total", "")
-                ),
-                "",
-            )
-            .steps(&[(1.0, "orange")])
-            .size(6, 4),
-    )
-    .panel(
-        Panel::stat("Receive errors", Unit::PerSecond)
-            .query(rate("container_network_receive_errors_total", ""), "")
-            .steps(&[(1.0, "red")])
-            .size(6, 4),
-    )
+    .panels(network_totals())
     .panel(
         Panel::timeseries("Received by namespace", Unit::BytesPerSecond)
-            .query(
-                rate("container_network_receive_bytes_total", "namespace"),
-                "{{namespace}}",
-            )
+            .query(network_rate(RECEIVED, "namespace"), "{{namespace}}")
             .stacked(),
     )
     .panel(
         Panel::timeseries("Sent by namespace", Unit::BytesPerSecond)
-            .query(
-                rate("container_network_transmit_bytes_total", "namespace"),
-                "{{namespace}}",
-            )
+            .query(network_rate(SENT, "namespace"), "{{namespace}}")
             .stacked(),
     )
     .panel(
-        Panel::timeseries("Top pods received", Unit::BytesPerSecond).query(
-            format!(
-                "topk(10, {})",
-                rate("container_network_receive_bytes_total", "namespace, pod")
-            ),
-            "{{namespace}}/{{pod}}",
-        ),
+        Panel::timeseries("Top pods received", Unit::BytesPerSecond)
+            .query(top(RECEIVED), "{{namespace}}/{{pod}}"),
     )
     .panel(
-        Panel::timeseries("Top pods sent", Unit::BytesPerSecond).query(
-            format!(
-                "topk(10, {})",
-                rate("container_network_transmit_bytes_total", "namespace, pod")
-            ),
-            "{{namespace}}/{{pod}}",
-        ),
+        Panel::timeseries("Top pods sent", Unit::BytesPerSecond)
+            .query(top(SENT), "{{namespace}}/{{pod}}"),
     )
     .panel(
         Panel::timeseries("Packets received by namespace", Unit::PerSecond).query(
-            rate("container_network_receive_packets_total", "namespace"),
+            network_rate("container_network_receive_packets_total", "namespace"),
             "{{namespace}}",
         ),
     )
     .panel(
         Panel::timeseries("Packets dropped by namespace", Unit::PerSecond)
             .query(
-                rate(
-                    "container_network_receive_packets_dropped_total",
-                    "namespace",
-                ),
+                network_rate(RECEIVE_DROPS, "namespace"),
                 "{{namespace}} received",
             )
-            .query(
-                rate(
-                    "container_network_transmit_packets_dropped_total",
-                    "namespace",
-                ),
-                "{{namespace}} sent",
-            ),
+            .query(network_rate(SEND_DROPS, "namespace"), "{{namespace}} sent"),
     )
 }
 
