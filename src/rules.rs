@@ -30,6 +30,26 @@ const NEED_ALERTMANAGER: &[&str] = &[
 /// Alerts renamed to their upstream name (old, new). For one release `alerting.disabled` still
 /// takes the old name (with a warning), and `eksmon alerts` and the README show it.
 pub const RENAMED: &[(&str, &str)] = &[
+    ("NodeFilesystemAlmostFull", "NodeFilesystemAlmostOutOfSpace"),
+    ("NodeFilesystemFull", "NodeFilesystemAlmostOutOfSpace"),
+    ("NodeFilesystemFillingUp", "NodeFilesystemSpaceFillingUp"),
+    (
+        "NodeFilesystemFillingUpSoon",
+        "NodeFilesystemSpaceFillingUp",
+    ),
+    (
+        "NodeFilesystemInodesAlmostExhausted",
+        "NodeFilesystemAlmostOutOfFiles",
+    ),
+    ("NodeCPUSaturated", "NodeCPUHighUsage"),
+    ("NodeMemoryAlmostFull", "NodeMemoryHighUtilization"),
+    ("NodeNetworkReceiveErrors", "NodeNetworkReceiveErrs"),
+    ("NodeNetworkTransmitErrors", "NodeNetworkTransmitErrs"),
+    (
+        "NodeFileDescriptorsAlmostExhausted",
+        "NodeFileDescriptorLimit",
+    ),
+    ("NodeDiskIOSaturated", "NodeDiskIOSaturation"),
     ("ContainerCPUThrottlingHigh", "CPUThrottlingHigh"),
     ("EKSNodePodCapacityNearlyFull", "KubeletTooManyPods"),
     (
@@ -55,7 +75,20 @@ const UPSTREAM: &[(&str, &[&str])] = &[
     ("general", &["Watchdog", "TargetDown"]),
     (
         "node",
-        &["NodeClockNotSynchronising", "NodeClockSkewDetected"],
+        &[
+            "NodeFilesystemAlmostOutOfSpace",
+            "NodeFilesystemSpaceFillingUp",
+            "NodeFilesystemFilesFillingUp",
+            "NodeFilesystemAlmostOutOfFiles",
+            "NodeCPUHighUsage",
+            "NodeMemoryHighUtilization",
+            "NodeClockNotSynchronising",
+            "NodeClockSkewDetected",
+            "NodeNetworkReceiveErrs",
+            "NodeNetworkTransmitErrs",
+            "NodeFileDescriptorLimit",
+            "NodeDiskIOSaturation",
+        ],
     ),
     (
         "kubernetes",

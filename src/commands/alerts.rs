@@ -19,8 +19,18 @@ struct Row<'a> {
     runbook_url: &'a str,
     /// The name is an upstream mixin's (routes and silences keyed by it carry over).
     upstream: bool,
-    /// Its name before it took the upstream one, for one release.
-    formerly: Option<&'static str>,
+    /// Its names before it took the upstream one, for one release (two rules of eksmon's may
+    /// have become the warning and critical variants of one).
+    formerly: Option<String>,
+}
+
+fn formerly(alert: &str) -> Option<String> {
+    let old: Vec<&str> = crate::rules::RENAMED
+        .iter()
+        .filter(|(_, new)| *new == alert)
+        .map(|(old, _)| *old)
+        .collect();
+    (!old.is_empty()).then(|| old.join(", "))
 }
 
 pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
@@ -46,10 +56,7 @@ pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
                         .get("runbook_url")
                         .map_or("", String::as_str),
                     upstream: crate::rules::is_upstream(alert),
-                    formerly: crate::rules::RENAMED
-                        .iter()
-                        .find(|(_, new)| *new == alert)
-                        .map(|(old, _)| *old),
+                    formerly: formerly(alert),
                 })
             })
         })
@@ -64,7 +71,7 @@ pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
                 vec![
                     r.alert.to_owned(),
                     r.severity.to_owned(),
-                    r.formerly.unwrap_or("").to_owned(),
+                    r.formerly.clone().unwrap_or_default(),
                     r.summary.to_owned(),
                 ]
             });

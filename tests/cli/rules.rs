@@ -479,10 +479,12 @@ fn alert_table(world: &World) -> String {
                 text("alert").to_ascii_lowercase()
             )
         };
-        let formerly = match row["formerly"].as_str() {
-            Some(old) => format!("`{old}`"),
-            None => String::new(),
-        };
+        let formerly = row["formerly"].as_str().map_or_else(String::new, |old| {
+            old.split(", ")
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         out += &format!(
             "| {name} | {} | {} | {} | {formerly} |\n",
             text("severity"),
