@@ -39,21 +39,28 @@ fn start(binary: &std::path::Path, args: &[String]) -> Server {
     )
 }
 
-/// The result vector of an instant query.
-fn query(port: u16, expr: &str) -> Vec<serde_json::Value> {
+/// The result vector of an instant query, or why there is none (the server not up yet).
+fn try_query(port: u16, expr: &str) -> Result<Vec<serde_json::Value>, String> {
     let url = format!("http://127.0.0.1:{port}/api/v1/query");
     let mut answer = ureq::get(&url)
         .query("query", expr)
         .call()
-        .unwrap_or_else(|err| panic!("{expr}: {err}"));
-    let body: serde_json::Value =
-        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+        .map_err(|err| format!("{expr}: {err}"))?;
+    let text = answer
+        .body_mut()
+        .read_to_string()
+        .map_err(|err| err.to_string())?;
+    let body: serde_json::Value = serde_json::from_str(&text).map_err(|err| err.to_string())?;
     assert_eq!(body["status"], "success", "{expr}: {body}");
-    match &body["data"]["result"] {
+    Ok(match &body["data"]["result"] {
         serde_json::Value::Array(series) => series.clone(),
         // A scalar or string result.
         other => vec![other.clone()],
-    }
+    })
+}
+
+fn query(port: u16, expr: &str) -> Vec<serde_json::Value> {
+    try_query(port, expr).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// `expr` with every comparison against a number made always true for a real value, so an
@@ -65,26 +72,15 @@ fn without_thresholds(expr: &str) -> String {
 }
 
 fn wait_for(port: u16, expr: &str, deadline: Instant) {
-    while query_ok(port, expr).is_empty() {
+    while try_query(port, expr).unwrap_or_default().is_empty() {
         assert!(Instant::now() < deadline, "no data for `{expr}` in time");
         std::thread::sleep(Duration::from_millis(500));
     }
 }
 
-fn query_ok(port: u16, expr: &str) -> Vec<serde_json::Value> {
-    let url = format!("http://127.0.0.1:{port}/api/v1/query");
-    match ureq::get(&url).query("query", expr).call() {
-        Ok(_) => query(port, expr),
-        Err(_) => Vec::new(),
-    }
-}
-
-fn tool(name: &str) -> Option<std::path::PathBuf> {
-    crate::rules::prom_tool(name)
-}
-
 #[test]
 fn node_dashboards_and_alerts_return_real_data() {
+    let tool = crate::rules::prom_tool;
     let (Some(prometheus), Some(exporter)) = (tool("prometheus"), tool("prometheus-node-exporter"))
     else {
         return;

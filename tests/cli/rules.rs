@@ -413,7 +413,7 @@ fn agent_mode_through_the_real_chart() {
     assert_eq!(sources[0]["type"], "grafana-amazonprometheus-datasource");
 }
 
-fn config_map(objects: &[yaml::Value]) -> &yaml::Value {
+pub(crate) fn config_map(objects: &[yaml::Value]) -> &yaml::Value {
     objects
         .iter()
         .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "prometheus-server")

@@ -50,11 +50,7 @@ fn catalogs() -> BTreeMap<String, BTreeMap<String, Metric>> {
 /// The chart's objects with eksmon's values for `args`, and the rendered `prometheus.yml`.
 fn rendered(world: &World, args: &[&str]) -> (Vec<Value>, Value, Value) {
     let objects = crate::rules::prometheus_objects(world, args);
-    let config = objects
-        .iter()
-        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "prometheus-server")
-        .expect("the server's ConfigMap")
-        .clone();
+    let config = crate::rules::config_map(&objects).clone();
     let prometheus_yml = yaml::parse(config["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
     (objects, prometheus_yml, config)
 }
