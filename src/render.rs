@@ -434,17 +434,16 @@ fn auth_annotations(auth: &AlbAuth) -> AuthAnnotations {
 }
 
 fn dashboard(choice: &DashboardChoice) -> DashboardValues {
-    match choice {
-        DashboardChoice::Bundled(which) => DashboardValues {
-            name: which.name().to_owned(),
-            gnet_id: None,
-            revision: None,
-        },
-        DashboardChoice::GrafanaCom(published) => DashboardValues {
-            name: published.name(),
-            gnet_id: Some(published.gnet_id.get()),
-            revision: published.revision.map(crate::settings::GnetId::get),
-        },
+    let published = match choice {
+        DashboardChoice::GrafanaCom(published) => Some(published),
+        DashboardChoice::Bundled(_) => None,
+    };
+    DashboardValues {
+        name: choice.name(),
+        gnet_id: published.map(|p| p.gnet_id.get()),
+        revision: published
+            .and_then(|p| p.revision)
+            .map(crate::settings::GnetId::get),
     }
 }
 
