@@ -118,6 +118,14 @@ pub fn pvc_delete_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<
     args
 }
 
+/// The namespace's claims and StatefulSets as they run: what `diff` judges refused changes by.
+pub fn volumes_args(namespace: &str, target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "persistentvolumeclaims,statefulsets".into()];
+    args.extend(scope(Some(namespace), target));
+    args.extend(["--output".into(), "json".into()]);
+    args
+}
+
 /// Ingresses and Services of the releases, to report their addresses.
 pub fn endpoints_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec<OsString> {
     by_release(

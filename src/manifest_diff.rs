@@ -104,34 +104,64 @@ pub fn objects(manifest: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
     Ok(documents
         .into_iter()
         .filter(|doc| doc.is_mapping())
-        .map(|doc| {
-            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-            let meta = doc.get("metadata");
-            let key = ObjectKey {
-                kind: text(doc.get("kind")),
-                namespace: text(meta.and_then(|m| m.get("namespace"))),
-                name: text(meta.and_then(|m| m.get("name"))),
-            };
-            (key, doc)
-        })
+        .map(|doc| (key_of(&doc), doc))
         .collect())
 }
 
+/// The objects of a `kubectl get … --output json` list, keyed as in a manifest.
+pub fn listed_objects(json: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
+    let list = yaml::parse_all(json)
+        .map_err(|e| anyhow::anyhow!("cannot read the object list kubectl printed: {e}"))?;
+    let items = list
+        .first()
+        .and_then(|l| l.get("items"))
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    Ok(items
+        .into_iter()
+        .map(|item| (key_of(&item), item))
+        .collect())
+}
+
+fn key_of(doc: &Value) -> ObjectKey {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let meta = doc.get("metadata");
+    ObjectKey {
+        kind: text(doc.get("kind")),
+        namespace: text(meta.and_then(|m| m.get("namespace"))),
+        name: text(meta.and_then(|m| m.get("name"))),
+    }
+}
+
 /// Compares the live manifest (`None`: not installed) with the one an upgrade would apply.
-pub fn compare(live: Option<&str>, desired: &str) -> anyhow::Result<ManifestDiff> {
+///
+/// `cluster` holds the objects as they are in the cluster (claims and StatefulSets): a failed
+/// upgrade leaves a manifest that never took effect, so what Kubernetes would refuse is judged
+/// against these, not against the manifest.
+pub fn compare(
+    live: Option<&str>,
+    desired: &str,
+    cluster: &[(ObjectKey, Value)],
+) -> anyhow::Result<ManifestDiff> {
     let live = live.map(objects).transpose()?.unwrap_or_default();
     let desired = objects(desired)?;
     let mut diff = ManifestDiff::default();
     for (key, new) in &desired {
         let old = live.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        let running = cluster.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         match old {
             Some(old) => {
+                let old = &match running {
+                    Some(running) => as_running(key, old, new, running),
+                    None => old.clone(),
+                };
                 let new = &without_bound_volume(key, old, new);
                 if old == new {
                     diff.unchanged += 1;
                     continue;
                 }
-                diff.refusals.extend(refusals(key, old, new));
+                diff.refusals.extend(refusals(key, old, new, running));
                 diff.changes.push(object_change(key, Some(old), Some(new)));
             }
             None => diff.changes.push(object_change(key, None, Some(new))),
@@ -143,6 +173,83 @@ pub fn compare(live: Option<&str>, desired: &str) -> anyhow::Result<ManifestDiff
         }
     }
     Ok(diff)
+}
+
+/// The released object with the fields Kubernetes keeps immutable (sizes, classes, selectors)
+/// taken from the running object, where the upgrade sets them: after a failed upgrade the
+/// release's manifest says what was asked, the cluster what is.
+fn as_running(key: &ObjectKey, released: &Value, new: &Value, running: &Value) -> Value {
+    let mut judged = released.clone();
+    match key.kind.as_str() {
+        "PersistentVolumeClaim" => claim_spec_as_running(&mut judged, new, running),
+        "StatefulSet" => {
+            for field in ["selector", "serviceName", "podManagementPolicy"] {
+                copy_if_set(&mut judged, new, running, &["spec", field]);
+            }
+            let templates = |v: &Value| {
+                dig(v, &["spec", "volumeClaimTemplates"])
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (wanted, running_templates) = (templates(new), templates(running));
+            let name = |t: &Value| dig(t, &["metadata", "name"]).cloned();
+            if let Some(Value::Sequence(released_templates)) = judged
+                .get_mut("spec")
+                .and_then(|s| s.get_mut("volumeClaimTemplates"))
+            {
+                for template in released_templates.iter_mut() {
+                    let by_name =
+                        |list: &[Value]| list.iter().find(|t| name(t) == name(template)).cloned();
+                    if let (Some(wanted), Some(running)) =
+                        (by_name(&wanted), by_name(&running_templates))
+                    {
+                        claim_spec_as_running(template, &wanted, &running);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    judged
+}
+
+/// A claim (or claim template) spec's size, class, access and volume modes as running.
+fn claim_spec_as_running(judged: &mut Value, new: &Value, running: &Value) {
+    let storage = ["spec", "resources", "requests", "storage"];
+    let bytes = |v: &Value| {
+        dig(v, &storage)
+            .and_then(Value::as_str)
+            .and_then(crate::validate::quantity_bytes)
+    };
+    if bytes(judged) != bytes(running) {
+        copy_if_set(judged, running, running, &storage);
+    }
+    for field in ["storageClassName", "accessModes", "volumeMode"] {
+        copy_if_set(judged, new, running, &["spec", field]);
+    }
+}
+
+/// Sets `path` in `judged` to its value in `running`, when both `wanted` and `running` have it.
+fn copy_if_set(judged: &mut Value, wanted: &Value, running: &Value, path: &[&str]) {
+    let (Some(value), Some(_)) = (dig(running, path), dig(wanted, path)) else {
+        return;
+    };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = judged;
+    for parent in parents {
+        let Some(map) = node.as_mapping_mut() else {
+            return;
+        };
+        node = map
+            .entry(Value::String((*parent).to_owned()))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+    }
+    if let Some(map) = node.as_mapping_mut() {
+        map.insert(Value::String((*last).to_owned()), value.clone());
+    }
 }
 
 /// A claim's `spec.volumeName` as the chart copies it from the live claim (Grafana's
@@ -245,7 +352,7 @@ fn mask_secret(old: Option<&mut Value>, new: Option<&mut Value>) -> SecretKeys {
 }
 
 /// The fields Kubernetes will not change on an existing object, that this upgrade changes.
-fn refusals(key: &ObjectKey, old: &Value, new: &Value) -> Vec<Refusal> {
+fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) -> Vec<Refusal> {
     let differs = |path: &[&str]| dig(old, path) != dig(new, path);
     let refusal = |field: &str, why: &str, instead: String| Refusal {
         key: key.clone(),
@@ -310,14 +417,26 @@ fn refusals(key: &ObjectKey, old: &Value, new: &Value) -> Vec<Refusal> {
                     .and_then(Value::as_str)
                     .and_then(crate::validate::quantity_bytes)
             };
-            if let (Some(before), Some(after)) = (bytes(old), bytes(new))
-                && after < before
-            {
-                found.push(refusal(
+            let phase = running
+                .and_then(|r| dig(r, &["status", "phase"]))
+                .and_then(Value::as_str);
+            match (bytes(old), bytes(new)) {
+                (Some(before), Some(after)) if after < before => found.push(refusal(
                     "spec.resources.requests.storage",
                     "a volume cannot shrink; helm's upgrade would fail",
                     "keep the size; or back up, delete the claim (its data is lost) and install again".into(),
-                ));
+                )),
+                (Some(before), Some(after)) if after > before && phase.is_some_and(|p| p != "Bound") => {
+                    found.push(refusal(
+                        "spec.resources.requests.storage",
+                        &format!("the claim is {} (no volume yet): Kubernetes resizes only bound claims; helm's upgrade would fail", phase.unwrap_or_default()),
+                        format!(
+                            "keep the size until a pod has mounted the claim; or, as a claim without a volume holds no data, delete it (`kubectl delete pvc {}{ns}`) and install again",
+                            key.name
+                        ),
+                    ))
+                }
+                _ => {}
             }
             for field in ["storageClassName", "accessModes", "volumeMode"] {
                 if differs(&["spec", field]) {
@@ -403,7 +522,7 @@ mod tests {
 
     #[test]
     fn objects_are_matched_by_kind_namespace_and_name() {
-        let diff = compare(Some(LIVE), &desired()).unwrap();
+        let diff = compare(Some(LIVE), &desired(), &[]).unwrap();
         let summary: Vec<String> = diff
             .changes
             .iter()
@@ -432,7 +551,7 @@ mod tests {
 
     #[test]
     fn secret_values_never_appear_only_their_keys() {
-        let diff = compare(Some(LIVE), &desired()).unwrap();
+        let diff = compare(Some(LIVE), &desired(), &[]).unwrap();
         let secret = &diff.changes[1];
         for value in [
             "c2VjcmV0LW9uZQ==",
@@ -468,7 +587,7 @@ mod tests {
         );
 
         // A new release: everything added, Secrets still masked.
-        let fresh = compare(None, LIVE).unwrap();
+        let fresh = compare(None, LIVE, &[]).unwrap();
         assert_eq!(fresh.count(Change::Added), 4);
         assert!(!fresh.changes[1].diff.contains("c2VjcmV0LW9uZQ=="));
     }
@@ -476,7 +595,7 @@ mod tests {
     #[test]
     fn secret_data_that_is_not_a_mapping_is_hidden_whole() {
         let odd = "kind: Secret\nmetadata: {name: s}\nstringData: 'password=hunter2'\n";
-        let diff = compare(None, odd).unwrap();
+        let diff = compare(None, odd, &[]).unwrap();
         assert!(
             !diff.changes[0].diff.contains("hunter2"),
             "{}",
@@ -486,7 +605,7 @@ mod tests {
 
     #[test]
     fn identical_manifests_have_no_changes() {
-        let diff = compare(Some(LIVE), LIVE).unwrap();
+        let diff = compare(Some(LIVE), LIVE, &[]).unwrap();
         assert!(diff.changes.is_empty() && diff.refusals.is_empty());
         assert_eq!(diff.unchanged, 4);
     }
@@ -498,7 +617,7 @@ mod tests {
                 "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: am\n  namespace: mon\nspec:\n  selector:\n    matchLabels: {{app: {selector}}}\n  serviceName: am-headless\n  volumeClaimTemplates:\n  - metadata:\n      name: storage\n    spec:\n      resources:\n        requests:\n          storage: {size}\n"
             )
         };
-        let diff = compare(Some(&sts("2Gi", "am")), &sts("5Gi", "am")).unwrap();
+        let diff = compare(Some(&sts("2Gi", "am")), &sts("5Gi", "am"), &[]).unwrap();
         assert_eq!(diff.refusals.len(), 1);
         let refusal = &diff.refusals[0];
         assert_eq!(refusal.field, "spec.volumeClaimTemplates");
@@ -513,7 +632,7 @@ mod tests {
                 .instead
                 .contains("kubectl delete statefulset am -n mon --cascade=orphan")
         );
-        let diff = compare(Some(&sts("2Gi", "am")), &sts("2Gi", "other")).unwrap();
+        let diff = compare(Some(&sts("2Gi", "am")), &sts("2Gi", "other"), &[]).unwrap();
         assert_eq!(diff.refusals[0].field, "spec.selector");
 
         let pvc = |size: &str| {
@@ -522,14 +641,92 @@ mod tests {
             )
         };
         assert!(
-            compare(Some(&pvc("8Gi")), &pvc("20Gi"))
+            compare(Some(&pvc("8Gi")), &pvc("20Gi"), &[])
                 .unwrap()
                 .refusals
                 .is_empty(),
             "growing is allowed"
         );
-        let shrink = compare(Some(&pvc("8Gi")), &pvc("4000Mi")).unwrap();
+        let shrink = compare(Some(&pvc("8Gi")), &pvc("4000Mi"), &[]).unwrap();
         assert_eq!(shrink.refusals[0].field, "spec.resources.requests.storage");
+    }
+
+    fn claim(size: &str, phase: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: server\n  namespace: mon\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: gp3\n  volumeMode: Filesystem\n  resources:\n    requests:\n      storage: {size}\nstatus:\n  phase: {phase}\n"
+        )
+    }
+
+    fn running(manifest: &str) -> Vec<(ObjectKey, Value)> {
+        objects(manifest).unwrap()
+    }
+
+    #[test]
+    fn after_a_failed_upgrade_the_running_claim_is_what_counts() {
+        // The failed revision asked for 80Gi; the claim still has 50Gi; the profile is back at
+        // 50Gi: nothing to change, nothing refused, no advice to delete data.
+        let manifest = |size: &str| {
+            format!(
+                "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: server\n  namespace: mon\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: {size}\n"
+            )
+        };
+        let cluster = running(&claim("50Gi", "Bound"));
+        let diff = compare(Some(&manifest("80Gi")), &manifest("50Gi"), &cluster).unwrap();
+        assert!(diff.refusals.is_empty(), "{:?}", diff.refusals);
+        assert!(diff.changes.is_empty(), "{:?}", diff.changes);
+        // Against the manifest alone, the same change looked like a shrink.
+        let blind = compare(Some(&manifest("80Gi")), &manifest("50Gi"), &[]).unwrap();
+        assert_eq!(blind.refusals.len(), 1);
+        // A real shrink of the running claim is still refused.
+        let shrink = compare(Some(&manifest("80Gi")), &manifest("40Gi"), &cluster).unwrap();
+        assert!(
+            shrink.refusals[0].why.contains("cannot shrink"),
+            "{shrink:?}"
+        );
+    }
+
+    #[test]
+    fn growing_a_claim_that_is_not_bound_is_refused() {
+        let manifest = claim("50Gi", "Pending").replace("status:\n  phase: Pending\n", "");
+        let bigger = manifest.replace("50Gi", "80Gi");
+        let pending = compare(
+            Some(&manifest),
+            &bigger,
+            &running(&claim("50Gi", "Pending")),
+        )
+        .unwrap();
+        assert_eq!(pending.refusals.len(), 1, "{pending:?}");
+        let refusal = &pending.refusals[0];
+        assert!(
+            refusal.why.starts_with("the claim is Pending"),
+            "{refusal:?}"
+        );
+        assert!(
+            refusal.instead.contains("kubectl delete pvc server -n mon"),
+            "{refusal:?}"
+        );
+        let bound = compare(Some(&manifest), &bigger, &running(&claim("50Gi", "Bound"))).unwrap();
+        assert!(bound.refusals.is_empty(), "{bound:?}");
+    }
+
+    #[test]
+    fn a_statefulset_template_is_judged_as_running() {
+        let sts = |size: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: am\n  namespace: mon\nspec:\n  serviceName: am-headless\n  volumeClaimTemplates:\n  - metadata:\n      name: storage\n    spec:\n      resources:\n        requests:\n          storage: {size}\n"
+            )
+        };
+        let cluster = running(&sts("2Gi"));
+        let back = compare(Some(&sts("5Gi")), &sts("2Gi"), &cluster).unwrap();
+        assert!(
+            back.refusals.is_empty() && back.changes.is_empty(),
+            "{back:?}"
+        );
+        let grow = compare(Some(&sts("5Gi")), &sts("5Gi"), &cluster).unwrap();
+        assert_eq!(
+            grow.refusals[0].field, "spec.volumeClaimTemplates",
+            "{grow:?}"
+        );
     }
 
     #[test]
@@ -540,10 +737,15 @@ mod tests {
             )
         };
         for bound in ["  volumeName: pvc-0a1b\n", "  volumeName: null\n"] {
-            let diff = compare(Some(&pvc("")), &pvc(bound)).unwrap();
+            let diff = compare(Some(&pvc("")), &pvc(bound), &[]).unwrap();
             assert!(diff.changes.is_empty(), "{bound}: {:?}", diff.changes);
         }
-        let moved = compare(Some(&pvc("  volumeName: a\n")), &pvc("  volumeName: b\n")).unwrap();
+        let moved = compare(
+            Some(&pvc("  volumeName: a\n")),
+            &pvc("  volumeName: b\n"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(moved.changes.len(), 1);
     }
 

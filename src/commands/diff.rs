@@ -310,8 +310,10 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
     }
     // Each release's live manifest and dry run start at once, beside `helm list` (its status
     // is only needed afterwards): one helm round trip less.
-    let (listed, rendered) = std::thread::scope(|scope| {
+    let kubectl = run.kubectl()?;
+    let (listed, running, rendered) = std::thread::scope(|scope| {
         let listing = scope.spawn(|| helm.list(Some(namespace), &run.target, echo));
+        let running = scope.spawn(|| running_volumes(&kubectl, namespace, run));
         let jobs: Vec<_> = fetched
             .iter()
             .map(|(chart, file, task, archive)| {
@@ -348,10 +350,11 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             })
             .collect();
         let listed = joined(listing.join());
+        let running = joined(running.join());
         let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
-        (listed, rendered)
+        (listed, running, rendered)
     });
-    let listed = match listed {
+    let listed = match listed.and_then(|listed| Ok((listed, running?))) {
         Ok(listed) => listed,
         Err(err) => {
             for (_, _, task, _) in &fetched {
@@ -360,6 +363,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             return Err(err);
         }
     };
+    let (listed, running) = listed;
     let mut reports = Vec::new();
     for ((chart, _, task, _), rendered) in fetched.iter().zip(rendered) {
         let release = settings.release(*chart).as_str();
@@ -369,7 +373,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             // free the release instead.
             Some(pending) => Err(pending_error(&helm, run, pending)),
             None => rendered.and_then(|(live, desired)| {
-                let diff = manifest_diff::compare(live.as_deref(), &desired)?;
+                let diff = manifest_diff::compare(live.as_deref(), &desired, &running)?;
                 Ok(ReleaseReport::new(*chart, settings, current, diff))
             }),
         };
@@ -390,6 +394,19 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         }
     }
     Ok(Compared { reports, failures })
+}
+
+/// The namespace's claims and StatefulSets as the cluster has them.
+fn running_volumes(
+    kubectl: &crate::tool::Tool,
+    namespace: &str,
+    run: &Run,
+) -> Result<Vec<(manifest_diff::ObjectKey, crate::yaml::Value)>> {
+    let invocation = Invocation::new(crate::kube::volumes_args(namespace, &run.target))
+        .echo(run.echo())
+        .deadline(DRY_RUN_DEADLINE);
+    let listed = kubectl.run(&invocation)?;
+    manifest_diff::listed_objects(&listed.stdout)
 }
 
 /// A release left `pending-*`, with the command that frees it.
@@ -424,7 +441,7 @@ mod tests {
             chart: "grafana-12.0.0".into(),
             app_version: String::new(),
         });
-        let diff = manifest_diff::compare(live, desired).unwrap();
+        let diff = manifest_diff::compare(live, desired, &[]).unwrap();
         ReleaseReport::new(Chart::Grafana, &settings, listed.as_ref(), diff)
     }
 

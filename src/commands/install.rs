@@ -233,6 +233,12 @@ fn add_recovery_hints(
         let Some(release) = listed.iter().find(|r| r.name == failure.release) else {
             continue;
         };
+        if refused_in_place(&failure.error) {
+            failure.hints.push(
+                "Kubernetes refuses to change that object in place, so eksmon install would fail the same way again: `eksmon diff` names the change and the way out".into(),
+            );
+            continue;
+        }
         let hint = match helm.recovery(release, target, echo) {
             Some(command) => format!(
                 "{} is left {} (revision {}); when no other helm works on it, free it with `{command}`, then run eksmon install again",
@@ -248,6 +254,17 @@ fn add_recovery_hints(
         };
         failure.hints.push(hint);
     }
+}
+
+/// True when the API server refused an update of fields it keeps immutable (a claim's spec, a
+/// StatefulSet's templates): trying again cannot succeed.
+fn refused_in_place(error: &anyhow::Error) -> bool {
+    let stderr = error
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
+        .and_then(crate::tool::ToolError::stderr)
+        .unwrap_or_default();
+    stderr.contains("is immutable") || stderr.contains("Forbidden: updates to statefulset spec")
 }
 
 /// `install --diff`: prints what the install changes, then asks before going on (on a terminal;
