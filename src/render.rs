@@ -389,7 +389,8 @@ fn retention_size(s: &Settings) -> String {
             crate::validate::quantity_bytes(s.prometheus.storage_size.as_str()).map(|b| b * 0.9)
         }
     };
-    let megabytes = bytes.map_or(0.0, |b| (b / 1_048_576.0).floor());
+    // Never `0MB`: Prometheus reads it as no limit at all.
+    let megabytes = bytes.map_or(1.0, |b| (b / 1_048_576.0).floor().max(1.0));
     format!("{megabytes:.0}MB")
 }
 

@@ -86,7 +86,7 @@ macro_rules! checked_string {
 
 checked_string! {
     /// A Kubernetes namespace.
-    Namespace => validate::dns_label;
+    Namespace => validate::namespace;
     /// A Helm release name.
     ReleaseName => validate::release_name;
     /// A StorageClass name.
@@ -105,6 +105,10 @@ checked_string! {
     Cidr => validate::cidr;
     /// A storage or memory size.
     SizeQuantity => validate::size_quantity;
+    /// An EBS volume's size.
+    VolumeSize => validate::volume_size;
+    /// Prometheus's limit on the data it keeps.
+    RetentionSize => validate::retention_size;
     /// A CPU amount.
     CpuQuantity => validate::cpu_quantity;
     /// A Prometheus retention duration.
@@ -440,11 +444,11 @@ impl Default for Resources {
 pub struct Prometheus {
     pub release: ReleaseName,
     pub host: Option<Host>,
-    pub storage_size: SizeQuantity,
+    pub storage_size: VolumeSize,
     pub retention: Retention,
     /// The most data Prometheus keeps (a quantity like storageSize); default: 90% of
     /// storageSize, so a full volume never stops Prometheus.
-    pub retention_size: Option<SizeQuantity>,
+    pub retention_size: Option<RetentionSize>,
     /// Scrape the EKS control-plane metrics API (scheduler, controller-manager) and alert on it.
     pub eks_control_plane: bool,
     pub resources: Resources,
@@ -460,7 +464,7 @@ impl Default for Prometheus {
         Self {
             release: default_of!(ReleaseName, "prometheus"),
             host: None,
-            storage_size: default_of!(SizeQuantity, "50Gi"),
+            storage_size: default_of!(VolumeSize, "50Gi"),
             retention: default_of!(Retention, "15d"),
             retention_size: None,
             eks_control_plane: false,
@@ -477,14 +481,14 @@ impl Default for Prometheus {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Alertmanager {
     pub enabled: bool,
-    pub storage_size: SizeQuantity,
+    pub storage_size: VolumeSize,
 }
 
 impl Default for Alertmanager {
     fn default() -> Self {
         Self {
             enabled: true,
-            storage_size: default_of!(SizeQuantity, "20Gi"),
+            storage_size: default_of!(VolumeSize, "20Gi"),
         }
     }
 }
@@ -868,7 +872,7 @@ pub enum GrafanaDatasource {
 pub struct Grafana {
     pub release: ReleaseName,
     pub host: Option<Host>,
-    pub storage_size: SizeQuantity,
+    pub storage_size: VolumeSize,
     pub load_balancer_name: Option<LoadBalancerName>,
     pub dashboards: Vec<DashboardChoice>,
     /// No longer used (see [`DashboardSource`]).
@@ -889,7 +893,7 @@ impl Default for Grafana {
         Self {
             release: default_of!(ReleaseName, "grafana"),
             host: None,
-            storage_size: default_of!(SizeQuantity, "100Gi"),
+            storage_size: default_of!(VolumeSize, "100Gi"),
             load_balancer_name: None,
             dashboards: Dashboard::ALL.map(DashboardChoice::Bundled).to_vec(),
             dashboard_source: None,

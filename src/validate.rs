@@ -193,14 +193,37 @@ fn dns_label_rule(label: &str, max: usize) -> Check {
     Ok(())
 }
 
-/// A DNS-1123 label (namespaces): lower case letters, digits and `-`, 63 at most.
+/// A DNS-1123 label (receiver names): lower case letters, digits and `-`, 63 at most.
 pub fn dns_label(s: &str) -> Check {
     dns_label_rule(s, 63).map_err(|why| format!("`{s}` is not a DNS-1123 label: {why}"))
 }
 
-/// A Helm release name: a DNS-1123 label of 53 characters at most.
+/// Words YAML 1.1 reads as a boolean or null. The upstream charts write the namespace and
+/// names derived from the release unquoted (`namespace: {{ .Release.Namespace }}`), so helm
+/// would read `namespace: no` as `false` and fail.
+const YAML11_WORDS: &[&str] = &[
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+];
+
+fn not_a_yaml11_word(s: &str, what: &str) -> Check {
+    if YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str()) {
+        return Err(format!(
+            "`{s}` cannot be a {what}: the charts write it unquoted, and YAML reads it as a boolean or null"
+        ));
+    }
+    Ok(())
+}
+
+/// A namespace: a DNS-1123 label that YAML 1.1 does not read as a boolean or null.
+pub fn namespace(s: &str) -> Check {
+    dns_label(s)?;
+    not_a_yaml11_word(s, "namespace")
+}
+
+/// A Helm release name: a DNS-1123 label of 53 characters at most, and not a YAML 1.1 word.
 pub fn release_name(s: &str) -> Check {
-    dns_label_rule(s, 53).map_err(|why| format!("`{s}` is not a valid release name: {why}"))
+    dns_label_rule(s, 53).map_err(|why| format!("`{s}` is not a valid release name: {why}"))?;
+    not_a_yaml11_word(s, "release name")
 }
 
 /// A StorageClass name (a DNS subdomain).
@@ -514,6 +537,48 @@ pub fn slack_channel(s: &str) -> Check {
 /// A storage or memory size: `50Gi`, `512Mi`, `1G`.
 pub fn size_quantity(s: &str) -> Check {
     quantity_with(s, "size", &[], "50Gi")
+}
+
+/// The smallest and largest EBS gp3 and gp2 volumes.
+const EBS_MIN_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+const EBS_MAX_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// A volume's size: a quantity with a unit (a bare `50` is 50 bytes), within what an EBS gp3
+/// or gp2 volume can be.
+pub fn volume_size(s: &str) -> Check {
+    quantity_with(s, "size", &[], "50Gi")?;
+    let bytes = quantity_bytes(s).unwrap_or_default();
+    if split_quantity(s).is_some_and(|(_, suffix)| suffix.is_empty()) {
+        let hint = if bytes >= 1.0 {
+            format!(" (did you mean `{s}Gi`?)")
+        } else {
+            String::new()
+        };
+        return Err(format!("`{s}` has no unit, so it means {s} bytes{hint}"));
+    }
+    if !(EBS_MIN_BYTES..=EBS_MAX_BYTES).contains(&bytes) {
+        return Err(format!(
+            "`{s}` is outside what an EBS gp3 or gp2 volume can be (1Gi to 16Ti)"
+        ));
+    }
+    Ok(())
+}
+
+/// Prometheus's size limit: a quantity with a unit, at least 1Mi (Prometheus counts in whole
+/// MB, and `0MB` turns the limit off).
+pub fn retention_size(s: &str) -> Check {
+    quantity_with(s, "size", &[], "45Gi")?;
+    if split_quantity(s).is_some_and(|(_, suffix)| suffix.is_empty()) {
+        return Err(format!(
+            "`{s}` has no unit, so it means {s} bytes (did you mean `{s}Gi`?)"
+        ));
+    }
+    if quantity_bytes(s).unwrap_or_default() < 1_048_576.0 {
+        return Err(format!(
+            "`{s}` is less than 1Mi: Prometheus would write `0MB`, which turns the size limit off"
+        ));
+    }
+    Ok(())
 }
 
 /// A CPU amount: `500m`, `0.5`, `2`.
