@@ -79,11 +79,12 @@ pub enum Command {
     Uninstall(UninstallArgs),
     /// Show each release's chart, revision, status and address
     Status(ReportArgs),
-    /// Print Grafana's initial admin password (from its Secret) and nothing else
+    /// Print Grafana's admin password (from its Secret) and nothing else; --rotate sets a new one
     #[command(
-        long_about = "Print Grafana's initial admin password (from its Secret) and nothing else.\n\n\
-        The Secret holds the password set at install time. Once an admin changes it in Grafana's UI \
-        (stored in grafana.db on the volume), the Secret is stale."
+        long_about = "Print Grafana's admin password (from its Secret) and nothing else.\n\n\
+        eksmon makes the Secret before the first install, with a random password, and keeps it. \
+        Once an admin changes the password in Grafana's UI (stored in grafana.db on the volume), \
+        the Secret is stale; --rotate sets a new password in both and restarts Grafana."
     )]
     GrafanaPassword(GrafanaPasswordArgs),
     /// Create a profile by answering questions (needs a terminal)
@@ -117,9 +118,6 @@ pub enum Command {
 pub struct InstallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
-
-    #[command(flatten)]
-    pub exposure: ExposureArg,
 
     /// Install only this release
     #[arg(long, value_enum, value_name = "CHART")]
@@ -161,9 +159,6 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub profile: ProfileArgs,
-
-    #[command(flatten)]
-    pub exposure: ExposureArg,
 
     /// Output format
     #[arg(short, long, value_enum, default_value_t = TextFormat::Text)]
@@ -238,9 +233,6 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
-    #[command(flatten)]
-    pub exposure: ExposureArg,
-
     /// Output format
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -303,6 +295,11 @@ pub struct GrafanaPasswordArgs {
     /// Grafana's release name (default: the profile's `grafana.release`)
     #[arg(long, value_name = "RELEASE")]
     pub release: Option<String>,
+
+    /// Set a new random password (in the running Grafana and in eksmon's Secret), restart
+    /// Grafana, and print nothing
+    #[arg(long)]
+    pub rotate: bool,
 }
 
 /// Where settings come from; every command that reads a profile takes these.
@@ -317,11 +314,7 @@ pub struct ProfileArgs {
     /// `--set alb.subnets=[subnet-0a1b2c3d,subnet-4e5f6a7b]` (VALUE is YAML; repeatable)
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
-}
 
-/// `--exposure`, on the commands where it changes something (values, addresses, checks).
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct ExposureArg {
     /// How Prometheus and Grafana are reached (profile key `exposure`)
     #[arg(long, value_enum)]
     pub exposure: Option<Exposure>,
@@ -335,9 +328,6 @@ pub struct RenderArgs {
 
     #[command(flatten)]
     pub profile: ProfileArgs,
-
-    #[command(flatten)]
-    pub exposure: ExposureArg,
 
     /// Write `prometheus-values.yaml` and `grafana-values.yaml` into DIR instead of stdout
     #[arg(long, value_name = "DIR")]

@@ -6,7 +6,7 @@ use crate::charts::ChartCache;
 use crate::cli::{GlobalArgs, ProfileArgs};
 use crate::helm::Helm;
 use crate::profile::{self, FlagValue, Loaded, Lookup, Request};
-use crate::settings::{Chart, Exposure};
+use crate::settings::Chart;
 use crate::tool::{Tool, ToolKind};
 use crate::ui::Ui;
 use crate::yaml::Value;
@@ -104,12 +104,7 @@ impl Run {
     }
 
     /// The settings for `charts` from the profile options, `-n` and `--exposure`.
-    pub fn load(
-        &self,
-        profile: &ProfileArgs,
-        exposure: Option<Exposure>,
-        charts: &[Chart],
-    ) -> Result<Loaded> {
+    pub fn load(&self, profile: &ProfileArgs, charts: &[Chart]) -> Result<Loaded> {
         let mut flags = Vec::new();
         if let Some(namespace) = &self.namespace {
             flags.push(FlagValue {
@@ -118,7 +113,7 @@ impl Run {
                 value: Value::String(namespace.clone()),
             });
         }
-        if let Some(exposure) = exposure {
+        if let Some(exposure) = profile.exposure {
             flags.push(FlagValue {
                 flag: "--exposure",
                 path: "exposure",

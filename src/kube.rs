@@ -118,6 +118,111 @@ pub fn pvc_delete_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<
     args
 }
 
+/// The named Secrets that exist (one object, or a List for several), as JSON; missing ones
+/// are left out.
+pub fn secrets_get_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "secrets".into()];
+    args.extend(names.iter().map(OsString::from));
+    args.extend(scope(Some(namespace), target));
+    args.extend([
+        "--ignore-not-found".into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+pub fn namespace_create_args(namespace: &str, target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["create".into(), "namespace".into(), namespace.into()];
+    args.extend(scope(None, target));
+    args
+}
+
+/// The pods of one release's component (`app.kubernetes.io/name`), as JSON.
+pub fn pods_args(namespace: &str, target: &Target, release: &str, name: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "pods".into()];
+    args.extend(scope(Some(namespace), target));
+    args.extend([
+        "--selector".into(),
+        format!("app.kubernetes.io/instance={release},app.kubernetes.io/name={name}").into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+/// The first pod of a `kubectl get pods --output json` list that runs with `container` ready.
+pub fn running_pod(json: &str, container: &str) -> anyhow::Result<Option<String>> {
+    let list: List<serde_json::Value> = serde_json::from_str(json)?;
+    Ok(list.items.iter().find_map(|pod| {
+        let running =
+            pod["status"]["phase"] == "Running" && pod["metadata"]["deletionTimestamp"].is_null();
+        let ready = pod["status"]["containerStatuses"]
+            .as_array()
+            .is_some_and(|all| {
+                all.iter()
+                    .any(|c| c["name"] == container && c["ready"] == true)
+            });
+        (running && ready)
+            .then(|| pod["metadata"]["name"].as_str().map(str::to_owned))
+            .flatten()
+    }))
+}
+
+/// `kubectl exec -i POD -c CONTAINER -- COMMAND…`: stdin is passed on (never the argv).
+pub fn exec_args(
+    namespace: &str,
+    target: &Target,
+    pod: &str,
+    container: &str,
+    command: &[&str],
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "exec".into(),
+        "--stdin".into(),
+        pod.into(),
+        "--container".into(),
+        container.into(),
+    ];
+    args.extend(scope(Some(namespace), target));
+    args.push("--".into());
+    args.extend(command.iter().map(OsString::from));
+    args
+}
+
+/// `kubectl rollout restart RESOURCE`.
+pub fn rollout_restart_args(namespace: &str, target: &Target, resource: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["rollout".into(), "restart".into(), resource.into()];
+    args.extend(scope(Some(namespace), target));
+    args
+}
+
+/// The Secrets eksmon made for these releases, by name (`--output name`).
+pub fn eksmon_secrets_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "secrets".into()];
+    args.extend(scope(Some(namespace), target));
+    args.extend([
+        "--selector".into(),
+        format!(
+            "app.kubernetes.io/managed-by=eksmon,{}",
+            instance_selector(releases)
+        )
+        .into(),
+        "--output".into(),
+        "name".into(),
+    ]);
+    args
+}
+
+/// Deletes exactly these objects (`kind/name`), by name.
+pub fn delete_named_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["delete".into()];
+    args.extend(names.iter().map(OsString::from));
+    args.extend(scope(Some(namespace), target));
+    args.extend(["--wait=false".into(), "--output".into(), "name".into()]);
+    args
+}
+
 /// The namespace's claims and StatefulSets as they run: what `diff` judges refused changes by.
 pub fn volumes_args(namespace: &str, target: &Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["get".into(), "persistentvolumeclaims,statefulsets".into()];

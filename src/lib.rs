@@ -25,6 +25,7 @@ pub mod render;
 mod repo;
 mod rules;
 mod scratch;
+mod secrets;
 pub mod settings;
 mod signals;
 mod tool;

@@ -60,7 +60,8 @@ pub fn prometheus_server_fullname(s: &Settings) -> String {
     helm_trunc(format!("{base}-{component}"))
 }
 
-/// Grafana's fullname: its Deployment, Service and admin Secret are all named this.
+/// Grafana's fullname: its Deployment and Service (and the chart's own admin Secret) are named
+/// this.
 pub fn grafana_fullname(s: &Settings) -> String {
     chart_fullname(
         s.grafana.release.as_str(),
@@ -69,6 +70,104 @@ pub fn grafana_fullname(s: &Settings) -> String {
         raw_string(&s.grafana.values, &["fullnameOverride"]),
     )
 }
+
+/// Where Grafana's admin password lives, and who keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSecret {
+    pub name: String,
+    pub user_key: String,
+    pub password_key: String,
+    /// eksmon made it (and may rotate it); otherwise the profile's raw values chose it.
+    pub owned: bool,
+}
+
+/// The keys the chart reads from an admin Secret.
+pub const ADMIN_USER_KEY: &str = "admin-user";
+pub const ADMIN_PASSWORD_KEY: &str = "admin-password";
+
+/// Whether the profile's raw Grafana values set the admin password their own way (a Secret of
+/// their own, a password in values or env, or no initial admin at all).
+fn admin_set_by_values(values: &yaml::Mapping) -> bool {
+    let env_set = |key: &str| {
+        values
+            .get("env")
+            .and_then(yaml::Value::as_mapping)
+            .and_then(|env| env.get(key))
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+    };
+    raw_string(values, &["admin", "existingSecret"]).is_some()
+        || raw_string(values, &["adminPassword"]).is_some()
+        || [
+            "GF_SECURITY_ADMIN_PASSWORD",
+            "GF_SECURITY_ADMIN_PASSWORD__FILE",
+            "GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION",
+        ]
+        .into_iter()
+        .any(env_set)
+}
+
+/// Grafana's admin Secret: eksmon's own `<fullname>-admin`, unless the raw values chose one
+/// (`admin.existingSecret`) or set the password another way (then the chart's `<fullname>`).
+pub fn grafana_admin_secret(s: &Settings) -> AdminSecret {
+    let values = &s.grafana.values;
+    let key = |name: &str, default: &str| {
+        raw_string(values, &["admin", name])
+            .unwrap_or(default)
+            .to_owned()
+    };
+    let fullname = grafana_fullname(s);
+    match raw_string(values, &["admin", "existingSecret"]) {
+        Some(theirs) => AdminSecret {
+            name: theirs.to_owned(),
+            user_key: key("userKey", ADMIN_USER_KEY),
+            password_key: key("passwordKey", ADMIN_PASSWORD_KEY),
+            owned: false,
+        },
+        None if admin_set_by_values(values) => AdminSecret {
+            name: fullname,
+            user_key: ADMIN_USER_KEY.into(),
+            password_key: ADMIN_PASSWORD_KEY.into(),
+            owned: false,
+        },
+        None => AdminSecret {
+            name: helm_trunc(format!("{fullname}-admin")),
+            user_key: ADMIN_USER_KEY.into(),
+            password_key: ADMIN_PASSWORD_KEY.into(),
+            owned: true,
+        },
+    }
+}
+
+/// The Secret the chart's own admin Secret is named (`<fullname>`), where installs made before
+/// eksmon kept the password: adopted from there once.
+pub fn grafana_chart_admin_secret(s: &Settings) -> String {
+    grafana_fullname(s)
+}
+
+/// eksmon's Secret for the image renderer's token, when the raw values switch the renderer on
+/// and give it neither a token nor a Secret (the chart would make a random one per render).
+pub fn renderer_token_secret(s: &Settings) -> Option<String> {
+    let values = &s.grafana.values;
+    let renderer = values
+        .get("imageRenderer")
+        .and_then(yaml::Value::as_mapping)?;
+    let on = |key: &str| renderer.get(key).and_then(yaml::Value::as_bool);
+    let service_on = renderer
+        .get("service")
+        .and_then(yaml::Value::as_mapping)
+        .and_then(|svc| svc.get("enabled"))
+        .and_then(yaml::Value::as_bool)
+        .unwrap_or(true);
+    let chosen = raw_string(renderer, &["existingSecret"]).is_some()
+        || raw_string(renderer, &["token"]).is_some();
+    (on("enabled") == Some(true) && service_on && !chosen).then(|| {
+        let base: String = grafana_fullname(s).chars().take(47).collect();
+        format!("{}-image-renderer-token", base.trim_end_matches('-'))
+    })
+}
+
+/// The key the renderer's Secret holds its token under (fixed by the chart).
+pub const RENDERER_TOKEN_KEY: &str = "token";
 
 /// The server's service account, as the chart's `prometheus.serviceAccountName.server`: the
 /// server's fullname unless `serviceAccounts.server.name` says otherwise.

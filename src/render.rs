@@ -145,6 +145,11 @@ struct Derived {
     grafana_plugins: Vec<&'static str>,
     /// Grafana's service account when it queries AMP with IRSA: the role annotation.
     grafana_service_account: Option<serde_json::Value>,
+    /// eksmon's own admin Secret, when the profile leaves the password to eksmon: the chart
+    /// then makes no random one (which would differ on every render without `lookup`).
+    grafana_admin_secret: Option<String>,
+    /// eksmon's Secret for the image renderer's token, when the raw values switch it on.
+    renderer_token_secret: Option<String>,
     /// The two scrape jobs for the EKS control-plane metrics API.
     control_plane_scrape: serde_json::Value,
     /// The ClusterRole and binding they need, as the chart's `extraManifests` (templated by the
@@ -216,6 +221,10 @@ impl From<&Settings> for Derived {
                     serde_json::json!({"annotations": {"eks.amazonaws.com/role-arn": role.as_str()}})
                 })
             }),
+            grafana_admin_secret: Some(crate::naming::grafana_admin_secret(s))
+                .filter(|secret| secret.owned)
+                .map(|secret| secret.name),
+            renderer_token_secret: crate::naming::renderer_token_secret(s),
             prometheus_url,
             prometheus_service_port,
             grafana_service_port: https_port(nlb_tls),

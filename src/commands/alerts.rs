@@ -34,7 +34,7 @@ fn formerly(alert: &str) -> Option<String> {
 }
 
 pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, None, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let (_, groups) = crate::rules::selected(&loaded.settings);
     let rows: Vec<Row<'_>> = groups
         .iter()

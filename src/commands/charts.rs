@@ -114,7 +114,7 @@ struct OutdatedRow {
 }
 
 fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, None, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let charts = super::installed(&loaded, None)?;
     let helm_tool = run.helm_tool()?;
@@ -266,7 +266,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
                 .map_err(|why| InputError::new(why).at(Origin::Flag("--to".into())))
         })
         .transpose()?;
-    let loaded = run.load(&args.profile, None, &super::selected(args.chart))?;
+    let loaded = run.load(&args.profile, &super::selected(args.chart))?;
     let settings = &loaded.settings;
     let charts = super::installed(&loaded, args.chart)?;
     // Where each pin is written, before anything is fetched: bad input stops the run here.

@@ -50,7 +50,7 @@ fn row(choice: &DashboardChoice) -> Row {
 }
 
 pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, None, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let rows: Vec<Row> = if loaded.settings.grafana.enabled {
         crate::dashboards::selected(&loaded.settings)
             .into_iter()

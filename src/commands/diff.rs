@@ -139,11 +139,7 @@ impl ReleaseReport {
 }
 
 pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
-    let loaded = run.load(
-        &args.profile,
-        args.exposure.exposure,
-        &super::selected(args.chart),
-    )?;
+    let loaded = run.load(&args.profile, &super::selected(args.chart))?;
     let charts = super::installed(&loaded, args.chart)?;
     let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
     let text = match args.output {

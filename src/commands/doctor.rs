@@ -8,7 +8,7 @@ use crate::settings::Chart;
 use anyhow::Result;
 
 pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, args.exposure.exposure, &Chart::ALL)?;
+    let loaded = run.load(&args.profile, &Chart::ALL)?;
     let findings = doctor::run(run, &loaded.settings);
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",

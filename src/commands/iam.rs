@@ -8,7 +8,7 @@ use anyhow::Result;
 use std::fmt::Write as _;
 
 pub fn run(run: &Run, args: &IamArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, None, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let roles = iam::needs(settings, args.oidc_provider.as_deref());
     let text = match args.output {

@@ -68,7 +68,7 @@ impl<'a> Plan<'a> {
 
 pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
     let mut plan = Plan::new(args)?;
-    let loaded = run.load(&args.profile, args.exposure.exposure, &plan.charts)?;
+    let loaded = run.load(&args.profile, &plan.charts)?;
     let settings = &loaded.settings;
     plan.charts = super::installed(&loaded, args.only)?;
     // Everything is rendered before any process starts: bad input stops the run here.
@@ -98,9 +98,20 @@ pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
     let mut stdout_text = String::new();
-    if settings.create_storage_class {
-        stdout_text += &storage_class(run, settings, plan)?;
-    }
+    // Grafana's Secrets exist before its release names them; beside the StorageClass check.
+    let owned = if charts.contains(&Chart::Grafana) {
+        crate::secrets::owned(settings)
+    } else {
+        Vec::new()
+    };
+    let made = std::thread::scope(|scope| {
+        let made = scope.spawn(|| grafana_secrets(run, settings, &owned, plan.dry_run));
+        if settings.create_storage_class {
+            stdout_text += &storage_class(run, settings, plan)?;
+        }
+        joined(made.join())
+    })?;
+    say_made(ui, settings, &made, plan.dry_run);
 
     let values = documents
         .iter()
@@ -416,6 +427,53 @@ impl Job<'_> {
             Err(_) => task.finish("failed"),
         }
         result
+    }
+}
+
+/// Makes the Secrets of eksmon's that Grafana's values name (none for `--only prometheus`).
+fn grafana_secrets(
+    run: &Run,
+    settings: &Settings,
+    owned: &[crate::secrets::Owned],
+    dry_run: bool,
+) -> Result<Vec<(crate::secrets::Owned, crate::secrets::Made)>> {
+    if owned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tool = run.kubectl()?;
+    let kubectl = crate::secrets::Kubectl {
+        tool: &tool,
+        target: &run.target,
+        namespace: settings.namespace.as_str(),
+        echo: run.echo(),
+    };
+    crate::secrets::ensure(&kubectl, settings, owned, dry_run)
+}
+
+/// One line per Secret eksmon made (or would make); nothing for those that were there.
+fn say_made(
+    ui: &Ui,
+    settings: &Settings,
+    made: &[(crate::secrets::Owned, crate::secrets::Made)],
+    dry_run: bool,
+) {
+    use crate::secrets::Made;
+    let namespace = settings.namespace.as_str();
+    for (secret, how) in made {
+        let (verb, rest) = match how {
+            Made::Existing => continue,
+            Made::Created => ("created", "with a new random value".to_owned()),
+            Made::Adopted { from } => (
+                "created",
+                format!("with the value of the chart's Secret `{from}` (kept as it was)"),
+            ),
+        };
+        let verb = if dry_run { "would be created" } else { verb };
+        ui.note(&format!(
+            "secret {namespace}/{}: {verb} for {} {rest}",
+            secret.name,
+            secret.purpose.describe()
+        ));
     }
 }
 

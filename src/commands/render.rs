@@ -12,7 +12,7 @@ use std::path::Path;
 
 pub fn run(run: &Run, args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = super::selected(args.chart);
-    let loaded = run.load(&args.profile, args.exposure.exposure, &charts)?;
+    let loaded = run.load(&args.profile, &charts)?;
     let charts = super::installed(&loaded, args.chart)?;
     warn_public(&run.ui, &loaded.settings, &charts);
     for placeholder in crate::guard::placeholders(&loaded.settings) {

@@ -22,7 +22,7 @@ struct Row {
 }
 
 pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, args.exposure.exposure, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
     let helm = run.helm()?;

@@ -14,7 +14,7 @@ use std::time::Duration;
 const DEADLINE: Duration = Duration::from_secs(600);
 
 pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
-    let loaded = run.load(&args.profile, None, &[])?;
+    let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
     let target = &run.target;
@@ -126,8 +126,22 @@ fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) 
         .run(&list)
         .context("cannot list the releases' volumes")?;
     let claims = kube::parse_pvcs(&out.stdout)?;
+    // Grafana's admin password lives in its database on the volume too: the Secret goes with
+    // the volume, or stays with it.
+    let list = Invocation::new(kube::eksmon_secrets_args(namespace, target, releases))
+        .echo(ui.verbose)
+        .deadline(Duration::from_secs(60));
+    let secrets: Vec<String> = kubectl
+        .run(&list)
+        .context("cannot list the Secrets eksmon made")?
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("secret/"))
+        .map(str::to_owned)
+        .collect();
     if args.delete_data {
-        return delete_claims(&kubectl, run, releases, &claims, namespace);
+        delete_claims(&kubectl, run, releases, &claims, namespace)?;
+        return delete_secrets(&kubectl, run, &secrets, namespace);
     }
     for claim in &claims {
         ui.note(&format!(
@@ -135,8 +149,36 @@ fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) 
             claim.name, claim.size, claim.storage_class
         ));
     }
+    for secret in &secrets {
+        ui.note(&format!(
+            "kept: {secret} (Grafana's admin password, as the volume knows it)"
+        ));
+    }
     if !claims.is_empty() {
         ui.note("(the monitoring data is on them; `eksmon uninstall --delete-data` deletes them)");
+    }
+    Ok(())
+}
+
+/// Deletes eksmon's Secrets once the volumes they belong to are gone.
+fn delete_secrets(
+    kubectl: &crate::tool::Tool,
+    run: &Run,
+    secrets: &[String],
+    namespace: &str,
+) -> Result<()> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let delete = Invocation::new(kube::delete_named_args(namespace, &run.target, &names))
+        .echo(run.ui.verbose)
+        .deadline(DEADLINE);
+    kubectl
+        .run(&delete)
+        .context("cannot delete the Secrets eksmon made")?;
+    for secret in secrets {
+        run.ui.note(&format!("deleted: {secret}"));
     }
     Ok(())
 }

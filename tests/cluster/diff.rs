@@ -14,7 +14,193 @@ with_both_helms!(
     outdated_and_bump,
     install_diff_asks_on_a_terminal,
     diff_after_a_failed_upgrade,
+    grafana_admin_secret_of_eksmon,
 );
+
+/// `helm template` of eksmon's Grafana values with the real chart, as a GitOps engine renders.
+fn helm_template(kube: &Kube, values: &Path) -> String {
+    let output = kube
+        .helm()
+        .args(["template", &kube.grafana])
+        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .args(["--namespace", &kube.namespace, "--values"])
+        .arg(values)
+        .output()
+        .expect("helm template");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A Grafana installed before eksmon kept its password: eksmon adopts it. Renders are
+/// deterministic, diff is quiet after install, rotation sets a new password, uninstall keeps
+/// the Secret with the volume and deletes it with the volume.
+fn grafana_admin_secret_of_eksmon(helm: u8) {
+    let kube = kube_or_skip!(&format!("admin{helm}"), helm);
+    let (ns, grafana) = (kube.namespace.clone(), kube.grafana.clone());
+    let admin = format!("{grafana}-admin");
+    let read = |name: &str| {
+        let secret = kube.kubectl_json(&["get", "secret", name, "-n", &ns]);
+        eksmon::kube::decode_secret(secret["data"]["admin-password"].as_str().unwrap()).unwrap()
+    };
+    // The chart's own way: helm alone, a password the chart made. (Recreate as eksmon has it:
+    // helm 4's server-side apply cannot move a Deployment off RollingUpdate.)
+    let output = kube
+        .helm()
+        .args(["install", &grafana])
+        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .args(["--namespace", &ns, "--create-namespace"])
+        .args(["--set", "deploymentStrategy.type=Recreate"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let chart_made = read(&grafana);
+
+    let only_grafana = ["--only", "grafana", "--exposure", "none"];
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(only_grafana));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "secret {ns}/{admin}: created for Grafana's admin password with the value of the chart's Secret `{grafana}`"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(read(&admin), chart_made, "the password is kept");
+    let (code, stdout, _) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
+    assert_eq!((code, stdout), (0, format!("{chart_made}\n")));
+    let (code, stdout, stderr) = diff(&kube, &["grafana", "--exit-code", "--exposure", "none"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_no_password(&[&stderr, &stdout], std::slice::from_ref(&chart_made));
+
+    // Two renders without a cluster are the same, also with the image renderer on.
+    for extra in [
+        &[][..],
+        &["--set", "grafana.values.imageRenderer.enabled=true"][..],
+    ] {
+        let values = kube.world.path().join("grafana-values.yaml");
+        let (code, text, stderr) = run(kube
+            .eksmon()
+            .args(["render", "grafana"])
+            .args(kube.profile())
+            .args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        std::fs::write(&values, text).unwrap();
+        let first = helm_template(&kube, &values);
+        assert_eq!(first, helm_template(&kube, &values), "{extra:?}");
+        assert!(!first.contains("kind: Secret"), "{first}");
+    }
+
+    // The renderer's token gets a Secret of eksmon's too.
+    let renderer = ["--set", "grafana.values.imageRenderer.enabled=true"];
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(only_grafana)
+        .args(renderer));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "secret {ns}/{grafana}-image-renderer-token: created for the image renderer's token with a new random value"
+        )),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = diff(
+        &kube,
+        &[
+            &["grafana", "--exit-code"][..],
+            &only_grafana[2..],
+            &renderer,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // A running Grafana gets the new password through `grafana cli` in its pod. No kubelet
+    // here: a pod marked running (through its status) refuses the exec, and nothing changes.
+    let pods = kube.kubectl_json(&[
+        "get",
+        "pods",
+        "-n",
+        &ns,
+        "-l",
+        &format!("app.kubernetes.io/instance={grafana}"),
+    ]);
+    let pod = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .expect("a Grafana pod")
+        .to_owned();
+    let status = r#"{"status":{"phase":"Running","containerStatuses":[{"name":"grafana","ready":true,"restartCount":0,"image":"grafana","imageID":"","state":{"running":{}}}]}}"#;
+    kube.kubectl_ok(&[
+        "patch",
+        "pod",
+        &pod,
+        "-n",
+        &ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        status,
+    ]);
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["grafana-password", "--rotate"])
+        .args(kube.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot set the admin password in Grafana's pod `{pod}`"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: nothing was changed"), "{stderr}");
+    assert_eq!(read(&admin), chart_made, "the Secret is as it was");
+    kube.kubectl_ok(&["delete", "pod", &pod, "-n", &ns, "--wait=false"]);
+
+    // Rotation: Grafana never started here (its claim has no volume), so the Secret alone
+    // changes, and Grafana is restarted to read it.
+    let (code, stdout, stderr) = run(kube
+        .eksmon()
+        .args(["grafana-password", "--rotate"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    let rotated = read(&admin);
+    assert_ne!(rotated, chart_made);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_no_password(&[&stderr], &[rotated.clone(), chart_made.clone()]);
+    assert!(stderr.contains("a new admin password is set"), "{stderr}");
+    let deployment = kube.kubectl_json(&["get", "deployment", &grafana, "-n", &ns]);
+    assert!(
+        deployment["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].is_string(),
+        "{deployment}"
+    );
+
+    // Uninstall keeps the Secret with the volume, and deletes it with the volume.
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes", "--only", "grafana"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("kept: secret/{admin}")),
+        "{stderr}"
+    );
+    assert_eq!(read(&admin), rotated);
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["uninstall", "--yes", "--delete-data", "--only", "grafana"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("deleted: secret/{admin}")),
+        "{stderr}"
+    );
+    let left = kube.kubectl_ok(&["get", "secrets", "-n", &ns, "-o", "name"]);
+    assert!(!left.contains(&admin), "{left}");
+}
 
 /// A claim without a volume (always so here: no pod is ever scheduled) cannot grow: diff says
 /// so before install runs into it, install's hint does not promise that trying again helps, and
@@ -119,7 +305,8 @@ fn passwords(kube: &Kube, profile: &[String]) -> [String; 2] {
     assert_eq!(code, 0, "{stderr}");
     let plain = stdout.trim().to_owned();
     assert!(plain.len() >= 20, "{plain}");
-    let encoded = kube.kubectl_json(&["get", "secret", &kube.grafana, "-n", &kube.namespace])
+    let admin = format!("{}-admin", kube.grafana);
+    let encoded = kube.kubectl_json(&["get", "secret", &admin, "-n", &kube.namespace])
         ["data"]["admin-password"]
         .as_str()
         .expect("admin-password")
@@ -175,7 +362,8 @@ fn diff_after_install_and_after_a_change(helm: u8) {
     let kube = kube_or_skip!(&format!("diff{helm}"), helm);
     let (grafana, prometheus) = (kube.grafana.clone(), kube.prometheus.clone());
 
-    // Not installed yet: everything is added, and the generated password stays hidden.
+    // Not installed yet: everything is added. The chart makes no Secret: eksmon's holds the
+    // admin password, and diff neither makes nor shows it.
     let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
     assert_eq!(code, 4, "{stderr}");
     assert!(
@@ -184,7 +372,7 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         )),
         "{stdout}"
     );
-    assert!(stdout.contains(&format!("  + Secret diff{helm}/{grafana} (secret keys: added admin-user, admin-password, ldap-toml; values hidden)")), "{stdout}");
+    assert!(!stdout.contains("  + Secret "), "{stdout}");
     assert!(!stdout.contains("  ~ "), "{stdout}");
     assert!(kube.releases().is_empty(), "diff installs nothing");
 
@@ -194,41 +382,30 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         .args(kube.profile())
         .arg("--allow-public"));
     assert_eq!(code, 0, "{stderr}");
-    let secrets = passwords(&kube, &kube.profile());
-
-    // Right after install, the Prometheus release has nothing to change. The Grafana chart
-    // renders its admin Secret differently once the Secret exists (it quotes a new password,
-    // not one it looks up), so its pod's `checksum/secret` changes once; the Secret is the same.
-    let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
-    assert_eq!(code, 4, "{stderr}");
     assert!(
-        stdout.contains(&format!(
-            "{prometheus} (diff{helm}, revision 1 deployed, prometheus-29.27.0): no changes ("
+        stderr.contains(&format!(
+            "secret diff{helm}/{grafana}-admin: created for Grafana's admin password with a new random value"
         )),
-        "{stdout}"
+        "{stderr}"
     );
-    let (_, json, _) = diff(&kube, &["--output", "json"]);
-    assert_eq!(changed_objects(&json), [format!("~ Deployment {grafana}")]);
-    assert!(
-        stdout.contains("-        checksum/secret: ")
-            && stdout
-                .lines()
-                .filter(|l| l.starts_with(['-', '+'])
-                    && !l.starts_with("---")
-                    && !l.starts_with("+++"))
-                .count()
-                == 2,
-        "{stdout}"
-    );
-    assert_no_password(&[&stdout, &json, &stderr], &secrets);
+    let secrets = passwords(&kube, &kube.profile());
+    assert_no_password(&[&stderr], &secrets);
 
-    // install --diff without a terminal: shows it, applies Grafana only, leaves Prometheus be.
+    // Right after install nothing differs: no password made anew, no `checksum/secret`.
+    let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stdout.matches(": no changes (").count(), 2, "{stdout}");
+    assert_no_password(&[&stdout, &stderr], &secrets);
+
+    // install --diff without a terminal, after a change to Grafana alone: shows it, applies
+    // Grafana only, leaves Prometheus be.
     let (code, stdout, stderr) = run(kube
         .eksmon()
         .args(["install", "--diff", "--allow-public"])
-        .args(kube.profile()));
+        .args(kube.profile())
+        .args(["--set", "grafana.host=grafana-other.example.com"]));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("~ Deployment"), "{stdout}");
+    assert!(stdout.contains("~ Ingress"), "{stdout}");
     assert!(
         stderr.contains(&format!("{prometheus}: nothing to change; left as it is")),
         "{stderr}"
@@ -239,6 +416,7 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         )),
         "{stderr}"
     );
+    assert!(!stderr.contains("secret "), "the Secret exists: {stderr}");
     let mut releases = kube.releases();
     releases.sort();
     assert_eq!(
@@ -248,6 +426,16 @@ fn diff_after_install_and_after_a_change(helm: u8) {
             (prometheus.clone(), "1".into(), "deployed".into()),
         ]
     );
+    assert_eq!(
+        passwords(&kube, &kube.profile()),
+        secrets,
+        "the password stays"
+    );
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args(["install", "--allow-public", "--only", "grafana"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
 
     // Now nothing differs: diff says so (exit 0), install --diff runs no helm upgrade.
     let (code, stdout, stderr) = diff(&kube, &["--exit-code"]);
@@ -266,7 +454,7 @@ fn diff_after_install_and_after_a_change(helm: u8) {
         "{stderr}"
     );
     assert_eq!(
-        kube.releases().iter().filter(|r| r.1 == "2").count(),
+        kube.releases().iter().filter(|r| r.1 == "3").count(),
         1,
         "no new revision"
     );
@@ -599,11 +787,8 @@ fn outdated_and_bump(helm: u8) {
         "{stdout}"
     );
     assert!(
-        stdout.contains(&format!(
-            "~ Secret bump{helm}/{} (secret keys: no value changed; values hidden)",
-            kube.grafana
-        )),
-        "{stdout}"
+        !stdout.contains(" Secret "),
+        "eksmon's Secret is not the chart's: {stdout}"
     );
     let (_, json, _) = run(kube
         .eksmon()

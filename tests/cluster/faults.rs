@@ -295,7 +295,7 @@ fn identity_limited_to_one_namespace(helm: u8) {
     assert_eq!(code, 1);
     assert!(
         stderr.starts_with(&format!(
-            "error: not allowed to read Secret `{}` in namespace `default`",
+            "error: not allowed to read Secret `{}-admin` in namespace `default`",
             kube.grafana
         )),
         "{stderr}"

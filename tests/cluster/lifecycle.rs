@@ -231,13 +231,25 @@ fn alb_lifecycle(helm: u8) {
         "{table}"
     );
 
-    // grafana-password: exactly what the chart generated.
-    let secret = kube.kubectl_json(&["get", "secret", &kube.grafana, "--namespace", &ns]);
+    // grafana-password: exactly what eksmon's Secret holds, which eksmon made at random.
+    let admin = format!("{}-admin", kube.grafana);
+    let secret = kube.kubectl_json(&["get", "secret", &admin, "--namespace", &ns]);
+    assert_eq!(
+        secret["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "eksmon"
+    );
     let encoded = secret["data"]["admin-password"]
         .as_str()
         .expect("admin-password");
     let expected = eksmon::kube::decode_secret(encoded).expect("decoded");
-    assert!(expected.len() >= 16, "a generated password");
+    assert!(
+        expected.len() == 40 && expected.chars().all(|c| c.is_ascii_alphanumeric()),
+        "a generated password"
+    );
+    assert!(
+        !install_stderr.contains(&expected),
+        "the password is never printed by install"
+    );
     let (code, stdout, stderr) = run(kube.eksmon().arg("grafana-password").args(kube.profile()));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, format!("{expected}\n"));
@@ -579,7 +591,7 @@ fn status_with_one_release_missing(helm: u8) {
     assert!(stdout.is_empty());
     assert!(
         stderr.starts_with(&format!(
-            "error: Grafana's admin Secret `{}` does not exist in namespace `{}`",
+            "error: Grafana's admin Secret `{}-admin` does not exist in namespace `{}`",
             kube.grafana, kube.namespace
         )),
         "{stderr}"
