@@ -94,6 +94,23 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Where the interrupt notices go while something else draws on the terminal (progress bars
+/// redraw their lines, and would cut a line printed under them).
+type NoticeSink = Box<dyn Fn(&str) + Send>;
+static NOTICES: Mutex<Option<NoticeSink>> = Mutex::new(None);
+
+/// Sends the interrupt notices to `sink` (the progress display) until called with `None`.
+pub(crate) fn route_notices(sink: Option<NoticeSink>) {
+    *lock(&NOTICES) = sink;
+}
+
+fn notice(line: &str) {
+    match &*lock(&NOTICES) {
+        Some(sink) => sink(line),
+        None => eprintln!("\n{line}"),
+    }
+}
+
 /// How many interrupts (SIGINT/SIGTERM) this run has had.
 static INTERRUPTS: AtomicI32 = AtomicI32::new(0);
 
@@ -119,14 +136,14 @@ pub fn handle_signals() {
                 let children = lock(&CHILDREN).clone();
                 match count {
                     1 if !children.is_empty() => {
-                        eprintln!(
-                            "\ninterrupted: letting {} stop cleanly (helm rolls back what it started); interrupt again to stop at once",
+                        notice(&format!(
+                            "interrupted: letting {} stop cleanly (helm rolls back what it started); interrupt again to stop at once",
                             running_tools()
-                        );
+                        ));
                         signal_all(&children, signal);
                     }
                     2 if !children.is_empty() => {
-                        eprintln!("\ninterrupted again: stopping {} now", running_tools());
+                        notice(&format!("interrupted again: stopping {} now", running_tools()));
                         signal_all(&children, libc::SIGKILL);
                     }
                     _ => {

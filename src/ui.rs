@@ -59,24 +59,28 @@ impl Ui {
         Prompter::new().confirm(question, false)
     }
 
-    /// Asks the person to type `expected` (a namespace name) before something that cannot be
-    /// undone: one stray key press is not enough. True when they typed exactly that.
-    pub fn confirm_by_typing(
-        &self,
-        question: &str,
-        expected: &str,
-        no_terminal: InputError,
-    ) -> anyhow::Result<bool> {
+    /// Asks the person to type a name (a namespace) before something that cannot be undone:
+    /// one stray key press is not enough. What they typed (empty for nothing).
+    pub fn ask_to_type(&self, question: &str, no_terminal: InputError) -> anyhow::Result<String> {
         if !self.interactive {
             return Err(no_terminal.into());
         }
-        let typed = Prompter::new().text(question, "", None, true, &|_| Ok(()))?;
-        Ok(typed.as_deref() == Some(expected))
+        let prompter = Prompter::new();
+        let prompt = lead_lines(question);
+        let typed = prompter.text(&prompt, "", None, true, &|_| Ok(()))?;
+        Ok(typed.unwrap_or_default())
     }
 
     /// Progress for concurrent tasks: spinners on a terminal, plain lines otherwise.
     pub fn progress(&self) -> Progress {
         let multi = (self.interactive && !self.quiet).then(MultiProgress::new);
+        if let Some(multi) = &multi {
+            // Printed above the bars, so a redraw never cuts the line.
+            let bars = multi.clone();
+            crate::signals::route_notices(Some(Box::new(move |line: &str| {
+                let _ = bars.println(wrap(line, PROMPT_WIDTH).join("\n"));
+            })));
+        }
         Progress {
             multi,
             quiet: self.quiet,
@@ -87,6 +91,14 @@ impl Ui {
 pub struct Progress {
     multi: Option<MultiProgress>,
     quiet: bool,
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.multi.is_some() {
+            crate::signals::route_notices(None);
+        }
+    }
 }
 
 impl Progress {
@@ -172,13 +184,17 @@ impl Prompter {
         check: &dyn Fn(&str) -> validate::Check,
     ) -> anyhow::Result<Option<String>> {
         if !help.is_empty() {
-            eprintln!("  {help}");
+            for line in wrap(help, PROMPT_WIDTH - 2) {
+                eprintln!("  {line}");
+            }
         }
         let default = default.filter(|d| !d.is_empty());
         let mut rejected: Option<String> = None;
         loop {
+            // The answer is reported (✔) only once it is accepted, not before a ✘.
             let mut input = Input::<String>::with_theme(self.theme.as_ref())
                 .with_prompt(prompt)
+                .report(false)
                 .allow_empty(true);
             match (&rejected, default) {
                 (Some(typed), _) => input = input.with_initial_text(typed.clone()),
@@ -189,6 +205,7 @@ impl Prompter {
             let answer = answer.trim().to_owned();
             if answer.is_empty() {
                 if optional {
+                    self.report(prompt, "");
                     return Ok(None);
                 }
                 eprintln!("  ✘ an answer is needed here");
@@ -196,7 +213,10 @@ impl Prompter {
                 continue;
             }
             match check(&answer) {
-                Ok(()) => return Ok(Some(answer)),
+                Ok(()) => {
+                    self.report(prompt, &answer);
+                    return Ok(Some(answer));
+                }
                 Err(why) => {
                     eprintln!("  ✘ {why}");
                     rejected = Some(answer);
@@ -205,7 +225,8 @@ impl Prompter {
         }
     }
 
-    /// A comma-separated list, each item checked, with at least `min` items unless empty.
+    /// A comma-separated list, each item checked, with at least `min` items unless empty, and
+    /// then the whole list by `whole`.
     pub fn list(
         &self,
         prompt: &str,
@@ -213,6 +234,7 @@ impl Prompter {
         default: &[String],
         check: &dyn Fn(&str) -> validate::Check,
         min: usize,
+        whole: &dyn Fn(&[String]) -> validate::Check,
     ) -> anyhow::Result<Vec<String>> {
         let help = if help.is_empty() {
             "comma-separated; empty for none".to_owned()
@@ -226,7 +248,7 @@ impl Prompter {
             if !items.is_empty() && items.len() < min {
                 return Err(format!("give at least {min}, or none"));
             }
-            Ok(())
+            whole(&items)
         };
         let answer = self.text(prompt, &help, Some(&joined), true, &check_all)?;
         Ok(answer.as_deref().map(split_list).unwrap_or_default())
@@ -241,10 +263,26 @@ impl Prompter {
             .map_err(prompt_error)
     }
 
+    /// The accepted answer, as dialoguer would have shown it.
+    fn report(&self, prompt: &str, answer: &str) {
+        let mut line = String::new();
+        if self
+            .theme
+            .format_input_prompt_selection(&mut line, prompt, answer)
+            .is_ok()
+        {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A yes/no question, answered with Enter (a bare key press would leave the Enter meant
+    /// for it to the next prompt). A long question is wrapped above a short prompt line.
     pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
+        let prompt = lead_lines(prompt);
         Confirm::with_theme(self.theme.as_ref())
             .with_prompt(prompt)
             .default(default)
+            .wait_for_newline(true)
             .interact()
             .map_err(prompt_error)
     }
@@ -268,6 +306,40 @@ impl Default for Prompter {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The widest a prompt or help line may be: an 80-column terminal, less the room dialoguer's
+/// `[y/N]`, `›` and the answer take.
+pub const PROMPT_WIDTH: usize = 78;
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Prints all but the last line of a long prompt (wrapped), and returns the last one: the
+/// prompt line stays short enough that dialoguer's redraw never wraps.
+fn lead_lines(prompt: &str) -> String {
+    let mut lines = wrap(prompt, PROMPT_WIDTH - 12);
+    let last = lines.pop().unwrap_or_default();
+    for line in lines {
+        eprintln!("{line}");
+    }
+    last
 }
 
 fn split_list(answer: &str) -> Vec<String> {
@@ -328,6 +400,16 @@ pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_lines_wrap_at_spaces() {
+        let text =
+            "IDs or Name tags, at least 2; empty: the controller discovers them; comma-separated";
+        let lines = super::wrap(text, 40);
+        assert!(lines.iter().all(|l| l.len() <= 40), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(super::wrap("one-very-long-word", 5), ["one-very-long-word"]);
+    }
+
     #[test]
     fn lists_are_split_on_commas() {
         assert_eq!(super::split_list(" a, b ,,c "), ["a", "b", "c"]);

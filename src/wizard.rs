@@ -139,24 +139,34 @@ where
         .transpose()
 }
 
-/// A comma-separated list of typed values.
+/// A comma-separated list of typed values; `also` checks the whole list (rules between its
+/// items and the other answers).
 fn ask_list<T>(
     p: &Prompter,
     prompt: &str,
     help: &str,
     default: &[T],
     min: usize,
+    also: &dyn Fn(Vec<T>) -> Result<(), String>,
 ) -> anyhow::Result<Vec<T>>
 where
     T: for<'a> TryFrom<&'a str, Error = String> + Display,
 {
     let default: Vec<String> = default.iter().map(ToString::to_string).collect();
+    let whole = |items: &[String]| -> Result<(), String> {
+        let typed = items
+            .iter()
+            .map(|item| T::try_from(item.as_str()))
+            .collect::<Result<Vec<T>, String>>()?;
+        also(typed)
+    };
     let items = p.list(
         prompt,
         help,
         &default,
         &|item| T::try_from(item).map(|_| ()),
         min,
+        &whole,
     )?;
     items
         .iter()
@@ -170,9 +180,24 @@ const DEFAULT_GROUP_NAME: &str = "eks-monitoring";
 /// The StorageClass eksmon's profiles name by default; EKS has none of that name.
 const DEFAULT_STORAGE_CLASS: &str = "ebs-sc-gp3";
 
+/// The profile's own rule at `path` for the answers so far with this one in (`with` puts it in):
+/// so a rule between answers is told at the question that breaks it.
+fn rule_at<T, W: Fn(&mut Settings, T)>(
+    so_far: &Settings,
+    path: &'static str,
+    with: W,
+) -> impl Fn(T) -> Result<(), String> + use<T, W> {
+    let so_far = so_far.clone();
+    move |answer: T| {
+        let mut candidate = so_far.clone();
+        with(&mut candidate, answer);
+        crate::profile::rule_broken_at(&candidate, path).map_or(Ok(()), Err)
+    }
+}
+
 /// Asks every question, starting from `defaults`, and returns the settings they give. Rules that
-/// tie answers together (two hosts must differ) are checked at the question, not after the last
-/// one.
+/// tie answers together (two hosts must differ, a subnet listed twice) are checked at the
+/// question that breaks them, not after the last one.
 pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
     let mut s = defaults.clone();
     s.namespace = required(ask_typed(
@@ -232,22 +257,14 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
             defaults.prometheus.host.as_ref(),
             !alb,
         )?;
-        let prometheus_host = s.prometheus.host.clone();
-        let differs = move |host: &crate::settings::Host| {
-            if prometheus_host.as_ref() == Some(host) {
-                return Err(format!(
-                    "`{host}` is Prometheus's host already; each app needs its own"
-                ));
-            }
-            Ok(())
-        };
+        let differs = rule_at(&s, "grafana.host", |s, host| s.grafana.host = Some(host));
         s.grafana.host = ask_checked(
             p,
             "Grafana host",
             grafana_help,
             defaults.grafana.host.as_ref(),
             !alb,
-            &differs,
+            &|host| differs(host.clone()),
         )?;
     }
     if s.exposure == Exposure::Alb {
@@ -269,6 +286,7 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
             "IDs or Name tags, at least 2; empty: the controller discovers them",
             &defaults.alb.subnets,
             2,
+            &rule_at(&s, "alb.subnets", |s, subnets| s.alb.subnets = subnets),
         )?;
         s.alb.security_groups = ask_list(
             p,
@@ -276,6 +294,9 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
             "IDs or names; empty: the controller creates one",
             &defaults.alb.security_groups,
             1,
+            &rule_at(&s, "alb.securityGroups", |s, groups| {
+                s.alb.security_groups = groups;
+            }),
         )?;
     }
     if s.exposure != Exposure::None {
@@ -298,6 +319,26 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
             was_certificate.as_ref(),
             true,
         )?;
+        // What `render` warns of, said here while the answer can still change.
+        let mut with_certificate = s.clone();
+        with_certificate
+            .alb
+            .certificate_arn
+            .clone_from(&certificate);
+        with_certificate
+            .nlb
+            .certificate_arn
+            .clone_from(&certificate);
+        for placeholder in crate::guard::placeholders(&with_certificate) {
+            let lines =
+                crate::ui::wrap(&format!("warning: {placeholder}"), crate::ui::PROMPT_WIDTH);
+            eprintln!("{}", lines.join("\n  "));
+        }
+        let cidrs = if s.exposure == Exposure::Nlb {
+            "nlb.sourceRanges"
+        } else {
+            "alb.inboundCidrs"
+        };
         let allowed = if scheme == Scheme::InternetFacing {
             let allowed = ask_list(
                 p,
@@ -305,6 +346,10 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
                 "like 203.0.113.0/24; one address is 203.0.113.7/32",
                 was_allowed,
                 1,
+                &rule_at(&s, cidrs, |s, cidrs: Vec<crate::settings::Cidr>| {
+                    s.nlb.source_ranges.clone_from(&cidrs);
+                    s.alb.inbound_cidrs = cidrs;
+                }),
             )?;
             if allowed.is_empty() {
                 eprintln!(

@@ -55,8 +55,10 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
         // what is left, named as the answers, not as a file that is not written yet.
         match profile::check_text("your answers", &text, &Chart::ALL) {
             Ok(_) => break text,
+            // The field alone: the text is not a file anyone can open at a line.
             Err(err) => eprintln!(
-                "error: {err}\nLet's go through the questions again (your answers are the defaults)."
+                "error: {}\nLet's go through the questions again (your answers are the defaults).",
+                err.message
             ),
         }
     };

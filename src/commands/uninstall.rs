@@ -50,10 +50,11 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
             let question = format!(
                 "The stored metrics and dashboards of {listed} will be lost. Type the namespace name `{namespace}` to delete their volumes"
             );
-            if !ui.confirm_by_typing(&question, namespace, no_terminal())? {
+            let typed = ui.ask_to_type(&question, no_terminal())?;
+            if typed != namespace {
                 return Err(Declined::new("nothing was uninstalled")
                     .hint(format!(
-                        "the volumes are only deleted when `{namespace}` is typed"
+                        "`{typed}` is not `{namespace}`: the volumes are only deleted when `{namespace}` is typed"
                     ))
                     .into());
             }

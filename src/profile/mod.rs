@@ -199,6 +199,19 @@ pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded,
     layer_up(vec![layer], charts)
 }
 
+/// The rule of the profile checks that `path` (a dotted key, e.g. `alb.subnets`) breaks in
+/// `settings`, as its message without the path: what the wizard says at that question.
+pub fn rule_broken_at(settings: &Settings, path: &str) -> Option<String> {
+    let err = checks::check(settings, &Chart::ALL, &Provenance::default()).err()?;
+    let rest = err.message.strip_prefix(path)?;
+    let rest = match rest.strip_prefix('[') {
+        // `alb.subnets[1]: …`: an item of this list.
+        Some(indexed) => indexed.split_once("]: ")?.1,
+        None => rest.strip_prefix(": ")?,
+    };
+    Some(rest.to_owned())
+}
+
 /// Merges the layers in order, checking after each one so errors blame the right layer.
 fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> {
     // Start from the defaults as a document, so a layer may set part of a map (say only

@@ -24,12 +24,9 @@ fn answer(p: &mut PtySession, prompt: &str, keys: &str) {
     p.flush().unwrap();
 }
 
-/// Answers a yes/no question: one key, no Enter (dialoguer takes `y`/`n` at once).
+/// Answers a yes/no question: the key, then Enter (the question waits for it).
 fn key(p: &mut PtySession, prompt: &str, key: &str) {
-    p.exp_string(prompt)
-        .unwrap_or_else(|e| panic!("waiting for `{prompt}`: {e}"));
-    p.send(key).unwrap();
-    p.flush().unwrap();
+    answer(p, prompt, key);
 }
 
 /// Answers every question for an internet-facing ALB profile named `name`.
@@ -58,7 +55,8 @@ fn alb_answers(p: &mut PtySession, name: &str) {
     answer(p, "Allowed client CIDRs", "10.0.0.0/8");
     answer(p, "StorageClass", "");
     key(p, "Create it", "n");
-    answer(p, "Prometheus volume size", "");
+    // The Enter after `n` is the yes/no's own: this answer lands here, not in the next one.
+    answer(p, "Prometheus volume size", "75Gi");
     answer(p, "Alertmanager volume size", "");
     answer(p, "Grafana volume size", "");
     answer(p, "Metrics retention", "30d");
@@ -86,6 +84,8 @@ fn full_alb_run_writes_a_profile_that_renders() {
     assert!(text.contains("groupName: eks-monitoring"), "{text}");
     assert!(text.contains("retention: \"30d\""), "{text}");
     assert!(text.contains("createStorageClass: false"), "{text}");
+    assert!(text.contains("storageSize: \"75Gi\""), "{text}");
+    assert!(!text.contains("storageSize: \"50Gi\""), "{text}");
     assert!(!text.contains("dashboardSource"), "{text}");
     assert!(text.contains("- aws-vpc-cni"), "{text}");
     let output = world
@@ -108,7 +108,7 @@ fn refusing_to_overwrite_keeps_the_file() {
     let existing = world.write("config/eksmon/profiles/team.yaml", "namespace: keep-me\n");
     let mut p = spawn(&world, &[]);
     alb_answers(&mut p, "team");
-    key(&mut p, "exists. Overwrite it?", "n");
+    key(&mut p, "exists. Overwrite", "n");
     p.exp_string("nothing was written").unwrap();
     p.exp_eof().unwrap();
     let status = format!("{:?}", p.process_mut().wait().unwrap());
@@ -240,15 +240,13 @@ fn deleting_data_needs_the_namespace_typed() {
             .env("TERM", "xterm")
             .env("NO_COLOR", "1");
         let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
-        // The first question says what comes next; one key answers it.
+        // The first question says what comes next; `y` and Enter answer it, and only it.
         key(&mut p, "Their volumes are deleted next", "y");
         // A stray `y` + Enter (or a near miss) is not the namespace's name.
-        answer(
-            &mut p,
-            "Type the namespace name `monitoring` to delete their volumes",
-            typed,
-        );
+        answer(&mut p, "Type the namespace name `monitoring`", typed);
         p.exp_string("error: cancelled; nothing was uninstalled")
+            .unwrap();
+        p.exp_string(&format!("hint: `{typed}` is not `monitoring`"))
             .unwrap();
         p.exp_eof().unwrap();
         let status = format!("{:?}", p.process_mut().wait().unwrap());
@@ -271,7 +269,7 @@ fn the_same_host_twice_is_refused_at_the_question() {
     answer(&mut p, "Load balancer scheme", "");
     answer(&mut p, "Prometheus host", "mon.example.com");
     answer(&mut p, "Grafana host", "mon.example.com");
-    p.exp_string("`mon.example.com` is Prometheus's host already")
+    p.exp_string("`mon.example.com` is also prometheus.host; each app needs its own host")
         .unwrap();
     // Still at the same question, with the text to edit.
     answer(
@@ -282,4 +280,101 @@ fn the_same_host_twice_is_refused_at_the_question() {
     p.exp_string("ALB group name").unwrap();
     p.send_control('c').unwrap();
     p.exp_eof().unwrap();
+}
+
+/// What a terminal shows of `raw`: each line as left after carriage returns and ANSI escapes.
+fn screen_lines(raw: &str) -> Vec<String> {
+    let mut plain = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() || c == '~' {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+        .split('\n')
+        .map(|line| {
+            line.rsplit('\r')
+                .find(|s| !s.is_empty())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_wizard_checks_answers_together_at_the_question_and_fits_80_columns() {
+    let world = World::new();
+    let mut cmd = world.std_eksmon();
+    // Colours on: the theme that marks accepted answers with ✔.
+    cmd.args(["init", "--output", "-"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    let mut seen = String::new();
+    let step = |p: &mut PtySession, seen: &mut String, prompt: &str, keys: &str| {
+        *seen += &p
+            .exp_string(prompt)
+            .unwrap_or_else(|e| panic!("{prompt}: {e}"));
+        *seen += prompt;
+        p.send(keys).unwrap();
+        p.send("\r").unwrap();
+        p.flush().unwrap();
+    };
+    step(&mut p, &mut seen, "Profile name", "team");
+    step(&mut p, &mut seen, "Namespace", "");
+    step(&mut p, &mut seen, "Exposure", &format!("{UP}{UP}"));
+    step(&mut p, &mut seen, "Load balancer scheme", DOWN);
+    step(
+        &mut p,
+        &mut seen,
+        "Prometheus host",
+        "prometheus.example.com",
+    );
+    step(&mut p, &mut seen, "Grafana host", "grafana.example.com");
+    step(&mut p, &mut seen, "ALB group name", "");
+    step(
+        &mut p,
+        &mut seen,
+        "Subnets",
+        "subnet-0123abcd, subnet-0123abcd",
+    );
+    // The rule between items is told here, and the answer is never marked accepted first.
+    let before = p.exp_string("`subnet-0123abcd` is listed twice").unwrap();
+    assert!(!before.contains('✔'), "{before:?}");
+    seen += &before;
+    let fix = format!("{}4567abcd", "\u{7f}".repeat("0123abcd".len()));
+    step(&mut p, &mut seen, "Subnets", &fix);
+    step(&mut p, &mut seen, "Security groups", "");
+    step(
+        &mut p,
+        &mut seen,
+        "ACM certificate ARN",
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    );
+    // The placeholder warning `render` gives.
+    seen += &p
+        .exp_string("placeholder? The load balancer controller")
+        .unwrap();
+    step(&mut p, &mut seen, "Allowed client CIDRs", "10.0.0.0/8");
+    seen += &p.exp_string("StorageClass").unwrap();
+    p.send_control('c').unwrap();
+    seen += &p.exp_eof().unwrap();
+    for line in screen_lines(&seen) {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+    }
+    assert!(!seen.contains("your answers:"), "{seen}");
 }

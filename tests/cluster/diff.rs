@@ -282,6 +282,7 @@ fn install_diff_asks_on_a_terminal(helm: u8) {
         p.exp_string(&format!("Apply these changes to {}?", kube.prometheus))
             .unwrap();
         p.send(answer).unwrap();
+        p.send("\r").unwrap();
         p.flush().unwrap();
         p.exp_eof().unwrap();
         let status = format!("{:?}", p.process_mut().wait().unwrap());

@@ -15,7 +15,55 @@ with_both_helms!(
     identity_limited_to_one_namespace,
     api_server_stopped_mid_install,
     delete_data_keeps_every_volume_when_an_uninstall_fails,
+    ctrl_c_on_a_terminal_keeps_the_notice_whole,
 );
+
+/// Ctrl-C during `install --wait` on a terminal: the notice stays on the screen whole, above the
+/// progress lines of both releases (a vt100 screen replays what the terminal showed).
+fn ctrl_c_on_a_terminal_keeps_the_notice_whole(helm: u8) {
+    let kube = crate::kube_or_skip!(&format!("tty{helm}"), helm);
+    let install = |extra: &[&str]| {
+        let mut cmd = kube.std_eksmon();
+        cmd.args(["install", "--exposure", "none"])
+            .args(kube.profile())
+            .args(extra);
+        cmd
+    };
+    let (code, _, stderr) = run(&mut assert_cmd::Command::from_std(install(&[])));
+    assert_eq!(code, 0, "{stderr}");
+    let mut cmd = install(&["--wait", "--timeout", "20s"]);
+    cmd.env("TERM", "xterm").env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(cmd, Some(90_000)).expect("spawn in a pty");
+    let mut seen = p.exp_string(&kube.grafana).expect("the progress lines");
+    wait_for(
+        || status_of(&kube, &kube.grafana) == "pending-upgrade",
+        "helm to start the upgrade",
+    );
+    // Some spinner frames first, so a redraw follows the notice.
+    std::thread::sleep(Duration::from_millis(600));
+    p.send_control('c').unwrap();
+    seen += &p.exp_eof().expect("eksmon ends");
+    // rexpect hands over each byte as a char.
+    let bytes: Vec<u8> = seen
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a byte"))
+        .collect();
+    let size = |n| std::num::NonZeroU16::new(n).expect("a size");
+    let mut screen = vt100::Parser::new(size(200), size(80), 0);
+    screen.process(&bytes);
+    let rows: Vec<String> = screen.screen().rows(0, 80).collect();
+    let text = rows.join("\n");
+    let notice = "interrupted: letting helm stop cleanly (helm rolls back what it started); interrupt again to stop at once";
+    // The notice is wider than the screen: it takes two rows.
+    let joined: String = rows
+        .iter()
+        .map(|r| r.trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(notice), "the notice was cut:\n{text}");
+    assert!(rows.iter().any(|r| r.starts_with("error: ")), "{text}");
+    assert!(text.contains("error: "), "{text}");
+}
 
 /// `eksmon install --only grafana --exposure none EXTRA…` (Grafana is the quicker chart).
 fn install_grafana(kube: &Kube, extra: &[&str]) -> assert_cmd::Command {
