@@ -161,8 +161,8 @@ pub struct DiffArgs {
     pub profile: ProfileArgs,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = TextFormat::Text)]
-    pub output: TextFormat,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 
     /// Exit 4 when install would change something (0 when not; 1 and 2 stay errors)
     #[arg(long)]
@@ -183,7 +183,7 @@ pub struct OutdatedArgs {
     pub profile: ProfileArgs,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
 
@@ -234,7 +234,7 @@ pub struct ReportArgs {
     pub profile: ProfileArgs,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
 
@@ -245,7 +245,7 @@ pub struct ListArgs {
     pub profile: ProfileArgs,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
 
@@ -260,19 +260,17 @@ pub struct IamArgs {
     pub oidc_provider: Option<String>,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = TextFormat::Text)]
-    pub output: TextFormat,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TextFormat {
-    Text,
-    Json,
-}
-
+/// `--output`: one name for the human format on every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
-    Table,
+    /// For people: tables, summaries, diffs
+    #[value(alias = "table")]
+    Text,
+    /// For programs: camelCase keys, numbers as numbers, null for what is missing
     Json,
 }
 

@@ -23,7 +23,6 @@ pub struct Finding {
     pub check: &'static str,
     pub level: Level,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 

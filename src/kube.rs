@@ -397,43 +397,71 @@ pub fn parse_pvcs(json: &str) -> anyhow::Result<Vec<ClaimSummary>> {
         .collect())
 }
 
-/// The external address of a release's Ingress or LoadBalancer Service.
+/// How a release is reached from outside, as its live Ingress or LoadBalancer Service says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
     pub release: String,
+    /// `Ingress` or `Service`.
     pub kind: String,
     pub name: String,
+    /// What to open: the Ingress's host (https when it has TLS, or the ALB listens on 443), or
+    /// the load balancer's own name and port; `None` until that is known.
+    pub url: Option<String>,
+    /// The load balancer's DNS name (or IP), once its controller has set it.
     pub address: Option<String>,
 }
 
 pub fn parse_addresses(json: &str) -> anyhow::Result<Vec<Address>> {
     let list: List<serde_json::Value> = serde_json::from_str(json)?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
     let mut found = Vec::new();
     for item in list.items {
         let kind = item["kind"].as_str().unwrap_or_default().to_owned();
-        let is_load_balancer = kind == "Ingress" || item["spec"]["type"] == "LoadBalancer";
-        if !is_load_balancer {
-            continue;
-        }
         let ingress = &item["status"]["loadBalancer"]["ingress"][0];
-        let address = ingress["hostname"]
-            .as_str()
-            .or_else(|| ingress["ip"].as_str())
-            .map(str::to_owned);
+        let address = text(&ingress["hostname"]).or_else(|| text(&ingress["ip"]));
+        let url = match kind.as_str() {
+            "Ingress" => ingress_url(&item),
+            _ if item["spec"]["type"] == "LoadBalancer" => address.as_ref().map(|lb| {
+                let port = item["spec"]["ports"][0]["port"].as_u64().unwrap_or(80);
+                match port {
+                    443 => format!("https://{lb}"),
+                    80 => format!("http://{lb}"),
+                    port => format!("http://{lb}:{port}"),
+                }
+            }),
+            _ => continue,
+        };
         found.push(Address {
-            release: item["metadata"]["labels"]["app.kubernetes.io/instance"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            release: text(&item["metadata"]["labels"]["app.kubernetes.io/instance"])
+                .unwrap_or_default(),
             kind,
-            name: item["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            name: text(&item["metadata"]["name"]).unwrap_or_default(),
+            url,
             address,
         });
     }
     Ok(found)
+}
+
+/// An Ingress's first host as a URL: https when the Ingress has TLS or the ALB listens on
+/// HTTPS, else http.
+fn ingress_url(item: &serde_json::Value) -> Option<String> {
+    let host = item["spec"]["rules"]
+        .as_array()?
+        .iter()
+        .find_map(|rule| rule["host"].as_str())?;
+    let has_tls = item["spec"]["tls"]
+        .as_array()
+        .is_some_and(|tls| !tls.is_empty());
+    let listens_https = item["metadata"]["annotations"]["alb.ingress.kubernetes.io/listen-ports"]
+        .as_str()
+        .is_some_and(|ports| ports.contains("HTTPS"));
+    let scheme = if has_tls || listens_https {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{scheme}://{host}"))
 }
 
 #[cfg(test)]
@@ -554,15 +582,21 @@ mod tests {
             }
         );
         let addresses = parse_addresses(r#"{"items":[
-            {"kind":"Ingress","metadata":{"name":"grafana","labels":{"app.kubernetes.io/instance":"grafana"}},"status":{"loadBalancer":{"ingress":[{"hostname":"k8s-x.elb.amazonaws.com"}]}}},
+            {"kind":"Ingress","metadata":{"name":"grafana","labels":{"app.kubernetes.io/instance":"grafana"}},"spec":{"rules":[{"host":"g.example.com"}],"tls":[{"hosts":["g.example.com"]}]},"status":{"loadBalancer":{"ingress":[{"hostname":"k8s-x.elb.amazonaws.com"}]}}},
             {"kind":"Service","metadata":{"name":"grafana"},"spec":{"type":"ClusterIP"}},
-            {"kind":"Service","metadata":{"name":"prometheus-server","labels":{"app.kubernetes.io/instance":"prometheus"}},"spec":{"type":"LoadBalancer"},"status":{}}
+            {"kind":"Service","metadata":{"name":"prometheus-server","labels":{"app.kubernetes.io/instance":"prometheus"}},"spec":{"type":"LoadBalancer","ports":[{"port":443}]},"status":{}},
+            {"kind":"Service","metadata":{"name":"p2"},"spec":{"type":"LoadBalancer","ports":[{"port":9090}]},"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.9"}]}}}
         ]}"#).unwrap();
-        assert_eq!(addresses.len(), 2);
+        assert_eq!(addresses.len(), 3);
         assert_eq!(
             addresses[0].address.as_deref(),
             Some("k8s-x.elb.amazonaws.com")
         );
-        assert_eq!(addresses[1].address, None);
+        assert_eq!(addresses[0].url.as_deref(), Some("https://g.example.com"));
+        assert_eq!(
+            (addresses[1].address.as_deref(), addresses[1].url.as_deref()),
+            (None, None)
+        );
+        assert_eq!(addresses[2].url.as_deref(), Some("http://10.0.0.9:9090"));
     }
 }

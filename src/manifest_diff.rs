@@ -11,9 +11,18 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectKey {
     pub kind: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// Empty for cluster-wide objects (null in JSON).
+    #[serde(serialize_with = "empty_as_null")]
     pub namespace: String,
     pub name: String,
+}
+
+fn empty_as_null<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    if text.is_empty() {
+        serializer.serialize_none()
+    } else {
+        serializer.serialize_str(text)
+    }
 }
 
 impl fmt::Display for ObjectKey {
@@ -68,7 +77,7 @@ pub struct ObjectChange {
     pub key: ObjectKey,
     /// A unified diff of the object's YAML (Secret values masked).
     pub diff: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For a Secret: which keys changed (null for other kinds).
     pub secret_keys: Option<SecretKeys>,
 }
 

@@ -184,7 +184,7 @@ fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
         .collect();
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
-        OutputFormat::Table => outdated_table(&rows),
+        OutputFormat::Text => outdated_table(&rows),
     };
     super::write_stdout(text.as_bytes())?;
     let failed: Vec<ReleaseFailure> = rows

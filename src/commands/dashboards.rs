@@ -63,7 +63,7 @@ pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
     };
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
-        OutputFormat::Table => {
+        OutputFormat::Text => {
             let header = ["DASHBOARD", "TITLE", "PANELS", "UID"]
                 .map(str::to_owned)
                 .to_vec();

@@ -4,7 +4,7 @@
 //! password) render as they would for real instead of showing as changes.
 
 use super::joined;
-use crate::cli::{DiffArgs, TextFormat};
+use crate::cli::{DiffArgs, OutputFormat};
 use crate::context::Run;
 use crate::error::{ReleaseFailure, ReleaseFailures};
 use crate::helm::{DryRun, Helm, ListedRelease, ReleaseOutcome, Upgrade};
@@ -53,9 +53,18 @@ pub struct ReleaseReport {
 
 #[derive(Debug, Serialize)]
 pub struct Installed {
+    #[serde(serialize_with = "as_number")]
     pub revision: String,
     pub status: String,
     pub chart: String,
+}
+
+/// helm lists revisions as text; JSON readers get a number.
+fn as_number<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    match text.parse::<u64>() {
+        Ok(number) => serializer.serialize_u64(number),
+        Err(_) => serializer.serialize_none(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -143,7 +152,7 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
     let charts = super::installed(&loaded, args.chart)?;
     let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
     let text = match args.output {
-        TextFormat::Json => {
+        OutputFormat::Json => {
             #[derive(Serialize)]
             struct Report<'a> {
                 changed: bool,
@@ -155,7 +164,7 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
             };
             serde_json::to_string_pretty(&report)? + "\n"
         }
-        TextFormat::Text => text(&reports, colour_on_stdout()),
+        OutputFormat::Text => text(&reports, colour_on_stdout()),
     };
     super::write_stdout(text.as_bytes())?;
     // A release that could not be compared is an error, also with --exit-code.

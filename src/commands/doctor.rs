@@ -12,7 +12,7 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     let findings = doctor::run(run, &loaded.settings);
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
-        OutputFormat::Table => doctor::table(&findings),
+        OutputFormat::Text => doctor::table(&findings),
     };
     super::write_stdout(text.as_bytes())?;
     let failed: Vec<&str> = findings

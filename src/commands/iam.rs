@@ -1,6 +1,6 @@
 //! `eksmon iam`: the AWS side of a profile, ready to paste. Nothing is sent to AWS.
 
-use crate::cli::{IamArgs, TextFormat};
+use crate::cli::{IamArgs, OutputFormat};
 use crate::context::Run;
 use crate::iam::{self, RoleNeed};
 use crate::settings::AmpAuth;
@@ -12,7 +12,7 @@ pub fn run(run: &Run, args: &IamArgs) -> Result<()> {
     let settings = &loaded.settings;
     let roles = iam::needs(settings, args.oidc_provider.as_deref());
     let text = match args.output {
-        TextFormat::Json => {
+        OutputFormat::Json => {
             // Through a struct, not a JSON map: policies keep AWS's field order.
             #[derive(serde::Serialize)]
             struct Printed<'a> {
@@ -20,7 +20,7 @@ pub fn run(run: &Run, args: &IamArgs) -> Result<()> {
             }
             serde_json::to_string_pretty(&Printed { roles: &roles })? + "\n"
         }
-        TextFormat::Text => roles
+        OutputFormat::Text => roles
             .iter()
             .map(as_text)
             .collect::<Result<Vec<_>>>()?

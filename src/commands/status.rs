@@ -3,22 +3,38 @@
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::context::Run;
 use crate::kube::{self, Address};
-use crate::settings::Exposure;
 use crate::tool::Invocation;
 use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
 
+/// One release, as `status --output json` prints it.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Row {
     release: String,
-    chart: String,
-    app_version: String,
-    revision: String,
+    namespace: String,
+    /// `name-version`; null when not installed.
+    chart: Option<String>,
+    app_version: Option<String>,
+    revision: Option<u64>,
+    /// helm's status, or `not installed`.
     status: String,
-    updated: String,
-    address: Option<String>,
+    updated: Option<String>,
+    /// How it is reached, from its live Ingress or LoadBalancer Service; null: not exposed.
+    exposed: Option<Exposed>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Exposed {
+    /// `Ingress` or `Service`.
+    kind: String,
+    name: String,
+    /// What to open; null until the load balancer's name is known (for a Service).
     url: Option<String>,
+    /// The load balancer's DNS name; null until its controller has set it.
+    address: Option<String>,
 }
 
 pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
@@ -34,45 +50,37 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
         .map(|&chart| settings.release(chart).as_str())
         .collect();
     let addresses = addresses(run, namespace, &releases);
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let rows: Vec<Row> = charts
         .iter()
         .map(|&chart| {
             let release = settings.release(chart).as_str();
-            let url = (settings.exposure == Exposure::Alb)
-                .then(|| settings.host(chart).map(|h| format!("https://{h}")))
-                .flatten();
-            let address = addresses
-                .iter()
-                .find(|a| a.release == release)
-                .and_then(|a| a.address.clone());
-            match listed.iter().find(|r| r.name == release) {
-                Some(found) => Row {
-                    release: release.to_owned(),
-                    chart: found.chart.clone(),
-                    app_version: found.app_version.clone(),
-                    revision: found.revision.clone(),
-                    status: found.status.clone(),
-                    updated: found.updated.clone(),
-                    address,
-                    url,
-                },
-                None => Row {
-                    release: release.to_owned(),
-                    chart: String::new(),
-                    app_version: String::new(),
-                    revision: String::new(),
-                    status: "not installed".into(),
-                    updated: String::new(),
-                    address: None,
-                    url: None,
-                },
+            let found = listed.iter().find(|r| r.name == release);
+            // The Ingress first: with both, it is the way in.
+            let mut live: Vec<&Address> =
+                addresses.iter().filter(|a| a.release == release).collect();
+            live.sort_by_key(|a| a.kind != "Ingress");
+            Row {
+                release: release.to_owned(),
+                namespace: namespace.to_owned(),
+                chart: found.and_then(|r| non_empty(&r.chart)),
+                app_version: found.and_then(|r| non_empty(&r.app_version)),
+                revision: found.and_then(|r| r.revision.parse().ok()),
+                status: found.map_or_else(|| "not installed".to_owned(), |r| r.status.clone()),
+                updated: found.and_then(|r| non_empty(&r.updated)),
+                exposed: found.and(live.first()).map(|a| Exposed {
+                    kind: a.kind.clone(),
+                    name: a.name.clone(),
+                    url: a.url.clone(),
+                    address: a.address.clone(),
+                }),
             }
         })
         .collect();
 
     let text = match args.output {
         OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
-        OutputFormat::Table => table(&rows),
+        OutputFormat::Text => table(&rows),
     };
     super::write_stdout(text.as_bytes())?;
     // Like `helm status`: a script can tell from the exit code alone that something is off.
@@ -106,13 +114,7 @@ fn addresses(run: &Run, namespace: &str, releases: &[&str]) -> Vec<Address> {
 }
 
 fn table(rows: &[Row]) -> String {
-    let dash = |s: &str| {
-        if s.is_empty() {
-            "-".to_owned()
-        } else {
-            s.to_owned()
-        }
-    };
+    let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
     let header = [
         "RELEASE",
         "CHART",
@@ -125,17 +127,25 @@ fn table(rows: &[Row]) -> String {
     .map(str::to_owned)
     .to_vec();
     let lines = rows.iter().map(|r| {
-        let address = match (&r.url, &r.address) {
-            (Some(url), Some(address)) => format!("{url} ({address})"),
-            (Some(url), None) => url.clone(),
-            (None, Some(address)) => address.clone(),
-            (None, None) => "-".into(),
+        let address = match &r.exposed {
+            None if r.revision.is_none() => "-".to_owned(),
+            None => "not exposed".to_owned(),
+            Some(e) => match (&e.url, &e.address) {
+                (Some(url), Some(address)) if !url.contains(address.as_str()) => {
+                    format!("{url} ({address})")
+                }
+                (Some(url), None) if e.kind == "Ingress" => {
+                    format!("{url} (load balancer pending)")
+                }
+                (Some(url), _) => url.clone(),
+                (None, _) => format!("{} {} (address pending)", e.kind, e.name),
+            },
         };
         vec![
             r.release.clone(),
             dash(&r.chart),
             dash(&r.app_version),
-            dash(&r.revision),
+            r.revision.map_or_else(|| "-".to_owned(), |n| n.to_string()),
             r.status.clone(),
             dash(&r.updated),
             address,

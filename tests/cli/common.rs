@@ -183,3 +183,40 @@ pub fn real_chart(chart: &str) -> Option<PathBuf> {
     };
     real_charts_dir().map(|dir| dir.join(format!("{chart}-{version}.tgz")))
 }
+
+/// The JSON conventions every `--output json` keeps: keys in camelCase, and no number written
+/// as text. Values under a key in `opaque` (AWS policy documents, Kubernetes objects) are their
+/// own format and left alone.
+pub fn assert_json_conventions(json: &serde_json::Value, opaque: &[&str]) {
+    fn walk(value: &serde_json::Value, path: &str, opaque: &[&str]) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    let here = format!("{path}.{key}");
+                    assert!(
+                        key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                            && key.chars().all(|c| c.is_ascii_alphanumeric()),
+                        "`{here}` is not camelCase"
+                    );
+                    if !opaque.contains(&key.as_str()) {
+                        walk(inner, &here, opaque);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), opaque);
+                }
+            }
+            serde_json::Value::String(text) => {
+                let numeric = path.ends_with(".revision") || path.ends_with("Count");
+                assert!(
+                    !(numeric && text.parse::<f64>().is_ok()),
+                    "`{path}` is a number written as text: {text:?}"
+                );
+            }
+            _ => {}
+        }
+    }
+    walk(json, "", opaque);
+}

@@ -445,6 +445,8 @@ fn diff_after_install_and_after_a_change(helm: u8) {
     let (_, json, _) = diff(&kube, &["--output", "json"]);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["changed"], false, "{json}");
+    crate::common::assert_json_conventions(&report, &[]);
+    assert_eq!(report["releases"][0]["installed"]["revision"], 1, "{json}");
     let (code, _, stderr) = run(kube
         .eksmon()
         .args(["install", "--diff", "--allow-public"])
@@ -706,6 +708,7 @@ fn outdated_and_bump(helm: u8) {
         .args(profile));
     assert_eq!(code, 0, "{stderr}");
     let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    crate::common::assert_json_conventions(&rows, &[]);
     assert_eq!(rows[0]["chart"], "prometheus");
     assert_eq!(
         (rows[0]["newest"].as_str(), rows[0]["upToDate"].as_bool()),

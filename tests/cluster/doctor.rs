@@ -14,6 +14,12 @@ fn findings(kube: &Kube, extra: &[&str]) -> (i32, Vec<(String, String, String, S
         .args(extra));
     let rows: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    crate::common::assert_json_conventions(&rows, &[]);
+    assert!(
+        rows.as_array()
+            .is_some_and(|all| all.iter().all(|f| f.get("hint").is_some())),
+        "{rows}"
+    );
     let rows = rows
         .as_array()
         .cloned()

@@ -190,10 +190,20 @@ fn alb_lifecycle(helm: u8) {
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
     assert_eq!(rows[0]["release"], kube.prometheus.as_str());
     assert_eq!(rows[0]["status"], "deployed");
-    assert_eq!(rows[0]["revision"], "2");
+    assert_eq!(rows[0]["revision"], 2);
     assert_eq!(rows[0]["chart"], "prometheus-29.27.0");
-    assert_eq!(rows[0]["url"], "https://prometheus-main.bys.world");
-    assert_eq!(rows[0]["address"], serde_json::Value::Null);
+    assert_eq!(rows[0]["namespace"], ns.as_str());
+    assert_eq!(rows[0]["exposed"]["kind"], "Ingress");
+    assert_eq!(
+        rows[0]["exposed"]["url"],
+        "https://prometheus-main.bys.world"
+    );
+    assert_eq!(rows[0]["exposed"]["address"], serde_json::Value::Null);
+    assert!(
+        rows[0].get("app_version").is_none() && rows[0]["appVersion"].is_string(),
+        "{rows}"
+    );
+    crate::common::assert_json_conventions(&rows, &[]);
     assert_eq!(rows[1]["release"], kube.grafana.as_str());
     assert_eq!(rows[1]["status"], "deployed");
     let alb = "k8s-ekssmonitoring-0123456789.ap-northeast-2.elb.amazonaws.com";
@@ -218,7 +228,7 @@ fn alb_lifecycle(helm: u8) {
         .args(kube.profile()));
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
-    assert_eq!(rows[0]["address"], alb);
+    assert_eq!(rows[0]["exposed"]["address"], alb);
     let (code, table, _) = run(kube.eksmon().arg("status").args(kube.profile()));
     assert_eq!(code, 0);
     let line = table
@@ -393,8 +403,24 @@ fn nlb_install(helm: u8) {
         .args(kube.profile()));
     assert_eq!(code, 0, "{stderr}");
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
-    assert_eq!(rows[0]["address"], nlb);
-    assert_eq!(rows[1]["address"], serde_json::Value::Null);
+    assert_eq!(rows[0]["exposed"]["address"], nlb);
+    assert_eq!(rows[0]["exposed"]["url"], format!("http://{nlb}"));
+    assert_eq!(rows[1]["exposed"]["kind"], "Service");
+    assert_eq!(rows[1]["exposed"]["address"], serde_json::Value::Null);
+    // A host in the profile is not an address: with an ALB host mixed in, still the NLB.
+    let (code, table, stderr) = run(kube
+        .eksmon()
+        .args([
+            "status",
+            "--exposure",
+            "nlb",
+            "--set",
+            "prometheus.host=prometheus.example.com",
+        ])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!table.contains("prometheus.example.com"), "{table}");
+    assert!(table.contains(&format!("http://{nlb}")), "{table}");
 }
 
 fn none_install(helm: u8) {
@@ -427,6 +453,23 @@ fn none_install(helm: u8) {
     );
     let ingresses = kube.kubectl_json(&["get", "ingresses", "--namespace", &ns]);
     assert_eq!(ingresses["items"].as_array().map(Vec::len), Some(0));
+    // status: the profile's hosts are not addresses; nothing exposes these releases.
+    let (code, table, status_stderr) = run(kube
+        .eksmon()
+        .args(["status", "--exposure", "none"])
+        .args(kube.profile()));
+    assert_eq!(code, 0, "{status_stderr}");
+    assert_eq!(table.matches("not exposed").count(), 2, "{table}");
+    assert!(!table.contains("bys.world"), "{table}");
+    let (_, json, _) = run(kube
+        .eksmon()
+        .args(["status", "--exposure", "none", "-o", "json"])
+        .args(kube.profile()));
+    let rows: serde_json::Value = serde_json::from_str(&json).expect("status JSON");
+    assert!(
+        rows[0]["exposed"].is_null() && rows[1]["exposed"].is_null(),
+        "{rows}"
+    );
     // Alertmanager reads the Slack URL from the mounted Secret: referenced, not copied.
     let alertmanager = format!("{}-alertmanager", kube.prometheus);
     let config = kube.kubectl_json(&["get", "configmap", &alertmanager, "--namespace", &ns]);
