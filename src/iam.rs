@@ -60,8 +60,8 @@ pub struct RoleNeed {
     pub service_accounts: Vec<ServiceAccount>,
     pub permissions_policy: Policy,
     pub trust_policy: Policy,
-    /// Pod Identity: the associations to create (argv, for a shell or a runbook).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Pod Identity: the associations to create (argv, for a shell or a runbook); empty for
+    /// IRSA.
     pub associations: Vec<Vec<String>>,
 }
 

@@ -109,7 +109,7 @@ struct OutdatedRow {
     pin_deprecated: bool,
     newest_deprecated: bool,
     up_to_date: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why a newest version is unknown; null when nothing went wrong.
     error: Option<String>,
 }
 
