@@ -81,6 +81,49 @@ pub struct Run {
     pub lookup: Lookup,
     helm: Option<PathBuf>,
     kubectl: Option<PathBuf>,
+    /// The kubeconfig files helm and kubectl read, as they find them.
+    kubeconfig_files: Vec<PathBuf>,
+}
+
+/// The files kubectl reads: `--kubeconfig`, else each of `$KUBECONFIG`, else `~/.kube/config`.
+fn kubeconfig_files(flag: Option<&std::path::Path>) -> Vec<PathBuf> {
+    if let Some(path) = flag {
+        return vec![path.to_owned()];
+    }
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".kube/config"))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The context names in kubeconfig files; `None` when none of them can be read (then helm and
+/// kubectl say what is wrong).
+fn context_names(files: &[PathBuf]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut read_any = false;
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let Ok(config) = crate::yaml::parse(&text) else {
+            continue;
+        };
+        read_any = true;
+        let contexts = config
+            .get("contexts")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        names.extend(
+            contexts
+                .iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned)),
+        );
+    }
+    read_any.then_some(names)
 }
 
 impl Run {
@@ -95,7 +138,39 @@ impl Run {
             lookup: Lookup::from_env(),
             helm: global.helm.clone(),
             kubectl: global.kubectl.clone(),
+            kubeconfig_files: kubeconfig_files(global.kubeconfig.as_deref()),
         }
+    }
+
+    /// A `--kube-context` the kubeconfig does not have is bad input: said before any helm or
+    /// kubectl runs, with the contexts there are.
+    fn check_kube_context(&self) -> Result<()> {
+        let Some(context) = &self.target.context else {
+            return Ok(());
+        };
+        let Some(names) = context_names(&self.kubeconfig_files) else {
+            return Ok(());
+        };
+        if names.contains(context) {
+            return Ok(());
+        }
+        let files: Vec<String> = self
+            .kubeconfig_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        let known = if names.is_empty() {
+            "it has none".to_owned()
+        } else {
+            format!("it has {}", names.join(", "))
+        };
+        Err(crate::error::InputError::new(format!(
+            "no context `{context}` in {} ({known})",
+            files.join(":")
+        ))
+        .at(crate::error::Origin::Flag("--kube-context".into()))
+        .hint("`kubectl config get-contexts` lists them; `aws eks update-kubeconfig --name CLUSTER` adds an EKS cluster's")
+        .into())
     }
 
     /// True when helm and kubectl command lines are printed (`--verbose`).
@@ -134,6 +209,7 @@ impl Run {
 
     /// helm from `--helm`/`EKSMON_HELM` or PATH (not yet asked for its version).
     pub fn helm_tool(&self) -> Result<Tool> {
+        self.check_kube_context()?;
         Ok(Tool::find(ToolKind::Helm, self.helm.as_deref())?)
     }
 
@@ -144,6 +220,7 @@ impl Run {
 
     /// kubectl from `--kubectl`/`EKSMON_KUBECTL` or PATH.
     pub fn kubectl(&self) -> Result<Tool> {
+        self.check_kube_context()?;
         Ok(Tool::find(ToolKind::Kubectl, self.kubectl.as_deref())?)
     }
 

@@ -192,6 +192,28 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
                 .iter()
                 .flat_map(|(failure, _)| failure.hints.iter().map(|h| format!("hint: {h}")))
         };
+        // No cluster answered any of them: one cause, said once.
+        let unreachable = |failure: &ReleaseFailure| {
+            crate::kube::ApiFailure::of(&failure.error)
+                == Some(crate::kube::ApiFailure::Unreachable)
+        };
+        if failures.iter().all(unreachable)
+            && let Some((first, (lines, _))) = described.first()
+        {
+            if described.len() == 1 {
+                let _ = writeln!(stderr, "error: {}: {}", first.release, lines[0]);
+            } else {
+                let _ = writeln!(stderr, "error: {}", lines[0]);
+            }
+            let mut said: Vec<String> = Vec::new();
+            for line in lines[1..].iter().cloned().chain(hints()) {
+                if !said.contains(&line) {
+                    let _ = writeln!(stderr, "{line}");
+                    said.push(line);
+                }
+            }
+            return ExitCode::from(EXIT_FAILURE);
+        }
         // An interrupt stopped them all: say so once, then what it left behind.
         if let Some((_, (lines, code))) = described.iter().find(|(_, (_, code))| *code > EXIT_USAGE)
         {
@@ -240,22 +262,36 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
         .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>());
     match tool {
         Some(crate::tool::ToolError::NotFound { kind, .. }) => {
-            let flag = match kind {
-                crate::tool::ToolKind::Helm => "--helm PATH or EKSMON_HELM",
-                crate::tool::ToolKind::Kubectl => "--kubectl PATH or EKSMON_KUBECTL",
-            };
-            lines.push(format!(
-                "hint: install {} (helm 3.8+ or 4) and put it on PATH, or point eksmon at it with {flag}",
-                kind.name()
-            ));
+            lines.push(match kind {
+                crate::tool::ToolKind::Helm => "hint: install helm (3.8 or newer, or 4) and put it on PATH, or point eksmon at it with --helm PATH or EKSMON_HELM".to_owned(),
+                crate::tool::ToolKind::Kubectl => "hint: install kubectl (within one minor version of the cluster's Kubernetes) and put it on PATH, or point eksmon at it with --kubectl PATH or EKSMON_KUBECTL".to_owned(),
+            });
         }
-        Some(tool) => lines.extend(tool.stderr_tail()),
+        Some(tool) => {
+            lines.extend(tool.stderr_tail());
+            if let Some(hint) = tool.stderr().and_then(unreachable_hint) {
+                lines.push(format!("hint: {hint}"));
+            }
+        }
         None => {}
     }
     if let Some(hinted) = err.downcast_ref::<Hinted>() {
         lines.extend(hinted.hints.iter().map(|h| format!("hint: {h}")));
     }
     (lines, EXIT_FAILURE)
+}
+
+/// What to check when helm or kubectl got no answer from the cluster.
+pub fn unreachable_hint(stderr: &str) -> Option<String> {
+    if crate::kube::ApiFailure::from_stderr(stderr) != Some(crate::kube::ApiFailure::Unreachable) {
+        return None;
+    }
+    Some(if stderr.contains("localhost:8080") {
+        // client-go's fallback when it finds no kubeconfig at all.
+        "no kubeconfig was found (helm and kubectl fell back to localhost:8080): `aws eks update-kubeconfig --name CLUSTER` writes one, or pass --kubeconfig PATH".to_owned()
+    } else {
+        "the cluster did not answer: check `kubectl config current-context` (or --kube-context), that the cluster is up, and your credentials (`aws eks update-kubeconfig --name CLUSTER`)".to_owned()
+    })
 }
 
 /// A clap usage error in eksmon's shape: its `error:` line, then its tips as `hint:` lines

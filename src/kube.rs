@@ -24,11 +24,7 @@ pub enum ApiFailure {
 impl ApiFailure {
     /// The kind of a failed helm or kubectl run, when its stderr says.
     pub fn of(err: &anyhow::Error) -> Option<ApiFailure> {
-        let stderr = err
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>())
-            .and_then(crate::tool::ToolError::stderr)?;
-        ApiFailure::from_stderr(stderr)
+        ApiFailure::from_stderr(tool_stderr(err)?)
     }
 
     pub fn from_stderr(stderr: &str) -> Option<ApiFailure> {
@@ -51,6 +47,13 @@ impl ApiFailure {
             None
         }
     }
+}
+
+/// The stderr of the helm or kubectl run behind an error, when one ran and failed.
+pub fn tool_stderr(err: &anyhow::Error) -> Option<&str> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>())
+        .and_then(crate::tool::ToolError::stderr)
 }
 
 /// `--context C --kubeconfig P` and `--namespace NS` in kubectl's spelling.

@@ -92,13 +92,22 @@ fn reason(stderr: &str) -> Option<&str> {
     )
 }
 
+/// client-go's log lines about API discovery and watches (`memcache.go … couldn't get current
+/// server API group list`, `reflector.go … watch ended with error`): repeated on every failed
+/// connection, while the error line already says the cluster did not answer.
+fn is_discovery_noise(line: &str) -> bool {
+    line.contains("memcache.go:")
+        || line.contains("couldn't get current server API group list")
+        || (line.contains("reflector.go:") && line.contains("watch ended with error"))
+}
+
 /// The rest of a tool's stderr (the reason is in the error line already), up to 20 lines,
 /// indented under the error.
 fn stderr_tail(stderr: &str) -> Vec<String> {
     let shown = reason_line(stderr);
     let lines: Vec<&str> = stderr
         .lines()
-        .filter(|l| !l.trim().is_empty() && Some(l.trim()) != shown)
+        .filter(|l| !l.trim().is_empty() && Some(l.trim()) != shown && !is_discovery_noise(l))
         .collect();
     let skip = lines.len().saturating_sub(20);
     lines[skip..].iter().map(|l| format!("  | {l}")).collect()

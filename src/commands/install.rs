@@ -67,6 +67,49 @@ impl<'a> Plan<'a> {
 }
 
 pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
+    let result = install(run, args);
+    match result {
+        Err(err) if args.dry_run && unreachable(&err) => Err(dry_run_needs_a_cluster(err)),
+        other => other,
+    }
+}
+
+/// True when helm or kubectl (for any release) got no answer from the cluster.
+fn unreachable(err: &anyhow::Error) -> bool {
+    let no_answer = |err: &anyhow::Error| ApiFailure::of(err) == Some(ApiFailure::Unreachable);
+    match err.downcast_ref::<ReleaseFailures>() {
+        Some(ReleaseFailures(failures)) => failures.iter().any(|f| no_answer(&f.error)),
+        None => no_answer(err),
+    }
+}
+
+const DRY_RUN_HINT: &str = "install --dry-run is helm's dry run against the cluster (it checks the objects with the API server); without a cluster, `eksmon render` prints the values and `helm template` renders them";
+
+/// An unreachable cluster on a dry run: the way to render without one.
+fn dry_run_needs_a_cluster(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast::<ReleaseFailures>() {
+        Ok(ReleaseFailures(mut failures)) => {
+            for failure in &mut failures {
+                failure.hints.push(DRY_RUN_HINT.into());
+            }
+            ReleaseFailures(failures).into()
+        }
+        Err(err) => {
+            let mut hints: Vec<String> = crate::kube::tool_stderr(&err)
+                .and_then(crate::error::unreachable_hint)
+                .into_iter()
+                .collect();
+            hints.push(DRY_RUN_HINT.into());
+            crate::error::Hinted {
+                message: format!("{err:#}"),
+                hints,
+            }
+            .into()
+        }
+    }
+}
+
+fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     let mut plan = Plan::new(args)?;
     let loaded = run.load(&args.profile, &plan.charts)?;
     let settings = &loaded.settings;
@@ -212,12 +255,14 @@ fn add_recovery_hints(
     let namespace = settings.namespace.as_str();
     let mut reachable = true;
     for failure in failures.iter_mut() {
-        let stderr = failure
-            .error
-            .chain()
-            .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
-            .and_then(crate::tool::ToolError::stderr)
-            .unwrap_or_default();
+        let stderr = crate::kube::tool_stderr(&failure.error).unwrap_or_default();
+        if let Some(owner) = owning_namespace(stderr) {
+            failure.hints.push(format!(
+                "a release named `{}` exists in namespace `{owner}`, and the chart's cluster-wide objects (ClusterRoles and their bindings) belong to it: work on that one with `-n {owner}`, or install here under other names (`--set prometheus.release=NAME --set grafana.release=NAME`)",
+                failure.release
+            ));
+            continue;
+        }
         match ApiFailure::from_stderr(stderr) {
             Some(ApiFailure::Forbidden) if stderr.contains("clusterrole") => failure.hints.push(
                 "this identity may not create cluster-wide objects: both charts make ClusterRoles and ClusterRoleBindings; install as an identity that may (cluster-admin, or an EKS access entry with AmazonEKSClusterAdminPolicy)".into(),
@@ -228,7 +273,7 @@ fn add_recovery_hints(
             Some(ApiFailure::Unreachable | ApiFailure::Unauthorized) => {
                 reachable = false;
                 failure.hints.push(
-                    "the cluster stopped answering; once it is back, `eksmon status` shows where each release stands".into(),
+                    "once the cluster answers, `eksmon status` shows where each release stands".into(),
                 );
             }
             _ => {}
@@ -240,7 +285,11 @@ fn add_recovery_hints(
     let Ok(listed) = helm.list(Some(namespace), target, echo) else {
         return;
     };
-    for failure in failures {
+    // A failure that says which release owns the objects needs nothing more.
+    let owned_elsewhere = |f: &ReleaseFailure| {
+        owning_namespace(crate::kube::tool_stderr(&f.error).unwrap_or_default()).is_some()
+    };
+    for failure in failures.iter_mut().filter(|f| !owned_elsewhere(f)) {
         let Some(release) = listed.iter().find(|r| r.name == failure.release) else {
             continue;
         };
@@ -270,12 +319,16 @@ fn add_recovery_hints(
 /// True when the API server refused an update of fields it keeps immutable (a claim's spec, a
 /// StatefulSet's templates): trying again cannot succeed.
 fn refused_in_place(error: &anyhow::Error) -> bool {
-    let stderr = error
-        .chain()
-        .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
-        .and_then(crate::tool::ToolError::stderr)
-        .unwrap_or_default();
+    let stderr = crate::kube::tool_stderr(error).unwrap_or_default();
     stderr.contains("is immutable") || stderr.contains("Forbidden: updates to statefulset spec")
+}
+
+/// The namespace whose release owns an object helm would not take over: helm says
+/// `"meta.helm.sh/release-namespace" must equal "HERE": current value is "THERE"`.
+fn owning_namespace(stderr: &str) -> Option<&str> {
+    let (_, after) = stderr.split_once("\"meta.helm.sh/release-namespace\" must equal")?;
+    let (_, value) = after.split_once("current value is \"")?;
+    value.split('"').next().filter(|ns| !ns.is_empty())
 }
 
 /// `install --diff`: prints what the install changes, then asks before going on (on a terminal;

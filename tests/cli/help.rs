@@ -101,7 +101,11 @@ fn every_profile_command_takes_the_profile_options() {
     ] {
         let output = world.eksmon().args(command).arg("--help").output().unwrap();
         let help = String::from_utf8_lossy(&output.stdout);
-        for option in ["--profile <NAME|PATH>", "--set <PATH=VALUE>", "--exposure <EXPOSURE>"] {
+        for option in [
+            "--profile <NAME|PATH>",
+            "--set <PATH=VALUE>",
+            "--exposure <EXPOSURE>",
+        ] {
             assert!(help.contains(option), "{command:?} lacks {option}");
         }
     }

@@ -16,7 +16,128 @@ with_both_helms!(
     api_server_stopped_mid_install,
     delete_data_keeps_every_volume_when_an_uninstall_fails,
     ctrl_c_on_a_terminal_keeps_the_notice_whole,
+    same_release_names_in_another_namespace,
+    raw_failures_are_explained,
 );
+
+/// The charts' ClusterRoles are named after the release: the same names in a second namespace
+/// collide, and the hint names the namespace that holds them and the ways out.
+fn same_release_names_in_another_namespace(helm: u8) {
+    let kube = crate::kube_or_skip!(&format!("twice{helm}"), helm);
+    let (code, _, stderr) = run(&mut install_grafana(&kube, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    let elsewhere = format!("{}-b", kube.namespace);
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .args([
+            "-n",
+            &elsewhere,
+            "install",
+            "--only",
+            "grafana",
+            "--exposure",
+            "none",
+        ])
+        .args(kube.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "hint: a release named `{}` exists in namespace `{}`",
+            kube.grafana, kube.namespace
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`-n {}`", kube.namespace)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--set grafana.release=NAME"), "{stderr}");
+    assert!(!stderr.contains("eksmon install tries again"), "{stderr}");
+}
+
+/// helm's and kubectl's own failures get one error line and a hint that says what to do.
+fn raw_failures_are_explained(helm: u8) {
+    let Some(kube) = crate::Kube::new(&format!("raw{helm}"), helm) else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let kubeconfig = kube.world.write(
+        "closed-kubeconfig",
+        &format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: gone, cluster: {{server: 'https://127.0.0.1:{closed}', insecure-skip-tls-verify: true}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: gone, context: {{cluster: gone, user: u}}}}, {{name: spare, context: {{cluster: gone, user: u}}}}]\ncurrent-context: gone\n"
+        ),
+    );
+    let missing = kube.world.path().join("no-such-kubeconfig");
+    let gone = kube.as_identity(kubeconfig);
+    let one_error = |stderr: &str| {
+        assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
+        assert!(!stderr.contains("memcache.go"), "{stderr}");
+    };
+
+    // An API server that does not answer.
+    for command in [
+        &["status"][..],
+        &["grafana-password"],
+        &["uninstall", "--yes"],
+    ] {
+        let (code, _, stderr) = run(gone.eksmon().args(command).args(gone.profile()));
+        assert_eq!(code, 1, "{command:?}: {stderr}");
+        one_error(&stderr);
+        assert!(stderr.contains("hint: "), "{command:?}: {stderr}");
+    }
+    let (_, _, stderr) = run(gone.eksmon().arg("status").args(gone.profile()));
+    assert!(
+        stderr.contains("hint: the cluster did not answer"),
+        "{stderr}"
+    );
+    // A dry run needs the cluster; render does not.
+    let (code, _, stderr) = run(gone
+        .eksmon()
+        .args(["install", "--dry-run", "--exposure", "none"])
+        .args(gone.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    one_error(&stderr);
+    assert!(
+        stderr.contains("`eksmon render` prints the values"),
+        "{stderr}"
+    );
+
+    // No kubeconfig at all: client-go falls back to localhost:8080.
+    let (code, _, stderr) = run(gone
+        .eksmon()
+        .env("KUBECONFIG", &missing)
+        .arg("status")
+        .args(gone.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    one_error(&stderr);
+    assert!(stderr.contains("hint: no kubeconfig was found"), "{stderr}");
+
+    // A context the kubeconfig does not have: bad input, nothing run.
+    let (code, _, stderr) = run(gone
+        .eksmon()
+        .args(["--kube-context", "prod", "status"])
+        .args(gone.profile()));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: no context `prod` in ")
+            && stderr.contains("(it has gone, spare)"),
+        "{stderr}"
+    );
+
+    // No kubectl: the hint is about kubectl.
+    let (code, _, stderr) = run(gone
+        .eksmon()
+        .env("EKSMON_KUBECTL", &missing)
+        .arg("grafana-password")
+        .args(gone.profile()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("hint: install kubectl"), "{stderr}");
+    assert!(!stderr.contains("helm"), "{stderr}");
+}
 
 /// Ctrl-C during `install --wait` on a terminal: the notice stays on the screen whole, above the
 /// progress lines of both releases (a vt100 screen replays what the terminal showed).
@@ -393,7 +514,7 @@ fn api_server_stopped_mid_install(helm: u8) {
         "{stderr}"
     );
     assert!(
-        stderr.contains("hint: the cluster stopped answering"),
+        stderr.contains("hint: once the cluster answers, `eksmon status` shows"),
         "{stderr}"
     );
     assert!(temp_files(&kube).is_empty());
