@@ -201,6 +201,10 @@ impl Run {
             flags,
         };
         let loaded = profile::load(&request, &self.lookup, charts)?;
+        if let Some(picked) = self.lookup.picked_up(&profile.profiles) {
+            self.ui
+                .note(&format!("using {picked} (no --profile given)"));
+        }
         for warning in &loaded.warnings {
             self.ui.warn(warning);
         }

@@ -314,7 +314,17 @@ pub fn report_usage(rendered: &str) {
         {
             first = format!("{first} {item}");
         }
+        // `[possible values: …]` under an invalid value belongs to its line.
+        if let Some(values) = lines.next_if(|l| l.starts_with("[possible values:")) {
+            first = format!("{first} {values}");
+        }
         let _ = writeln!(stderr, "{first}");
+        if let Some(value) = case_suggestion(&first) {
+            let _ = writeln!(
+                stderr,
+                "hint: did you mean `{value}`? (values are lower case)"
+            );
+        }
     }
     for line in lines {
         if let Some(tip) = line.strip_prefix("tip: ") {
@@ -323,6 +333,19 @@ pub fn report_usage(rendered: &str) {
             let _ = writeln!(stderr, "hint: {line}");
         }
     }
+}
+
+/// For `invalid value 'ALB' for … [possible values: alb, nlb, none]`: the value in the case
+/// clap takes it (clap's own suggestion misses a value that differs only in case).
+fn case_suggestion(error_line: &str) -> Option<String> {
+    let (_, rest) = error_line.split_once("invalid value '")?;
+    let (given, rest) = rest.split_once('\'')?;
+    let (_, values) = rest.split_once("[possible values: ")?;
+    let values = values.split(']').next()?;
+    values
+        .split(", ")
+        .find(|value| value.eq_ignore_ascii_case(given) && *value != given)
+        .map(str::to_owned)
 }
 
 /// Keeps the error on one line even when a value in it spans several.

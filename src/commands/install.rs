@@ -177,7 +177,16 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     };
     // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
     let (helm, outcomes) = std::thread::scope(|scope| {
-        let version = scope.spawn(|| Helm::detect(helm_tool.clone(), ui.verbose));
+        let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
+            let helm = Helm::detect(helm_tool.clone(), ui.verbose)?;
+            // Which releases exist, for the word on each progress line; unknown if helm cannot
+            // tell (the upgrade then says why).
+            let existing = (!plan.dry_run)
+                .then(|| helm.list(Some(settings.namespace.as_str()), &run.target, run.echo()))
+                .and_then(Result::ok)
+                .map(|listed| listed.into_iter().map(|r| r.name).collect());
+            Ok((helm, existing))
+        });
         let fetching: Vec<_> = values
             .iter()
             .map(|(chart, file)| {
@@ -190,16 +199,22 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
                 (*chart, file, fetch)
             })
             .collect();
-        let helm = joined(version.join()).map(std::sync::Arc::new);
+        let (helm, existing) = match joined(version.join()) {
+            Ok((helm, existing)) => (Ok(std::sync::Arc::new(helm)), existing),
+            Err(err) => (Err(err), None),
+        };
+        let existing = std::sync::Arc::new(existing);
         let upgrading: Vec<_> = fetching
             .into_iter()
             .map(|(chart, file, fetch)| {
                 let job = &job;
                 let helm = helm.as_ref().ok().cloned();
+                let existing = std::sync::Arc::clone(&existing);
                 // Outer error: helm never ran for this release; inner: what its upgrade did.
                 let upgrade = scope.spawn(move || {
-                    let (archive, task) = joined(fetch.join())?;
+                    let ((archive, how), task) = joined(fetch.join())?;
                     let helm = helm.ok_or_else(|| anyhow::anyhow!("helm is not usable"))?;
+                    task.step(&job.step(chart, how, existing.as_deref()));
                     Ok(job.upgrade(&helm, chart, &archive, file.path(), &task))
                 });
                 (chart, upgrade)
@@ -414,24 +429,31 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<PathBuf> {
+    fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<(PathBuf, Fetched)> {
         let chart_ref = self.settings.chart_ref(chart);
-        let (archive, how) = super::fetch_chart(self.cache, helm, chart_ref, self.echo, task)?;
-        let verb = if self.plan.dry_run {
-            "rendering"
-        } else {
-            "upgrading"
+        super::fetch_chart(self.cache, helm, chart_ref, self.echo, task)
+    }
+
+    /// The progress line while helm works: `installing` a release that is not there yet,
+    /// `upgrading` one that is.
+    fn step(&self, chart: Chart, how: Fetched, existing: Option<&[String]>) -> String {
+        let release = self.settings.release(chart).as_str();
+        let verb = match existing {
+            _ if self.plan.dry_run => "rendering",
+            Some(names) if names.iter().any(|n| n == release) => "upgrading",
+            Some(_) => "installing",
+            None => "installing or upgrading",
         };
         let source = if how == Fetched::Cached {
             "cached "
         } else {
             ""
         };
-        task.step(&format!(
+        let chart_ref = self.settings.chart_ref(chart);
+        format!(
             "{verb} with {source}chart {} {}",
             chart_ref.name, chart_ref.version
-        ));
-        Ok(archive)
+        )
     }
 
     fn upgrade(
@@ -536,14 +558,6 @@ fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<Stri
     let ui = &run.ui;
     let manifest = kube::storage_class_manifest(&settings.storage_class);
     let name = settings.storage_class.as_str();
-    if plan.dry_run {
-        ui.note(&format!(
-            "storageclass {name}: would be created if missing (dry run)"
-        ));
-        return Ok(format!(
-            "---\n# Source: eksmon StorageClass (createStorageClass)\n{manifest}"
-        ));
-    }
     let kubectl = run.kubectl()?;
     let get = Invocation::new(kube::storage_class_get_args(&run.target, name))
         .echo(run.echo())
@@ -551,6 +565,12 @@ fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<Stri
     if !kubectl.run(&get)?.stdout.trim().is_empty() {
         ui.note(&format!("storageclass {name}: exists, left as it is"));
         return Ok(String::new());
+    }
+    if plan.dry_run {
+        ui.note(&format!("storageclass {name}: would be created (dry run)"));
+        return Ok(format!(
+            "---\n# Source: eksmon StorageClass (createStorageClass)\n{manifest}"
+        ));
     }
     let apply = Invocation::new(kube::apply_args(&run.target))
         .stdin(manifest.into_bytes())

@@ -35,11 +35,45 @@ pub fn run(run: &Run, command: &ProfilesCommand) -> Result<()> {
             }
         }
         ProfilesCommand::Show { name } => {
-            out = lookup.resolve(name)?.text;
+            let profile = lookup.resolve(name)?;
+            out = if profile.path.is_none() {
+                // A built-in's description is about the built-in: a copy gets its own line.
+                format!(
+                    "# Based on eksmon's built-in profile `{name}`\n{}",
+                    without_leading_comments(&profile.text)
+                )
+            } else {
+                profile.text
+            };
             if !out.ends_with('\n') {
                 out.push('\n');
             }
         }
     }
     super::write_stdout(out.as_bytes())
+}
+
+/// The text after its first block of comment lines (and the blank lines after it).
+fn without_leading_comments(text: &str) -> &str {
+    let mut rest = text;
+    while let Some(line) = rest.lines().next() {
+        let trimmed = line.trim();
+        if !(trimmed.starts_with('#') || trimmed.is_empty()) {
+            break;
+        }
+        rest = rest[line.len()..].strip_prefix('\n').unwrap_or("");
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_copy_leaves_the_description_behind() {
+        let text = "# About the built-in\n#\n# Try it: …\n\nnamespace: x # kept\n# later comment\n";
+        assert_eq!(
+            super::without_leading_comments(text),
+            "namespace: x # kept\n# later comment\n"
+        );
+    }
 }

@@ -67,6 +67,20 @@ impl Lookup {
         }
     }
 
+    /// The profile taken when no `--profile` is given (`EKSMON_PROFILE`, else `./eksmon.yaml`),
+    /// as it is told to the person; `None` when profiles are named or none is found.
+    pub fn picked_up(&self, named: &[String]) -> Option<String> {
+        if !named.is_empty() {
+            return None;
+        }
+        if let Some(spec) = &self.env_profile {
+            return Some(format!("profile `{spec}` (from EKSMON_PROFILE)"));
+        }
+        self.local_file
+            .is_file()
+            .then(|| format!("profile {}", self.local_file.display()))
+    }
+
     /// The profiles to layer: the `--profile` ones, else `EKSMON_PROFILE`, else `./eksmon.yaml`.
     pub fn select(&self, named: &[String]) -> Result<Vec<ProfileText>, InputError> {
         if !named.is_empty() {
@@ -120,7 +134,12 @@ impl Lookup {
         if looks_like_name && let Some(dir) = &self.user_dir {
             looked.push(format!("{}", dir.join(format!("{spec}.yaml")).display()));
         }
-        looked.push(format!("./{spec}"));
+        // A path as given: `./x` and `/x` need no `./` in front.
+        if spec.starts_with('/') || spec.starts_with("./") || spec.starts_with("../") {
+            looked.push(spec.to_owned());
+        } else {
+            looked.push(format!("./{spec}"));
+        }
         err.hint(format!(
             "profiles: {} (built-in and user); also looked for {}",
             names.join(", "),

@@ -107,6 +107,40 @@ impl FieldProblem {
     }
 }
 
+/// For a duplicate key, the line of its second occurrence: serde_yaml points at the mapping
+/// that holds it (`at`, 1-based), which is where the first one is.
+fn duplicate_at(text: &str, at: usize, message: &str) -> Option<usize> {
+    // `duplicate entry with key "K"`, after the path of the mapping when it is nested.
+    let (_, quoted) = message.split_once("duplicate entry with key \"")?;
+    let key = quoted.strip_suffix('"')?;
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.get(at.checked_sub(1)?)?;
+    let indent = first.len() - first.trim_start_matches([' ', '-']).len();
+    let mut seen = 0;
+    for (index, line) in lines.iter().enumerate().skip(at - 1) {
+        let body = line.get(indent..).unwrap_or_default();
+        let this_indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        if index >= at && this_indent < indent && !line.trim().is_empty() {
+            break; // out of the mapping
+        }
+        if this_indent == indent {
+            let name = body
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches(['"', '\'']);
+            if name == key && body.contains(':') {
+                seen += 1;
+                if seen == 2 {
+                    return Some(index + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Parses one YAML document. Duplicate keys, tabs, and alias bombs are errors.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     let value: Value = serde_yaml::from_str(text).map_err(|err| {
@@ -122,6 +156,7 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
         } else {
             message
         };
+        let line = line.map(|at| duplicate_at(text, at, &message).unwrap_or(at));
         SyntaxError { message, line }
     })?;
     reject_tags(&value)?;
@@ -211,6 +246,15 @@ pub fn parse_trusted(text: &str, what: &str) -> anyhow::Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_key_is_placed_at_its_second_occurrence() {
+        let err = parse("namespace: a\nexposure: alb\nnamespace: b\n").unwrap_err();
+        assert_eq!(err.line, Some(3), "{err:?}");
+        let nested =
+            "prometheus:\n  retention: 15d\n  host: p.example.com\n  retention: 30d\ngrafana: {}\n";
+        assert_eq!(parse(nested).unwrap_err().line, Some(4));
+    }
 
     #[test]
     fn syntax_errors_carry_lines() {

@@ -316,7 +316,7 @@ fn helm_missing() {
     let output = cluster
         .eksmon()
         .env("EKSMON_HELM", "/nonexistent/helm")
-        .args(["install", "--dry-run"])
+        .args(["-q", "install", "--dry-run"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

@@ -7,7 +7,11 @@ use crate::fixture::{Cluster, Repo};
 fn uninstall_needs_yes_without_a_terminal() {
     crate::skip_without_helm!();
     let cluster = Cluster::new(Repo::shared(), 4);
-    let output = cluster.eksmon().arg("uninstall").output().unwrap();
+    let output = cluster
+        .eksmon()
+        .args(["uninstall", "--profile", "eksmon.yaml"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(

@@ -26,7 +26,27 @@ fn list_shows_builtin_and_user_profiles() {
 fn show_prints_the_yaml() {
     let world = World::new();
     let out = stdout_of(world.eksmon().args(["profiles", "show", "example"]));
-    assert_eq!(out, include_str!("../../profiles/example.yaml"));
+    // The YAML as shipped, under a line of its own instead of the built-in's description.
+    let shipped = include_str!("../../profiles/example.yaml");
+    let body = shipped
+        .split_once("\nnamespace:")
+        .map(|(_, rest)| format!("namespace:{rest}"))
+        .unwrap();
+    assert_eq!(
+        out,
+        format!("# Based on eksmon's built-in profile `example`\n{body}")
+    );
+    // Saved as a profile of one's own, it does not pass for the built-in.
+    world.write("config/eksmon/profiles/mine.yaml", &out);
+    let listed = stdout_of(world.eksmon().args(["profiles", "list"]));
+    assert!(
+        listed.contains("mine      user      Based on eksmon's built-in profile `example`"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("mine      user      The blog post's setup"),
+        "{listed}"
+    );
     let err = world
         .eksmon()
         .args(["profiles", "show", "nope"])

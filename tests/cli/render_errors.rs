@@ -233,3 +233,37 @@ fn concurrent_renders_never_corrupt_files() {
         assert_eq!(leftovers, 1, "temp files were left behind");
     }
 }
+
+#[test]
+fn a_value_in_the_wrong_case_gets_a_suggestion() {
+    let world = World::new();
+    let err = fails(&world, &["--exposure", "ALB"]);
+    assert!(
+        err.starts_with("error: invalid value 'ALB' for '--exposure <EXPOSURE>' [possible values: alb, nlb, none]\nhint: did you mean `alb`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_path_is_named_as_given() {
+    let world = World::new();
+    let err = fails(&world, &["--profile", "./nope.yaml"]);
+    assert!(err.contains("also looked for ./nope.yaml\n"), "{err}");
+    assert!(!err.contains("././"), "{err}");
+}
+
+#[test]
+fn picking_up_eksmon_yaml_is_said_once_unless_quiet() {
+    let world = World::new();
+    world.write("eksmon.yaml", "namespace: picked\n");
+    let output = world.eksmon().args(["render", "grafana"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr, "using profile eksmon.yaml (no --profile given)\n");
+    let quiet = world
+        .eksmon()
+        .args(["-q", "render", "grafana"])
+        .output()
+        .unwrap();
+    assert!(quiet.stderr.is_empty(), "{quiet:?}");
+}

@@ -100,6 +100,14 @@ fn alb_lifecycle(helm: u8) {
         .args(kube.profile())
         .arg("--allow-public"));
     assert_eq!(code, 0, "{stderr}");
+    // Not run on a terminal, progress is plain lines: each release says it is installed.
+    for release in [&kube.prometheus, &kube.grafana] {
+        assert!(
+            stderr.contains(&format!("{release}: installing with ")),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains("upgrading"), "{stderr}");
     let mut releases = kube.releases();
     releases.sort();
     assert_eq!(
@@ -179,6 +187,10 @@ fn alb_lifecycle(helm: u8) {
         kube.releases()
             .iter()
             .all(|(_, revision, status)| revision == "2" && status == "deployed")
+    );
+    assert!(
+        install_stderr.contains(&format!("{}: upgrading with cached chart", kube.grafana)),
+        "{install_stderr}"
     );
 
     // status: both releases, then the ALB's address once the controller would have set it.
@@ -535,6 +547,13 @@ fn dry_run_against_the_cluster(helm: u8) {
     assert!(stdout.contains(&format!("name: {}-server", kube.prometheus)));
     assert!(!stdout.contains("admin-password:"), "Secrets are hidden");
     assert!(kube.releases().is_empty(), "nothing applied");
+    assert!(
+        stderr.contains(&format!(
+            "secret dry{helm}/{}-admin: would be created for Grafana's admin password",
+            kube.grafana
+        )),
+        "{stderr}"
+    );
     let namespaces = kube.kubectl_ok(&["get", "namespaces", "--output", "name"]);
     assert!(
         !namespaces.contains(&format!("namespace/{}\n", kube.namespace)),
@@ -556,12 +575,42 @@ fn storage_class_created_once(helm: u8) {
             &set,
         ]))
     };
+    let dry_run = |kube: &Kube| {
+        run(kube
+            .eksmon()
+            .args(["install", "--dry-run"])
+            .args(kube.profile())
+            .args([
+                "--exposure",
+                "none",
+                "--set",
+                "createStorageClass=true",
+                "--set",
+                &set,
+            ]))
+    };
+    let (code, stdout, stderr) = dry_run(&kube);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("storageclass {class}: would be created (dry run)")),
+        "{stderr}"
+    );
+    assert!(stdout.contains("kind: StorageClass"), "{stdout}");
     let (code, _, stderr) = install(&kube);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(&format!("storageclass {class}: created")),
         "{stderr}"
     );
+    // Now it exists: a dry run says so, and shows no StorageClass to create.
+    let (code, stdout, stderr) = dry_run(&kube);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("storageclass {class}: exists, left as it is")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("would be created"), "{stderr}");
+    assert!(!stdout.contains("kind: StorageClass"), "{stdout}");
     let created = kube.kubectl_json(&["get", "storageclass", &class]);
     assert_eq!(created["provisioner"], "ebs.csi.aws.com");
     assert_eq!(created["parameters"]["type"], "gp3");
