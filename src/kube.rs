@@ -114,11 +114,12 @@ pub fn pvc_list_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec
 /// Deletes exactly these claims, by name (never by a selector that could match a claim made
 /// after it was listed); prints one `persistentvolumeclaim/NAME` line per deleted claim.
 pub fn pvc_delete_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["delete".into(), "persistentvolumeclaims".into()];
-    args.extend(names.iter().map(OsString::from));
-    args.extend(scope(Some(namespace), target));
-    args.extend(["--wait=false".into(), "--output".into(), "name".into()]);
-    args
+    let named: Vec<String> = names
+        .iter()
+        .map(|name| format!("persistentvolumeclaim/{name}"))
+        .collect();
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    delete_named_args(namespace, target, &named)
 }
 
 /// The named Secrets that exist (one object, or a List for several), as JSON; missing ones
@@ -503,7 +504,7 @@ mod tests {
         );
         assert_eq!(
             joined(&pvc_delete_args("mon", &none, &["grafana", "storage-am-0"])),
-            "delete persistentvolumeclaims grafana storage-am-0 --namespace mon --wait=false --output name"
+            "delete persistentvolumeclaim/grafana persistentvolumeclaim/storage-am-0 --namespace mon --wait=false --output name"
         );
         assert_eq!(
             joined(&storage_class_get_args(&none, "ebs-sc-gp3")),

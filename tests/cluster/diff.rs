@@ -223,12 +223,7 @@ fn diff_after_a_failed_upgrade(helm: u8) {
         "{stdout}"
     );
 
-    let (code, _, stderr) = run(kube
-        .eksmon()
-        .arg("install")
-        .args(kube.profile())
-        .args(["--allow-public", "--only", "prometheus"])
-        .args(bigger));
+    let (code, stderr) = install_prometheus_with(&kube, &bigger);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("is immutable"), "{stderr}");
     assert!(
@@ -315,13 +310,20 @@ fn passwords(kube: &Kube, profile: &[String]) -> [String; 2] {
     [plain, encoded]
 }
 
+/// `eksmon install --only prometheus EXTRA…` with this test's profile: (exit code, stderr).
+fn install_prometheus_with(kube: &Kube, extra: &[&str]) -> (i32, String) {
+    let (code, _, stderr) = run(kube
+        .eksmon()
+        .arg("install")
+        .args(kube.profile())
+        .args(["--allow-public", "--only", "prometheus"])
+        .args(extra));
+    (code, stderr)
+}
+
 /// `eksmon install --only prometheus` with this test's profile.
 fn install_prometheus(kube: &Kube) {
-    let (code, _, stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
-        "--allow-public",
-        "--only",
-        "prometheus",
-    ]));
+    let (code, stderr) = install_prometheus_with(kube, &[]);
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -587,12 +589,7 @@ fn refused_volume_resize(helm: u8) {
     );
 
     // The API server does refuse it: what diff warned about is what install runs into.
-    let (code, _, stderr) = run(kube
-        .eksmon()
-        .arg("install")
-        .args(kube.profile())
-        .args(["--allow-public", "--only", "prometheus"])
-        .args(bigger));
+    let (code, stderr) = install_prometheus_with(&kube, &bigger);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("Forbidden: updates to statefulset spec"),

@@ -296,18 +296,7 @@ fn unreachable_cluster_stops_early() {
     let Some(kube) = Kube::new("unreach", 4) else {
         return;
     };
-    // A port nothing listens on: the API server is gone.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let kubeconfig = kube.world.write(
-        "closed-kubeconfig",
-        &format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: gone, cluster: {{server: 'https://127.0.0.1:{closed}', insecure-skip-tls-verify: true}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]\ncurrent-context: gone\n"
-        ),
-    );
+    let kubeconfig = kube.closed_kubeconfig();
     let kube = kube.as_identity(kubeconfig);
     let (code, stdout, _) = run(kube.eksmon().arg("doctor").args(kube.profile()));
     assert_eq!(code, 1);

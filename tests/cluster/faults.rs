@@ -60,17 +60,7 @@ fn raw_failures_are_explained(helm: u8) {
     let Some(kube) = crate::Kube::new(&format!("raw{helm}"), helm) else {
         return;
     };
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let kubeconfig = kube.world.write(
-        "closed-kubeconfig",
-        &format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: gone, cluster: {{server: 'https://127.0.0.1:{closed}', insecure-skip-tls-verify: true}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: gone, context: {{cluster: gone, user: u}}}}, {{name: spare, context: {{cluster: gone, user: u}}}}]\ncurrent-context: gone\n"
-        ),
-    );
+    let kubeconfig = kube.closed_kubeconfig();
     let missing = kube.world.path().join("no-such-kubeconfig");
     let gone = kube.as_identity(kubeconfig);
     let one_error = |stderr: &str| {

@@ -278,6 +278,22 @@ impl Kube {
             .collect()
     }
 
+    /// A kubeconfig whose API server is gone (a port nothing listens on), with the contexts
+    /// `gone` (current) and `spare`.
+    pub fn closed_kubeconfig(&self) -> PathBuf {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        self.world.write(
+            "closed-kubeconfig",
+            &format!(
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: gone, cluster: {{server: 'https://127.0.0.1:{closed}', insecure-skip-tls-verify: true}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: gone, context: {{cluster: gone, user: u}}}}, {{name: spare, context: {{cluster: gone, user: u}}}}]\ncurrent-context: gone\n"
+            ),
+        )
+    }
+
     /// Names of the PersistentVolumeClaims in the namespace, sorted.
     pub fn claims(&self) -> Vec<String> {
         let list = self.kubectl_json(&[
