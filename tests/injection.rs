@@ -61,6 +61,7 @@ enum Shape {
     HttpsUrl,
     Scope,
     Size,
+    VolumeSize,
     Cpu,
     Retention,
     ChartRepo,
@@ -112,6 +113,8 @@ impl Shape {
             Shape::HttpsUrl => "https://([a-z0-9]{1,8}\\.){1,2}[a-z]{2,5}(:[0-9]{2,5})?(/[A-Za-z0-9._~%!$&()*+;=:@-]{0,12}){0,3}(\\?[A-Za-z0-9=&%._-]{0,16})?".boxed(),
             Shape::Scope => "[A-Za-z0-9:/._=+!#$%&*;<>?@^`|~-]{1,12}( [A-Za-z0-9:/._=+!#$%&*;<>?@^`|~-]{1,12}){0,3}".boxed(),
             Shape::Size => "[1-9][0-9]{0,3}(\\.[0-9]{1,2})?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?".boxed(),
+            // What an EBS gp3/gp2 volume can be: 1Gi to 16Ti, with a unit.
+            Shape::VolumeSize => "([1-9][0-9]{0,2}Gi|([1-9]|1[0-5])(\\.[0-9])?Ti|[2-9][0-9]G)".boxed(),
             Shape::Cpu => "[1-9][0-9]{0,3}(\\.[0-9]{1,2})?(m|k|M)?".boxed(),
             Shape::Retention => "([1-9][0-9]{0,3}(ms|s|m|h|d|w|y)){1,3}".boxed(),
             Shape::ChartRepo => prop_oneof![
@@ -265,7 +268,7 @@ fn fields() -> Vec<Field> {
             Alb,
             S::Host,
         ),
-        f("prometheus.storageSize", Scalar, "50Gi", Alb, S::Size),
+        f("prometheus.storageSize", Scalar, "50Gi", Alb, S::VolumeSize),
         f("prometheus.retention", Scalar, "15d", Alb, S::Retention),
         f("prometheus.resources.cpu", Scalar, "500m", Alb, S::Cpu),
         f("prometheus.resources.memory", Scalar, "512Mi", Alb, S::Size),
@@ -274,7 +277,7 @@ fn fields() -> Vec<Field> {
             Scalar,
             "20Gi",
             Alb,
-            S::Size,
+            S::VolumeSize,
         ),
         f(
             "prometheus.nodeExporter.resources.cpu",
@@ -293,7 +296,7 @@ fn fields() -> Vec<Field> {
         f("prometheus.values.podLabels", Key, "team", Alb, S::Anything),
         f("grafana.release", Scalar, "grafana", Alb, S::DnsLabel),
         f("grafana.host", Scalar, "grafana.example.com", Alb, S::Host),
-        f("grafana.storageSize", Scalar, "100Gi", Alb, S::Size),
+        f("grafana.storageSize", Scalar, "100Gi", Alb, S::VolumeSize),
         f(
             "grafana.values.podLabels",
             ValueOf("team"),
