@@ -153,7 +153,9 @@ fn fixture(delay: Duration) -> Fixture {
     std::fs::write(
         fx.path().join("bench.yaml"),
         format!(
-            "charts:\n  prometheus: {{repo: '{}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{}', name: grafana, version: 12.11.1}}\n",
+            // The admin Secret is the profile's own: without a cluster (helm's memory driver)
+            // eksmon cannot make one; benches/cluster.rs measures the path that does.
+            "grafana: {{values: {{admin: {{existingSecret: grafana-admin}}}}}}\ncharts:\n  prometheus: {{repo: '{}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{}', name: grafana, version: 12.11.1}}\n",
             fx.url("prometheus-community"),
             fx.url("grafana")
         ),

@@ -315,10 +315,8 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
     }
     // Each release's live manifest and dry run start at once, beside `helm list` (its status
     // is only needed afterwards): one helm round trip less.
-    let kubectl = run.kubectl()?;
-    let (listed, running, rendered) = std::thread::scope(|scope| {
+    let (listed, rendered) = std::thread::scope(|scope| {
         let listing = scope.spawn(|| helm.list(Some(namespace), &run.target, echo));
-        let running = scope.spawn(|| running_volumes(&kubectl, namespace, run));
         let jobs: Vec<_> = fetched
             .iter()
             .map(|(chart, file, task, archive)| {
@@ -355,11 +353,13 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             })
             .collect();
         let listed = joined(listing.join());
-        let running = joined(running.join());
         let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
-        (listed, running, rendered)
+        (listed, rendered)
     });
-    let listed = match listed.and_then(|listed| Ok((listed, running?))) {
+    let listed = match listed.and_then(|listed| {
+        let running = running_if_needed(run, settings, &listed, &fetched, &rendered)?;
+        Ok((listed, running))
+    }) {
         Ok(listed) => listed,
         Err(err) => {
             for (_, _, task, _) in &fetched {
@@ -399,6 +399,36 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         }
     }
     Ok(Compared { reports, failures })
+}
+
+/// The claims and StatefulSets as they run, when what Kubernetes refuses depends on them: a claim
+/// or StatefulSet changes, or a release is not deployed (its manifest may never have taken
+/// effect). Otherwise none, and no kubectl runs.
+fn running_if_needed(
+    run: &Run,
+    settings: &Settings,
+    listed: &[ListedRelease],
+    fetched: &[(Chart, &ScratchFile, crate::ui::Task, std::path::PathBuf)],
+    rendered: &[Result<(Option<String>, String)>],
+) -> Result<Vec<(manifest_diff::ObjectKey, crate::yaml::Value)>> {
+    let needed = fetched.iter().zip(rendered).any(|((chart, ..), rendered)| {
+        let name = settings.release(*chart).as_str();
+        let release = listed.iter().find(|r| r.name == name);
+        let not_deployed = release.is_some_and(|r| r.status != "deployed");
+        let volumes_change = rendered.as_ref().is_ok_and(|(live, desired)| {
+            manifest_diff::compare(live.as_deref(), desired, &[]).is_ok_and(|diff| {
+                diff.changes.iter().any(|c| {
+                    c.change == Change::Changed
+                        && matches!(c.key.kind.as_str(), "PersistentVolumeClaim" | "StatefulSet")
+                })
+            })
+        });
+        not_deployed || volumes_change
+    });
+    if !needed {
+        return Ok(Vec::new());
+    }
+    running_volumes(&run.kubectl()?, settings.namespace.as_str(), run)
 }
 
 /// The namespace's claims and StatefulSets as the cluster has them.
