@@ -141,20 +141,14 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
     let mut stdout_text = String::new();
-    // Grafana's Secrets exist before its release names them; beside the StorageClass check.
+    if settings.create_storage_class {
+        stdout_text += &storage_class(run, settings, plan)?;
+    }
     let owned = if charts.contains(&Chart::Grafana) {
         crate::secrets::owned(settings)
     } else {
         Vec::new()
     };
-    let made = std::thread::scope(|scope| {
-        let made = scope.spawn(|| grafana_secrets(run, settings, &owned, plan.dry_run));
-        if settings.create_storage_class {
-            stdout_text += &storage_class(run, settings, plan)?;
-        }
-        joined(made.join())
-    })?;
-    say_made(ui, settings, &made, plan.dry_run);
 
     let values = documents
         .iter()
@@ -176,7 +170,9 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         deadline,
     };
     // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
-    let (helm, outcomes) = std::thread::scope(|scope| {
+    let (helm, outcomes, made) = std::thread::scope(|scope| {
+        // Grafana's Secrets exist before its release names them; made while the charts come.
+        let secrets = scope.spawn(|| grafana_secrets(run, settings, &owned, plan.dry_run));
         let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
             let helm = Helm::detect(helm_tool.clone(), ui.verbose)?;
             // Which releases exist, for the word on each progress line; unknown if helm cannot
@@ -204,15 +200,25 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
             Err(err) => (Err(err), None),
         };
         let existing = std::sync::Arc::new(existing);
+        // Without its Secrets, Grafana is not installed; Prometheus still is.
+        let (made, mut secrets_failed) = match joined(secrets.join()) {
+            Ok(made) => (made, None),
+            Err(err) => (Vec::new(), Some(err)),
+        };
         let upgrading: Vec<_> = fetching
             .into_iter()
             .map(|(chart, file, fetch)| {
                 let job = &job;
                 let helm = helm.as_ref().ok().cloned();
                 let existing = std::sync::Arc::clone(&existing);
+                let blocked = secrets_failed.take_if(|_| chart == Chart::Grafana);
                 // Outer error: helm never ran for this release; inner: what its upgrade did.
                 let upgrade = scope.spawn(move || {
                     let ((archive, how), task) = joined(fetch.join())?;
+                    if let Some(err) = blocked {
+                        task.finish("failed");
+                        return Err(err);
+                    }
                     let helm = helm.ok_or_else(|| anyhow::anyhow!("helm is not usable"))?;
                     task.step(&job.step(chart, how, existing.as_deref()));
                     Ok(job.upgrade(&helm, chart, &archive, file.path(), &task))
@@ -224,10 +230,11 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
             .into_iter()
             .map(|(chart, upgrade)| (chart, joined(upgrade.join())))
             .collect();
-        (helm, outcomes)
+        (helm, outcomes, made)
     });
     let helm = helm?;
     drop(values);
+    say_made(ui, settings, &made, plan.dry_run);
 
     let (mut failures, mut upgrades_failed) = (Vec::new(), Vec::new());
     for (chart, outcome) in outcomes {
