@@ -1,16 +1,8 @@
 //! Errors that change the exit code, and the one place that prints errors.
 
+use crate::exit::ExitStatus;
 use std::fmt;
 use std::io::Write as _;
-use std::process::ExitCode;
-
-/// 0 ok; 1 a tool or the cluster failed; 2 bad usage or input, nothing was run; 3 the person
-/// at the terminal said no to a question, nothing was done; 4 `diff --exit-code` found changes.
-pub const EXIT_FAILURE: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_DECLINED: u8 = 3;
-/// `eksmon diff --exit-code`: install would change something.
-pub const EXIT_CHANGES: u8 = 4;
 
 /// The person at the terminal said no: not a failure and not bad input, just nothing done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,18 +164,11 @@ impl ReleaseFailures {
     }
 }
 
-/// Prints `error: …` (and any `hint:` or tool output lines) to stderr and picks the exit code.
-pub fn report(err: &anyhow::Error) -> ExitCode {
-    // Not an error: the report on stdout says what changes.
-    if err
-        .downcast_ref::<crate::commands::ChangesFound>()
-        .is_some()
-    {
-        return ExitCode::from(EXIT_CHANGES);
-    }
+/// Prints `error: …` (and any `hint:` or tool output lines) to stderr; how the run ends.
+pub fn report(err: &anyhow::Error) -> ExitStatus {
     let mut stderr = std::io::stderr().lock();
     if let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() {
-        let described: Vec<(&ReleaseFailure, (Vec<String>, u8))> = failures
+        let described: Vec<(&ReleaseFailure, (Vec<String>, ExitStatus))> = failures
             .iter()
             .map(|failure| (failure, describe(&failure.error)))
             .collect();
@@ -212,16 +197,18 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
                     said.push(line);
                 }
             }
-            return ExitCode::from(EXIT_FAILURE);
+            return ExitStatus::Failure;
         }
         // An interrupt stopped them all: say so once, then what it left behind.
-        if let Some((_, (lines, code))) = described.iter().find(|(_, (_, code))| *code > EXIT_USAGE)
+        if let Some((_, (lines, status))) = described
+            .iter()
+            .find(|(_, (_, status))| matches!(status, ExitStatus::Interrupted(_)))
         {
             let _ = writeln!(stderr, "error: {}", lines[0]);
             for line in hints() {
                 let _ = writeln!(stderr, "{line}");
             }
-            return ExitCode::from(*code);
+            return *status;
         }
         for (failure, (lines, _)) in &described {
             let _ = writeln!(stderr, "error: {}: {}", failure.release, lines[0]);
@@ -233,29 +220,29 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
                 let _ = writeln!(stderr, "{line}");
             }
         }
-        return ExitCode::from(EXIT_FAILURE);
+        return ExitStatus::Failure;
     }
-    let (lines, code) = describe(err);
+    let (lines, status) = describe(err);
     let _ = writeln!(stderr, "error: {}", lines[0]);
     for line in &lines[1..] {
         let _ = writeln!(stderr, "{line}");
     }
-    ExitCode::from(code)
+    status
 }
 
-/// The error line, the lines under it, and the exit code for one error.
-fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
+/// The error line, the lines under it, and how the run ends, for one error.
+fn describe(err: &anyhow::Error) -> (Vec<String>, ExitStatus) {
     let mut lines = vec![one_line(&format!("{err:#}"))];
     if let Some(input) = err.downcast_ref::<InputError>() {
         lines.extend(input.hints.iter().map(|h| format!("hint: {h}")));
-        return (lines, EXIT_USAGE);
+        return (lines, ExitStatus::Usage);
     }
     if let Some(declined) = err.downcast_ref::<Declined>() {
         lines.extend(declined.hints.iter().map(|h| format!("hint: {h}")));
-        return (lines, EXIT_DECLINED);
+        return (lines, ExitStatus::Declined);
     }
     if let Some(interrupted) = crate::signals::Interrupted::of(err) {
-        return (vec!["interrupted".into()], interrupted.exit_code());
+        return (vec!["interrupted".into()], interrupted.exit_status());
     }
     let tool = err
         .chain()
@@ -278,7 +265,7 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, u8) {
     if let Some(hinted) = err.downcast_ref::<Hinted>() {
         lines.extend(hinted.hints.iter().map(|h| format!("hint: {h}")));
     }
-    (lines, EXIT_FAILURE)
+    (lines, ExitStatus::Failure)
 }
 
 /// What to check when helm or kubectl got no answer from the cluster.

@@ -12,6 +12,7 @@ mod context;
 mod dashboards;
 mod doctor;
 mod error;
+mod exit;
 mod field_path;
 mod files;
 mod guard;
@@ -48,15 +49,16 @@ pub fn main() -> ExitCode {
         }
         Err(err) => {
             error::report_usage(&err.render().to_string());
-            return ExitCode::from(error::EXIT_USAGE);
+            return exit::ExitStatus::Usage.into();
         }
     };
     // Before any prompt or child process: an interrupt is then always handled the same way.
     signals::handle_signals();
     let run = context::Run::new(&cli.global);
-    match commands::run(&run, cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+    let status = match commands::run(&run, cli.command) {
+        Ok(status) => status,
+        Err(err) if error::is_broken_pipe(&err) => exit::ExitStatus::Success,
         Err(err) => error::report(&err),
-    }
+    };
+    status.into()
 }

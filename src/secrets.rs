@@ -86,6 +86,8 @@ pub enum Made {
     Adopted { from: String },
     /// Created with a new random value.
     Created,
+    /// Not looked for (a dry run).
+    NotLooked,
 }
 
 /// kubectl, for one cluster and namespace.
@@ -135,12 +137,11 @@ impl Kubectl<'_> {
 }
 
 /// Makes each missing Secret of `secrets`: with the chart's value when an earlier install left
-/// one, else with a new random value. With `dry_run`, only says what it would do.
+/// one, else with a new random value.
 pub fn ensure(
     kubectl: &Kubectl<'_>,
     settings: &Settings,
     secrets: &[Owned],
-    dry_run: bool,
 ) -> Result<Vec<(Owned, Made)>> {
     if secrets.is_empty() {
         return Ok(Vec::new());
@@ -171,12 +172,10 @@ pub fn ensure(
             ),
             None => (encode(&random_text(SECRET_LENGTH)?), Made::Created),
         };
-        if !dry_run {
-            let data = data_of(settings, secret, &existing, encoded);
-            kubectl
-                .apply(manifest(settings, secret, &data))
-                .with_context(|| format!("cannot create Secret `{}`", secret.name))?;
-        }
+        let data = data_of(settings, secret, &existing, encoded);
+        kubectl
+            .apply(manifest(settings, secret, &data))
+            .with_context(|| format!("cannot create Secret `{}`", secret.name))?;
         done.push((secret.clone(), made));
     }
     Ok(done)

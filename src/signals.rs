@@ -13,9 +13,9 @@ pub struct Interrupted {
 }
 
 impl Interrupted {
-    /// 130 for SIGINT, 143 for SIGTERM.
-    pub fn exit_code(self) -> u8 {
-        u8::try_from(128 + self.signal).unwrap_or(1)
+    /// How the run ends: 128 + the signal.
+    pub fn exit_status(self) -> crate::exit::ExitStatus {
+        crate::exit::ExitStatus::Interrupted(self.signal)
     }
 
     /// The interrupt behind an error, if it was one (also inside a tool's error).

@@ -7,6 +7,7 @@ use super::joined;
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::context::Run;
 use crate::error::{ReleaseFailure, ReleaseFailures};
+use crate::exit::ExitStatus;
 use crate::helm::{DryRun, Helm, ListedRelease, ReleaseOutcome, Upgrade};
 use crate::manifest_diff::{self, Change, ManifestDiff, ObjectChange, Refusal};
 use crate::render::values_document;
@@ -20,18 +21,6 @@ use std::time::Duration;
 
 /// A server-side dry run reads from the cluster and applies nothing: it should be quick.
 const DRY_RUN_DEADLINE: Duration = Duration::from_secs(300);
-
-/// `--exit-code` when changes were found: not a failure (1), not bad input (2), not a no (3).
-#[derive(Debug)]
-pub struct ChangesFound;
-
-impl std::fmt::Display for ChangesFound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("changes found")
-    }
-}
-
-impl std::error::Error for ChangesFound {}
 
 /// What installing one release would do.
 #[derive(Debug, Serialize)]
@@ -147,7 +136,8 @@ impl ReleaseReport {
     }
 }
 
-pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
+/// `ChangesFound` (exit 4) with `--exit-code` when install would change something.
+pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
     let loaded = run.load(&args.profile, &super::selected(args.chart))?;
     let charts = super::installed(&loaded, args.chart)?;
     let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
@@ -170,9 +160,9 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<()> {
     // A release that could not be compared is an error, also with --exit-code.
     ReleaseFailures::check(failures)?;
     if args.exit_code && reports.iter().any(ReleaseReport::has_changes) {
-        return Err(ChangesFound.into());
+        return Ok(ExitStatus::ChangesFound);
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
 /// Colour for diffs written to a terminal, unless `NO_COLOR` is set (to anything but empty).

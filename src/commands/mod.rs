@@ -16,15 +16,24 @@ mod uninstall;
 
 use crate::cli::Command;
 use crate::context::Run;
+use crate::exit::ExitStatus;
 use crate::settings::Chart;
 use anyhow::Result;
 
-/// Runs one command with the run context `main` built.
-pub fn run(run: &Run, command: Command) -> Result<()> {
+/// Runs one command with the run context `main` built; how the run ends when nothing failed.
+pub fn run(run: &Run, command: Command) -> Result<ExitStatus> {
+    if let Command::Diff(args) = &command {
+        return diff::run(run, args);
+    }
+    finish(run, command).map(|()| ExitStatus::Success)
+}
+
+/// Every command but `diff`: done, or an error.
+fn finish(run: &Run, command: Command) -> Result<()> {
     match command {
         Command::Render(args) => render::run(run, &args),
         Command::Install(args) => install::run(run, &args),
-        Command::Diff(args) => diff::run(run, &args),
+        Command::Diff(args) => diff::run(run, &args).map(drop),
         Command::Charts(command) => charts::run(run, &command),
         Command::Uninstall(args) => uninstall::run(run, &args),
         Command::Status(args) => status::run(run, &args),
@@ -80,8 +89,6 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     stdout.write_all(bytes).context("cannot write to stdout")?;
     stdout.flush().context("cannot write to stdout")
 }
-
-pub use diff::ChangesFound;
 
 /// A scoped thread's result, with a panic turned into an error.
 fn joined<T>(result: std::thread::Result<Result<T>>) -> Result<T> {

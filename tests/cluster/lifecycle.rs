@@ -549,7 +549,7 @@ fn dry_run_against_the_cluster(helm: u8) {
     assert!(kube.releases().is_empty(), "nothing applied");
     assert!(
         stderr.contains(&format!(
-            "secret dry{helm}/{}-admin: would be created for Grafana's admin password",
+            "secret dry{helm}/{}-admin: the values name it for Grafana's admin password; install makes it if it is missing",
             kube.grafana
         )),
         "{stderr}"
