@@ -241,7 +241,7 @@ fn describe(err: &anyhow::Error) -> (Vec<String>, ExitStatus) {
         lines.extend(declined.hints.iter().map(|h| format!("hint: {h}")));
         return (lines, ExitStatus::Declined);
     }
-    if let Some(interrupted) = crate::signals::Interrupted::of(err) {
+    if let Some(interrupted) = crate::tool::interrupted(err) {
         return (vec!["interrupted".into()], interrupted.exit_status());
     }
     let tool = err

@@ -5,7 +5,7 @@
 //! `--force` → `--force-replace`, and `--wait`/`--dry-run` take values. eksmon never passes a
 //! flag the detected helm would reject.
 
-use crate::context::Target;
+use crate::target::Target;
 use crate::tool::{Invocation, Tool, ToolError};
 use serde::Deserialize;
 use std::ffi::OsString;
@@ -54,16 +54,9 @@ pub struct Helm {
 }
 
 impl Helm {
-    /// The binary's version: from eksmon's cache when this very binary (same path, size and
-    /// modification time) was asked before, else by asking it (`helm version`), once per run.
-    pub fn detect(tool: Tool, echo: bool) -> anyhow::Result<Helm> {
-        let cache = crate::charts::cache_root()
-            .ok()
-            .map(|root| root.join("helm-versions"));
-        Helm::detect_with_cache(tool, echo, cache.as_deref())
-    }
-
-    fn detect_with_cache(tool: Tool, echo: bool, cache: Option<&Path>) -> anyhow::Result<Helm> {
+    /// The binary's version: from `cache` (a file of eksmon's) when this very binary (same path,
+    /// size and modification time) was asked before, else by asking it (`helm version`).
+    pub fn detect(tool: Tool, echo: bool, cache: Option<&Path>) -> anyhow::Result<Helm> {
         let key = version_cache_key(&tool.path);
         let cached = cache
             .zip(key.as_deref())

@@ -1,7 +1,7 @@
 //! kubectl: the argv for each query eksmon makes (pure, unit-tested) and the JSON it reads back.
 
-use crate::context::Target;
 use crate::settings::StorageClassName;
+use crate::target::Target;
 use crate::yaml;
 use base64::Engine as _;
 use serde::Deserialize;

@@ -29,6 +29,8 @@ mod scratch;
 mod secrets;
 pub mod settings;
 mod signals;
+mod sync;
+mod target;
 mod tool;
 mod ui;
 mod validate;

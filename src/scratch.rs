@@ -1,7 +1,7 @@
 //! Scratch files: private (mode 0600) temp files for values handed to helm, removed when
 //! dropped, and by the interrupt handler when the process exits at once.
 
-use crate::signals::lock;
+use crate::sync::lock;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 

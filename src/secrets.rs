@@ -7,10 +7,10 @@
 //! Their values travel only between kubectl's stdout and stdin: never in argv, values, logs or
 //! output. Nothing here prints; the callers say what was done.
 
-use crate::context::Target;
 use crate::kube::{self, ApiFailure};
 use crate::naming;
 use crate::settings::Settings;
+use crate::target::Target;
 use crate::tool::{Invocation, Tool};
 use anyhow::{Context as _, Result};
 use base64::Engine as _;

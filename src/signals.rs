@@ -17,18 +17,6 @@ impl Interrupted {
     pub fn exit_status(self) -> crate::exit::ExitStatus {
         crate::exit::ExitStatus::Interrupted(self.signal)
     }
-
-    /// The interrupt behind an error, if it was one (also inside a tool's error).
-    pub fn of(err: &anyhow::Error) -> Option<Interrupted> {
-        err.chain().find_map(|cause| {
-            cause.downcast_ref::<Interrupted>().copied().or_else(|| {
-                match cause.downcast_ref::<crate::tool::ToolError>() {
-                    Some(crate::tool::ToolError::Interrupted(interrupted)) => Some(*interrupted),
-                    _ => None,
-                }
-            })
-        })
-    }
 }
 
 /// Signals each child's process group (each child leads its own), so anything the child
@@ -88,11 +76,7 @@ impl Drop for ChildGuard {
     }
 }
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::sync::lock;
 
 /// Where the interrupt notices go while something else draws on the terminal (progress bars
 /// redraw their lines, and would cut a line printed under them).

@@ -24,6 +24,18 @@ impl ToolKind {
     }
 }
 
+/// The interrupt behind an error, if it was one: a prompt's, or a signal while a tool ran.
+pub fn interrupted(err: &anyhow::Error) -> Option<Interrupted> {
+    err.chain().find_map(|cause| {
+        cause.downcast_ref::<Interrupted>().copied().or_else(|| {
+            match cause.downcast_ref::<ToolError>() {
+                Some(ToolError::Interrupted(interrupted)) => Some(*interrupted),
+                _ => None,
+            }
+        })
+    })
+}
+
 /// A located executable.
 #[derive(Debug, Clone)]
 pub struct Tool {

@@ -128,8 +128,12 @@ fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
             })
             .collect();
         // Installed versions are a bonus: an unreachable cluster only leaves them blank.
-        let installed = Helm::detect(helm_tool.clone(), run.ui.verbose)
-            .and_then(|helm| helm.list(Some(settings.namespace.as_str()), &run.target, echo));
+        let installed = Helm::detect(
+            helm_tool.clone(),
+            run.ui.verbose,
+            run.helm_versions_cache().as_deref(),
+        )
+        .and_then(|helm| helm.list(Some(settings.namespace.as_str()), &run.target, echo));
         let found: Vec<Result<Available>> = asking
             .into_iter()
             .map(|job| super::joined(job.join()))

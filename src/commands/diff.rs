@@ -254,7 +254,13 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
     let progress = run.ui.progress();
     // The version and the charts are fetched side by side; then each release is compared.
     let (helm, fetched) = std::thread::scope(|scope| {
-        let version = scope.spawn(|| Helm::detect(helm_tool.clone(), run.ui.verbose));
+        let version = scope.spawn(|| {
+            Helm::detect(
+                helm_tool.clone(),
+                run.ui.verbose,
+                run.helm_versions_cache().as_deref(),
+            )
+        });
         let fetching: Vec<_> = values
             .iter()
             .map(|(chart, file)| {

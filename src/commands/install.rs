@@ -174,7 +174,11 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         // Grafana's Secrets exist before its release names them; made while the charts come.
         let secrets = scope.spawn(|| grafana_secrets(run, settings, &owned, plan));
         let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
-            let helm = Helm::detect(helm_tool.clone(), ui.verbose)?;
+            let helm = Helm::detect(
+                helm_tool.clone(),
+                ui.verbose,
+                run.helm_versions_cache().as_deref(),
+            )?;
             // Which releases exist, for the word on each progress line; unknown if helm cannot
             // tell (the upgrade then says why).
             let existing = (!plan.dry_run)
