@@ -105,7 +105,7 @@ impl ChartCache {
             }
             Err(FetchError::Unsupported(why)) => {
                 if echo {
-                    crate::ui::echo(&format!("  ({why}; fetching with helm pull)"));
+                    crate::printer::echo(&format!("  ({why}; fetching with helm pull)"));
                 }
                 let invocation = Invocation::new(Helm::pull_args(
                     chart.repo.as_str(),

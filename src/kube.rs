@@ -1,6 +1,5 @@
 //! kubectl: the argv for each query eksmon makes (pure, unit-tested) and the JSON it reads back.
 
-use crate::settings::StorageClassName;
 use crate::target::Target;
 use crate::yaml;
 use base64::Engine as _;
@@ -307,13 +306,13 @@ pub fn list_args(kind: &str, selector: Option<&str>, target: &Target) -> Vec<OsS
 }
 
 /// A gp3 StorageClass for the EBS CSI driver: encrypted, bound when a pod is scheduled (so the
-/// volume lands in the pod's zone), expandable.
-pub fn storage_class_manifest(name: &StorageClassName) -> String {
+/// volume lands in the pod's zone), expandable. `name` is a checked StorageClass name.
+pub fn storage_class_manifest(name: &str) -> String {
     let manifest = serde_json::json!({
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": {
-            "name": name.as_str(),
+            "name": name,
             "labels": {"app.kubernetes.io/managed-by": "eksmon"},
         },
         "provisioner": "ebs.csi.aws.com",
@@ -560,8 +559,7 @@ mod tests {
 
     #[test]
     fn storage_class_is_gp3_encrypted_and_late_binding() {
-        let name = StorageClassName::try_from("ebs-sc-gp3").unwrap();
-        let manifest = yaml::parse(&storage_class_manifest(&name)).unwrap();
+        let manifest = yaml::parse(&storage_class_manifest("ebs-sc-gp3")).unwrap();
         assert_eq!(manifest["metadata"]["name"].as_str(), Some("ebs-sc-gp3"));
         assert_eq!(manifest["provisioner"].as_str(), Some("ebs.csi.aws.com"));
         assert_eq!(manifest["parameters"]["type"].as_str(), Some("gp3"));

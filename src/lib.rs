@@ -21,6 +21,7 @@ mod iam;
 pub mod kube;
 mod manifest_diff;
 mod naming;
+mod printer;
 pub mod profile;
 pub mod render;
 mod repo;

@@ -110,7 +110,7 @@ fn agent() -> ureq::Agent {
 
 fn get(agent: &ureq::Agent, url: &str, echo: bool) -> Result<Vec<u8>, FetchError> {
     if echo {
-        crate::ui::echo(&format!("+ GET {url}"));
+        crate::printer::echo(&format!("+ GET {url}"));
     }
     let mut response = agent
         .get(url)

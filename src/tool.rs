@@ -264,7 +264,7 @@ impl Tool {
     pub fn run_unchecked(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
         let command = display_command(self, &invocation.args);
         if invocation.echo {
-            crate::ui::echo(&format!("+ {command}"));
+            crate::printer::echo(&format!("+ {command}"));
         }
         if let Some(interrupted) = signals::cancelled()
             && !invocation.after_interrupt

@@ -1,7 +1,6 @@
 //! What eksmon tells the person running it: progress (a spinner per release on a terminal, plain
 //! lines otherwise), notes, and confirmations. Everything goes to stderr; stdout is for data.
 
-use crate::error::InputError;
 use crate::validate;
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Select};
@@ -52,7 +51,11 @@ impl Ui {
 
     /// Asks a yes/no question on the terminal (default no). Without a terminal there is no one
     /// to ask: `no_terminal` says what to do instead.
-    pub fn confirm(&self, question: &str, no_terminal: InputError) -> anyhow::Result<bool> {
+    pub fn confirm(
+        &self,
+        question: &str,
+        no_terminal: impl Into<anyhow::Error>,
+    ) -> anyhow::Result<bool> {
         if !self.interactive {
             return Err(no_terminal.into());
         }
@@ -61,7 +64,11 @@ impl Ui {
 
     /// Asks the person to type a name (a namespace) before something that cannot be undone:
     /// one stray key press is not enough. What they typed (empty for nothing).
-    pub fn ask_to_type(&self, question: &str, no_terminal: InputError) -> anyhow::Result<String> {
+    pub fn ask_to_type(
+        &self,
+        question: &str,
+        no_terminal: impl Into<anyhow::Error>,
+    ) -> anyhow::Result<String> {
         if !self.interactive {
             return Err(no_terminal.into());
         }
@@ -349,14 +356,6 @@ fn split_list(answer: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// A `--verbose` line: a command eksmon runs or a request it makes (`+ helm upgrade …`,
-/// `+ GET URL`), or why it takes a fallback. Never holds a secret. The callers pass the
-/// verbosity down as a plain `echo` flag (threads and tool runs have no `Ui`); this is the one
-/// place that prints them.
-pub fn echo(line: &str) {
-    eprintln!("{line}");
 }
 
 /// Rows as aligned columns, two spaces apart, the last column unpadded (the first row may be a

@@ -568,7 +568,7 @@ fn say_made(ui: &Ui, settings: &Settings, made: &[(crate::secrets::Owned, crate:
 /// On a dry run, returns the manifest it would apply instead.
 fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<String> {
     let ui = &run.ui;
-    let manifest = kube::storage_class_manifest(&settings.storage_class);
+    let manifest = kube::storage_class_manifest(settings.storage_class.as_str());
     let name = settings.storage_class.as_str();
     let kubectl = run.kubectl()?;
     let get = Invocation::new(kube::storage_class_get_args(&run.target, name))
