@@ -27,6 +27,8 @@ pub struct Run {
     kubectl: Option<PathBuf>,
     /// The kubeconfig files helm and kubectl read, as they find them.
     kubeconfig_files: Vec<PathBuf>,
+    /// What [`Run::check_kube_context`] found, read once per run (every tool lookup asks).
+    context_checked: std::sync::Arc<std::sync::OnceLock<Option<crate::error::InputError>>>,
 }
 
 /// The files kubectl reads: `--kubeconfig`, else each of `$KUBECONFIG`, else `~/.kube/config`.
@@ -83,20 +85,27 @@ impl Run {
             helm: global.helm.clone(),
             kubectl: global.kubectl.clone(),
             kubeconfig_files: kubeconfig_files(global.kubeconfig.as_deref()),
+            context_checked: std::sync::Arc::default(),
         }
     }
 
     /// A `--kube-context` the kubeconfig does not have is bad input: said before any helm or
     /// kubectl runs, with the contexts there are.
     fn check_kube_context(&self) -> Result<()> {
-        let Some(context) = &self.target.context else {
-            return Ok(());
-        };
-        let Some(names) = context_names(&self.kubeconfig_files) else {
-            return Ok(());
-        };
+        match self
+            .context_checked
+            .get_or_init(|| self.unknown_kube_context())
+        {
+            Some(err) => Err(err.clone().into()),
+            None => Ok(()),
+        }
+    }
+
+    fn unknown_kube_context(&self) -> Option<crate::error::InputError> {
+        let context = self.target.context.as_ref()?;
+        let names = context_names(&self.kubeconfig_files)?;
         if names.contains(context) {
-            return Ok(());
+            return None;
         }
         let files: Vec<String> = self
             .kubeconfig_files
@@ -108,13 +117,12 @@ impl Run {
         } else {
             format!("it has {}", names.join(", "))
         };
-        Err(crate::error::InputError::new(format!(
+        Some(crate::error::InputError::new(format!(
             "no context `{context}` in {} ({known})",
             files.join(":")
         ))
         .at(crate::error::Origin::Flag("--kube-context".into()))
-        .hint("`kubectl config get-contexts` lists them; `aws eks update-kubeconfig --name CLUSTER` adds an EKS cluster's")
-        .into())
+        .hint("`kubectl config get-contexts` lists them; `aws eks update-kubeconfig --name CLUSTER` adds an EKS cluster's"))
     }
 
     /// True when helm and kubectl command lines are printed (`--verbose`).

@@ -160,10 +160,15 @@ pub fn renderer_token_secret(s: &Settings) -> Option<String> {
         .unwrap_or(true);
     let chosen = raw_string(renderer, &["existingSecret"]).is_some()
         || raw_string(renderer, &["token"]).is_some();
-    (on("enabled") == Some(true) && service_on && !chosen).then(|| {
-        let base: String = grafana_fullname(s).chars().take(47).collect();
-        format!("{}-image-renderer-token", base.trim_end_matches('-'))
-    })
+    (on("enabled") == Some(true) && service_on && !chosen)
+        .then(|| format!("{}-token", renderer_chart_secret(s)))
+}
+
+/// The chart's own Secret for the renderer's token: `grafana.imageRenderer.fullname` (the
+/// fullname cut to 47 characters) and `-image-renderer`.
+pub fn renderer_chart_secret(s: &Settings) -> String {
+    let base: String = grafana_fullname(s).chars().take(47).collect();
+    format!("{}-image-renderer", base.trim_end_matches('-'))
 }
 
 /// The key the renderer's Secret holds its token under (fixed by the chart).

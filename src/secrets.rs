@@ -66,11 +66,10 @@ pub fn owned(s: &Settings) -> Vec<Owned> {
         });
     }
     if let Some(name) = naming::renderer_token_secret(s) {
-        let base: String = naming::grafana_fullname(s).chars().take(47).collect();
         found.push(Owned {
             name,
             purpose: Purpose::RendererToken,
-            chart_secret: format!("{}-image-renderer", base.trim_end_matches('-')),
+            chart_secret: naming::renderer_chart_secret(s),
             key: naming::RENDERER_TOKEN_KEY,
         });
     }

@@ -352,8 +352,17 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
         (listed, rendered)
     });
+    // Judged by the manifests first; by the running objects only where that can differ.
+    let mut diffs: Vec<Result<ManifestDiff>> = rendered
+        .iter()
+        .map(|rendered| match rendered {
+            Ok((live, desired)) => manifest_diff::compare(live.as_deref(), desired, &[]),
+            // Never shown: the render's own error is reported for this release.
+            Err(_) => Err(anyhow::anyhow!("nothing to compare")),
+        })
+        .collect();
     let listed = match listed.and_then(|listed| {
-        let running = running_if_needed(run, settings, &listed, &fetched, &rendered)?;
+        let running = running_if_needed(run, settings, &listed, &fetched, &diffs)?;
         Ok((listed, running))
     }) {
         Ok(listed) => listed,
@@ -365,18 +374,26 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         }
     };
     let (listed, running) = listed;
+    if !running.is_empty() {
+        for (diff, rendered) in diffs.iter_mut().zip(&rendered) {
+            if let Ok((live, desired)) = rendered {
+                *diff = manifest_diff::compare(live.as_deref(), desired, &running);
+            }
+        }
+    }
     let mut reports = Vec::new();
-    for ((chart, _, task, _), rendered) in fetched.iter().zip(rendered) {
+    for ((chart, _, task, _), (rendered, diff)) in
+        fetched.iter().zip(rendered.into_iter().zip(diffs))
+    {
         let release = settings.release(*chart).as_str();
         let current = listed.iter().find(|r| r.name == release);
         let result = match current.filter(|r| r.is_pending()) {
             // helm refused the dry run ("another operation is in progress"): say why and how to
             // free the release instead.
             Some(pending) => Err(pending_error(&helm, run, pending)),
-            None => rendered.and_then(|(live, desired)| {
-                let diff = manifest_diff::compare(live.as_deref(), &desired, &running)?;
-                Ok(ReleaseReport::new(*chart, settings, current, diff))
-            }),
+            None => rendered
+                .and(diff)
+                .map(|diff| ReleaseReport::new(*chart, settings, current, diff)),
         };
         match result {
             Ok(report) => {
@@ -405,18 +422,16 @@ fn running_if_needed(
     settings: &Settings,
     listed: &[ListedRelease],
     fetched: &[(Chart, &ScratchFile, crate::ui::Task, std::path::PathBuf)],
-    rendered: &[Result<(Option<String>, String)>],
+    diffs: &[Result<ManifestDiff>],
 ) -> Result<Vec<(manifest_diff::ObjectKey, crate::yaml::Value)>> {
-    let needed = fetched.iter().zip(rendered).any(|((chart, ..), rendered)| {
+    let needed = fetched.iter().zip(diffs).any(|((chart, ..), diff)| {
         let name = settings.release(*chart).as_str();
         let release = listed.iter().find(|r| r.name == name);
         let not_deployed = release.is_some_and(|r| r.status != "deployed");
-        let volumes_change = rendered.as_ref().is_ok_and(|(live, desired)| {
-            manifest_diff::compare(live.as_deref(), desired, &[]).is_ok_and(|diff| {
-                diff.changes.iter().any(|c| {
-                    c.change == Change::Changed
-                        && matches!(c.key.kind.as_str(), "PersistentVolumeClaim" | "StatefulSet")
-                })
+        let volumes_change = diff.as_ref().is_ok_and(|diff| {
+            diff.changes.iter().any(|c| {
+                c.change == Change::Changed
+                    && matches!(c.key.kind.as_str(), "PersistentVolumeClaim" | "StatefulSet")
             })
         });
         not_deployed || volumes_change
