@@ -23,7 +23,18 @@ struct Row {
     updated: Option<String>,
     /// How it is reached, from its live Ingress or LoadBalancer Service; null: not exposed.
     exposed: Option<Exposed>,
+    /// The keys of the previous release's JSON, kept for one release (with a warning):
+    /// `appVersion`, `exposed.url` and `exposed.address` replace them.
+    #[serde(rename = "app_version")]
+    old_app_version: Option<String>,
+    #[serde(rename = "url")]
+    old_url: Option<String>,
+    #[serde(rename = "address")]
+    old_address: Option<String>,
 }
+
+/// Said once per `status --output json` while the old keys are still written.
+const OLD_KEYS_WARNING: &str = "status --output json: the keys `app_version`, `url` and `address` are deprecated and go in the next release; read `appVersion`, `exposed.url` and `exposed.address`";
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,26 +71,34 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
             let mut live: Vec<&Address> =
                 addresses.iter().filter(|a| a.release == release).collect();
             live.sort_by_key(|a| a.kind != "Ingress");
+            let exposed = found.and(live.first()).map(|a| Exposed {
+                kind: a.kind.clone(),
+                name: a.name.clone(),
+                url: a.url.clone(),
+                address: a.address.clone(),
+            });
+            let app_version = found.and_then(|r| non_empty(&r.app_version));
             Row {
+                old_app_version: app_version.clone(),
+                old_url: exposed.as_ref().and_then(|e| e.url.clone()),
+                old_address: exposed.as_ref().and_then(|e| e.address.clone()),
                 release: release.to_owned(),
                 namespace: namespace.to_owned(),
                 chart: found.and_then(|r| non_empty(&r.chart)),
-                app_version: found.and_then(|r| non_empty(&r.app_version)),
+                app_version,
                 revision: found.and_then(|r| r.revision.parse().ok()),
                 status: found.map_or_else(|| "not installed".to_owned(), |r| r.status.clone()),
                 updated: found.and_then(|r| non_empty(&r.updated)),
-                exposed: found.and(live.first()).map(|a| Exposed {
-                    kind: a.kind.clone(),
-                    name: a.name.clone(),
-                    url: a.url.clone(),
-                    address: a.address.clone(),
-                }),
+                exposed,
             }
         })
         .collect();
 
     let text = match args.output {
-        OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        OutputFormat::Json => {
+            run.ui.warn(OLD_KEYS_WARNING);
+            serde_json::to_string_pretty(&rows)? + "\n"
+        }
         OutputFormat::Text => table(&rows),
     };
     super::write_stdout(text.as_bytes())?;

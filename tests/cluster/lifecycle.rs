@@ -211,11 +211,19 @@ fn alb_lifecycle(helm: u8) {
         "https://prometheus-main.bys.world"
     );
     assert_eq!(rows[0]["exposed"]["address"], serde_json::Value::Null);
-    assert!(
-        rows[0].get("app_version").is_none() && rows[0]["appVersion"].is_string(),
-        "{rows}"
-    );
-    crate::common::assert_json_conventions(&rows, &[]);
+    assert!(rows[0]["appVersion"].is_string(), "{rows}");
+    // The previous release's keys stay for one release, with a warning; the rest keeps the
+    // convention.
+    assert_eq!(rows[0]["app_version"], rows[0]["appVersion"], "{rows}");
+    assert_eq!(rows[0]["url"], rows[0]["exposed"]["url"], "{rows}");
+    assert!(stderr.contains("warning: status --output json: the keys `app_version`, `url` and `address` are deprecated"), "{stderr}");
+    let mut current = rows.clone();
+    for row in current.as_array_mut().into_iter().flatten() {
+        for old in ["app_version", "url", "address"] {
+            row.as_object_mut().map(|r| r.remove(old));
+        }
+    }
+    crate::common::assert_json_conventions(&current, &[]);
     assert_eq!(rows[1]["release"], kube.grafana.as_str());
     assert_eq!(rows[1]["status"], "deployed");
     let alb = "k8s-ekssmonitoring-0123456789.ap-northeast-2.elb.amazonaws.com";
@@ -565,20 +573,11 @@ fn storage_class_created_once(helm: u8) {
     let kube = kube_or_skip!(&format!("sc{helm}"), helm);
     let class = format!("sc{helm}-gp3");
     let set = format!("storageClass={class}");
-    let install = |kube: &Kube| {
-        run(kube.eksmon().arg("install").args(kube.profile()).args([
-            "--exposure",
-            "none",
-            "--set",
-            "createStorageClass=true",
-            "--set",
-            &set,
-        ]))
-    };
-    let dry_run = |kube: &Kube| {
+    let install_with = |kube: &Kube, extra: &[&str]| {
         run(kube
             .eksmon()
-            .args(["install", "--dry-run"])
+            .arg("install")
+            .args(extra)
             .args(kube.profile())
             .args([
                 "--exposure",
@@ -589,6 +588,8 @@ fn storage_class_created_once(helm: u8) {
                 &set,
             ]))
     };
+    let install = |kube: &Kube| install_with(kube, &[]);
+    let dry_run = |kube: &Kube| install_with(kube, &["--dry-run"]);
     let (code, stdout, stderr) = dry_run(&kube);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -654,13 +655,14 @@ fn status_with_one_release_missing(helm: u8) {
         .args(kube.profile()));
     // The report is printed, and the exit code says not everything is deployed (as helm's).
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(
-        stderr,
-        format!(
-            "error: not every release is deployed: {} is not installed\n",
+    assert!(
+        stderr.ends_with(&format!(
+            "\nerror: not every release is deployed: {} is not installed\n",
             kube.grafana
-        )
+        )),
+        "{stderr}"
     );
+    assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
     let rows: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
     assert_eq!(rows[0]["status"], "deployed");
     assert_eq!(rows[1]["release"], kube.grafana.as_str());
