@@ -18,6 +18,8 @@ mod files;
 mod guard;
 mod helm;
 mod iam;
+#[cfg(test)]
+mod layers;
 pub mod kube;
 mod manifest_diff;
 mod naming;

@@ -5,6 +5,7 @@
 //! escape hatch is deep-merged over it, and the result is written by our own YAML emitter, so the
 //! bytes are the same on every run and mean the same to Helm's YAML 1.1 reader.
 
+use crate::dashboards::AMP_PLUGIN;
 use crate::naming::{prometheus_server_fullname, raw_string};
 use crate::profile::deep_merge;
 use crate::settings::{
@@ -250,9 +251,6 @@ impl From<&Settings> for Derived {
     }
 }
 
-/// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
-/// SigV4).
-pub(crate) const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
 const AMP_DATASOURCE_NAME: &str = "Amazon Managed Prometheus";
 
 /// Local: the in-cluster Prometheus, default. Amp: the workspace, default, queried with the

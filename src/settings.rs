@@ -509,7 +509,7 @@ impl Default for NodeExporter {
     }
 }
 
-/// eksmon's own dashboards, shipped in the binary (`crate::dashboards` builds them).
+/// eksmon's own dashboards, shipped in the binary (built by the dashboards module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dashboard {

@@ -16,6 +16,9 @@ mod platform;
 use crate::settings::{Dashboard, DashboardChoice, GrafanaDatasource, Settings};
 pub use model::{Board, DataSource};
 
+/// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
+/// SigV4).
+pub(crate) const AMP_PLUGIN: &str = "grafana-amazonprometheus-datasource";
 /// kube-state-metrics, scraped by the chart's service-endpoints job.
 pub(crate) const KSM: &str =
     r#"job="kubernetes-service-endpoints",app_kubernetes_io_name="kube-state-metrics""#;
@@ -96,7 +99,7 @@ pub fn data_source(s: &Settings) -> DataSource<'static> {
     // An agent answers no queries: AMP is then the only source, under the uid `prometheus`.
     if s.grafana.datasource == GrafanaDatasource::Amp && s.agent_mode() {
         return DataSource {
-            plugin: crate::render::AMP_PLUGIN,
+            plugin: AMP_PLUGIN,
             uid: "prometheus",
         };
     }
