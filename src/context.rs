@@ -28,7 +28,7 @@ pub struct Run {
     /// The kubeconfig files helm and kubectl read, as they find them.
     kubeconfig_files: Vec<PathBuf>,
     /// What [`Run::check_kube_context`] found, read once per run (every tool lookup asks).
-    context_checked: std::sync::Arc<std::sync::OnceLock<Option<crate::error::InputError>>>,
+    context_checked: std::sync::Arc<std::sync::OnceLock<Option<crate::error::UserError>>>,
 }
 
 /// The files kubectl reads: `--kubeconfig`, else each of `$KUBECONFIG`, else `~/.kube/config`.
@@ -101,7 +101,7 @@ impl Run {
         }
     }
 
-    fn unknown_kube_context(&self) -> Option<crate::error::InputError> {
+    fn unknown_kube_context(&self) -> Option<crate::error::UserError> {
         let context = self.target.context.as_ref()?;
         let names = context_names(&self.kubeconfig_files)?;
         if names.contains(context) {
@@ -117,7 +117,7 @@ impl Run {
         } else {
             format!("it has {}", names.join(", "))
         };
-        Some(crate::error::InputError::new(format!(
+        Some(crate::error::UserError::input(format!(
             "no context `{context}` in {} ({known})",
             files.join(":")
         ))

@@ -4,35 +4,16 @@ use crate::exit::ExitStatus;
 use std::fmt;
 use std::io::Write as _;
 
-/// The person at the terminal said no: not a failure and not bad input, just nothing done.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declined {
-    /// What was not done, as the one line says it (`nothing was uninstalled`).
-    pub outcome: String,
-    pub hints: Vec<String>,
+/// What kind of failure a [`UserError`] is: it decides the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input (a profile, `--set`, a flag): exit 2, and nothing was run.
+    Input,
+    /// The person at the terminal said no: not a failure, just nothing done; exit 3.
+    Declined,
+    /// Something failed while running (helm, kubectl, the cluster): exit 1.
+    Runtime,
 }
-
-impl Declined {
-    pub fn new(outcome: impl Into<String>) -> Self {
-        Self {
-            outcome: outcome.into(),
-            hints: Vec::new(),
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-}
-
-impl fmt::Display for Declined {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cancelled; {}", self.outcome)
-    }
-}
-
-impl std::error::Error for Declined {}
 
 /// Where a setting came from, as error messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,21 +43,62 @@ impl fmt::Display for Origin {
     }
 }
 
-/// Bad input: printed as one line naming what is wrong and where it came from; exit 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
+/// ` (team.yaml:7)` after a message, or nothing.
+struct OriginNote<'a>(Option<&'a Origin>);
+
+impl fmt::Display for OriginNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(origin) => write!(f, " ({origin})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The one error eksmon says to its user: one line (the message, and where the input came
+/// from), then `hint:` lines that say what to do. As the context of another error it adds its
+/// hints to that error's; with an empty message it adds nothing else to the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{}", .kind.lead(), .message, OriginNote(.origin.as_ref()))]
+pub struct UserError {
+    pub kind: ErrorKind,
     pub message: String,
     pub origin: Option<Origin>,
     pub hints: Vec<String>,
 }
 
-impl InputError {
-    pub fn new(message: impl Into<String>) -> Self {
+impl ErrorKind {
+    fn lead(self) -> &'static str {
+        match self {
+            ErrorKind::Declined => "cancelled; ",
+            ErrorKind::Input | ErrorKind::Runtime => "",
+        }
+    }
+}
+
+impl UserError {
+    fn new(kind: ErrorKind, message: String) -> Self {
         Self {
-            message: message.into(),
+            kind,
+            message,
             origin: None,
             hints: Vec::new(),
         }
+    }
+
+    /// Bad input, named as `field: what is wrong`.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Input, message.into())
+    }
+
+    /// A prompt answered no; `outcome` says what was not done (`nothing was uninstalled`).
+    pub fn declined(outcome: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Declined, outcome.into())
+    }
+
+    /// A failure while running.
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Runtime, message.into())
     }
 
     pub fn at(mut self, origin: Origin) -> Self {
@@ -88,42 +110,28 @@ impl InputError {
         self.hints.push(hint.into());
         self
     }
-}
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(origin) = &self.origin {
-            write!(f, " ({origin})")?;
-        }
-        Ok(())
+    pub fn hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
+        self.hints.extend(hints);
+        self
     }
 }
 
-impl std::error::Error for InputError {}
-
-/// A runtime error's context with `hint:` lines to print under it.
-#[derive(Debug)]
-pub struct Hinted {
-    pub message: String,
-    pub hints: Vec<String>,
-}
-
-impl fmt::Display for Hinted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+/// Adds a `hint:` line to any error, keeping its message and its chain (the tool output and
+/// interrupts under it stay readable).
+pub fn with_hint(mut err: anyhow::Error, hint: impl Into<String>) -> anyhow::Error {
+    if let Some(user) = err.downcast_mut::<UserError>() {
+        user.hints.push(hint.into());
+        return err;
     }
+    err.context(UserError::runtime(String::new()).hint(hint))
 }
-
-impl std::error::Error for Hinted {}
 
 /// One release that failed, with what to do about it.
 #[derive(Debug)]
 pub struct ReleaseFailure {
     pub release: String,
     pub error: anyhow::Error,
-    /// `hint:` lines under its error (how to recover what it left behind).
-    pub hints: Vec<String>,
 }
 
 impl ReleaseFailure {
@@ -131,8 +139,13 @@ impl ReleaseFailure {
         Self {
             release: release.to_owned(),
             error: error.into(),
-            hints: Vec::new(),
         }
+    }
+
+    /// A `hint:` line under its error (how to recover what it left behind).
+    pub fn hint(&mut self, hint: impl Into<String>) {
+        let error = std::mem::replace(&mut self.error, anyhow::Error::msg(String::new()));
+        self.error = with_hint(error, hint);
     }
 }
 
@@ -164,108 +177,157 @@ impl ReleaseFailures {
     }
 }
 
+/// One error as it is said: its line, the tool's output under it, its hints, and how the run
+/// ends.
+struct Described {
+    line: String,
+    details: Vec<String>,
+    hints: Vec<String>,
+    status: ExitStatus,
+}
+
+impl Described {
+    /// The lines under the error line: the tool's output, then `hint:` lines.
+    fn under(&self) -> impl Iterator<Item = String> + '_ {
+        let hints = self.hints.iter().map(|hint| format!("hint: {hint}"));
+        self.details.iter().cloned().chain(hints)
+    }
+}
+
 /// Prints `error: …` (and any `hint:` or tool output lines) to stderr; how the run ends.
 pub fn report(err: &anyhow::Error) -> ExitStatus {
     let mut stderr = std::io::stderr().lock();
-    if let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() {
-        let described: Vec<(&ReleaseFailure, (Vec<String>, ExitStatus))> = failures
-            .iter()
-            .map(|failure| (failure, describe(&failure.error)))
-            .collect();
-        let hints = || {
+    let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() else {
+        let described = describe(err);
+        let _ = writeln!(stderr, "error: {}", described.line);
+        for line in described.under() {
+            let _ = writeln!(stderr, "{line}");
+        }
+        return described.status;
+    };
+    let described: Vec<(&str, Described)> = failures
+        .iter()
+        .map(|failure| (failure.release.as_str(), describe(&failure.error)))
+        .collect();
+    let unreachable = |failure: &ReleaseFailure| {
+        crate::kube::ApiFailure::of(&failure.error) == Some(crate::kube::ApiFailure::Unreachable)
+    };
+    let interrupt = described
+        .iter()
+        .find(|(_, d)| matches!(d.status, ExitStatus::Interrupted(_)));
+    if failures.iter().all(unreachable)
+        && let Some((release, first)) = described.first()
+    {
+        // No cluster answered any of them: one cause, said once.
+        if described.len() == 1 {
+            let _ = writeln!(stderr, "error: {release}: {}", first.line);
+        } else {
+            let _ = writeln!(stderr, "error: {}", first.line);
+        }
+        let mut said: Vec<String> = Vec::new();
+        let under = first.details.iter().cloned().chain(
             described
                 .iter()
-                .flat_map(|(failure, _)| failure.hints.iter().map(|h| format!("hint: {h}")))
-        };
-        // No cluster answered any of them: one cause, said once.
-        let unreachable = |failure: &ReleaseFailure| {
-            crate::kube::ApiFailure::of(&failure.error)
-                == Some(crate::kube::ApiFailure::Unreachable)
-        };
-        if failures.iter().all(unreachable)
-            && let Some((first, (lines, _))) = described.first()
-        {
-            if described.len() == 1 {
-                let _ = writeln!(stderr, "error: {}: {}", first.release, lines[0]);
-            } else {
-                let _ = writeln!(stderr, "error: {}", lines[0]);
-            }
-            let mut said: Vec<String> = Vec::new();
-            for line in lines[1..].iter().cloned().chain(hints()) {
-                if !said.contains(&line) {
-                    let _ = writeln!(stderr, "{line}");
-                    said.push(line);
-                }
-            }
-            return ExitStatus::Failure;
-        }
-        // An interrupt stopped them all: say so once, then what it left behind.
-        if let Some((_, (lines, status))) = described
-            .iter()
-            .find(|(_, (_, status))| matches!(status, ExitStatus::Interrupted(_)))
-        {
-            let _ = writeln!(stderr, "error: {}", lines[0]);
-            for line in hints() {
+                .flat_map(|(_, d)| d.hints.iter().map(|hint| format!("hint: {hint}"))),
+        );
+        for line in under {
+            if !said.contains(&line) {
                 let _ = writeln!(stderr, "{line}");
-            }
-            return *status;
-        }
-        for (failure, (lines, _)) in &described {
-            let _ = writeln!(stderr, "error: {}: {}", failure.release, lines[0]);
-            for line in lines[1..]
-                .iter()
-                .cloned()
-                .chain(failure.hints.iter().map(|h| format!("hint: {h}")))
-            {
-                let _ = writeln!(stderr, "{line}");
+                said.push(line);
             }
         }
         return ExitStatus::Failure;
     }
-    let (lines, status) = describe(err);
-    let _ = writeln!(stderr, "error: {}", lines[0]);
-    for line in &lines[1..] {
-        let _ = writeln!(stderr, "{line}");
+    if let Some((_, stopped)) = interrupt {
+        // An interrupt stopped them all: say so once, then what it left behind.
+        let _ = writeln!(stderr, "error: {}", stopped.line);
+        for (_, d) in &described {
+            for hint in &d.hints {
+                let _ = writeln!(stderr, "hint: {hint}");
+            }
+        }
+        return stopped.status;
     }
-    status
+    for (release, d) in &described {
+        let _ = writeln!(stderr, "error: {release}: {}", d.line);
+        for line in d.under() {
+            let _ = writeln!(stderr, "{line}");
+        }
+    }
+    ExitStatus::Failure
+}
+
+/// An error's line: its message and its causes', as anyhow's `{:#}` joins them, leaving out
+/// the layers that only add hints.
+pub fn line(err: &anyhow::Error) -> String {
+    let messages: Vec<String> = err
+        .chain()
+        .map(ToString::to_string)
+        .filter(|message| !message.is_empty())
+        .collect();
+    one_line(&messages.join(": "))
+}
+
+/// Every hint in the error's chain, the outermost first; and the kind of the first user error
+/// that is not a runtime one.
+fn hints_and_kind(err: &anyhow::Error) -> (Vec<String>, ErrorKind) {
+    let mut hints = Vec::new();
+    let mut kind = ErrorKind::Runtime;
+    for user in err
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<UserError>())
+    {
+        hints.extend(user.hints.iter().cloned());
+        if kind == ErrorKind::Runtime {
+            kind = user.kind;
+        }
+    }
+    (hints, kind)
 }
 
 /// The error line, the lines under it, and how the run ends, for one error.
-fn describe(err: &anyhow::Error) -> (Vec<String>, ExitStatus) {
-    let mut lines = vec![one_line(&format!("{err:#}"))];
-    if let Some(input) = err.downcast_ref::<InputError>() {
-        lines.extend(input.hints.iter().map(|h| format!("hint: {h}")));
-        return (lines, ExitStatus::Usage);
+fn describe(err: &anyhow::Error) -> Described {
+    let (mut hints, kind) = hints_and_kind(err);
+    let mut described = Described {
+        line: line(err),
+        details: Vec::new(),
+        hints: Vec::new(),
+        status: ExitStatus::Failure,
+    };
+    match kind {
+        ErrorKind::Input => described.status = ExitStatus::Usage,
+        ErrorKind::Declined => described.status = ExitStatus::Declined,
+        ErrorKind::Runtime => {
+            if let Some(interrupted) = crate::tool::interrupted(err) {
+                described.line = "interrupted".into();
+                described.status = interrupted.exit_status();
+            } else {
+                let (details, tool_hint) = tool_lines(err);
+                described.details = details;
+                hints.splice(0..0, tool_hint);
+            }
+        }
     }
-    if let Some(declined) = err.downcast_ref::<Declined>() {
-        lines.extend(declined.hints.iter().map(|h| format!("hint: {h}")));
-        return (lines, ExitStatus::Declined);
-    }
-    if let Some(interrupted) = crate::tool::interrupted(err) {
-        return (vec!["interrupted".into()], interrupted.exit_status());
-    }
+    described.hints = hints;
+    described
+}
+
+/// The tail of a failed tool's stderr, and a hint for a missing tool or an unreachable cluster.
+fn tool_lines(err: &anyhow::Error) -> (Vec<String>, Option<String>) {
     let tool = err
         .chain()
         .find_map(|cause| cause.downcast_ref::<crate::tool::ToolError>());
     match tool {
-        Some(crate::tool::ToolError::NotFound { kind, .. }) => {
-            lines.push(match kind {
-                crate::tool::ToolKind::Helm => "hint: install helm (3.8 or newer, or 4) and put it on PATH, or point eksmon at it with --helm PATH or EKSMON_HELM".to_owned(),
-                crate::tool::ToolKind::Kubectl => "hint: install kubectl (within one minor version of the cluster's Kubernetes) and put it on PATH, or point eksmon at it with --kubectl PATH or EKSMON_KUBECTL".to_owned(),
-            });
-        }
-        Some(tool) => {
-            lines.extend(tool.stderr_tail());
-            if let Some(hint) = tool.stderr().and_then(unreachable_hint) {
-                lines.push(format!("hint: {hint}"));
-            }
-        }
-        None => {}
+        Some(crate::tool::ToolError::NotFound { kind, .. }) => (Vec::new(), Some(match kind {
+            crate::tool::ToolKind::Helm => "install helm (3.8 or newer, or 4) and put it on PATH, or point eksmon at it with --helm PATH or EKSMON_HELM".to_owned(),
+            crate::tool::ToolKind::Kubectl => "install kubectl (within one minor version of the cluster's Kubernetes) and put it on PATH, or point eksmon at it with --kubectl PATH or EKSMON_KUBECTL".to_owned(),
+        })),
+        Some(tool) => (
+            tool.stderr_tail(),
+            tool.stderr().and_then(unreachable_hint),
+        ),
+        None => (Vec::new(), None),
     }
-    if let Some(hinted) = err.downcast_ref::<Hinted>() {
-        lines.extend(hinted.hints.iter().map(|h| format!("hint: {h}")));
-    }
-    (lines, ExitStatus::Failure)
 }
 
 /// What to check when helm or kubectl got no answer from the cluster.
@@ -357,13 +419,17 @@ mod tests {
 
     #[test]
     fn input_errors_name_their_origin() {
-        let err = InputError::new("alb.subnets[0]: bad").at(Origin::File {
+        let err = UserError::input("alb.subnets[0]: bad").at(Origin::File {
             name: "team.yaml".into(),
             line: Some(7),
         });
         assert_eq!(err.to_string(), "alb.subnets[0]: bad (team.yaml:7)");
-        let err = InputError::new("x").at(Origin::Set("a=b".into()));
+        let err = UserError::input("x").at(Origin::Set("a=b".into()));
         assert_eq!(err.to_string(), "x (--set a=b)");
+        assert_eq!(
+            UserError::declined("nothing was done").to_string(),
+            "cancelled; nothing was done"
+        );
     }
 
     #[test]

@@ -132,10 +132,10 @@ fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
     }
     let mut marks = BTreeMap::new();
     for module in graph.keys() {
-        if !marks.contains_key(module) {
-            if let Some(cycle) = visit(module, graph, &mut marks, &mut Vec::new()) {
-                return Some(cycle);
-            }
+        if !marks.contains_key(module)
+            && let Some(cycle) = visit(module, graph, &mut marks, &mut Vec::new())
+        {
+            return Some(cycle);
         }
     }
     None
@@ -174,7 +174,8 @@ fn a_cycle_is_named() {
 
 #[test]
 fn prose_and_tests_are_no_dependency() {
-    let source = "//! see crate::render\nuse crate::yaml;\n#[cfg(test)]\nmod tests { use crate::cli; }";
+    let source =
+        "//! see crate::render\nuse crate::yaml;\n#[cfg(test)]\nmod tests { use crate::cli; }";
     let names: Vec<_> = named_modules(&shipped_code(source)).into_iter().collect();
     assert_eq!(names, ["yaml"]);
 }

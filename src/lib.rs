@@ -18,9 +18,9 @@ mod files;
 mod guard;
 mod helm;
 mod iam;
+pub mod kube;
 #[cfg(test)]
 mod layers;
-pub mod kube;
 mod manifest_diff;
 mod naming;
 mod printer;

@@ -4,7 +4,7 @@
 //! The questions in [`ask`] edit a [`Settings`] directly; [`profile_text`] writes the asked parts
 //! of it (their keys come from the settings' own serialization) over the `--from` profile.
 
-use crate::error::InputError;
+use crate::error::UserError;
 use crate::settings::{Dashboard, DashboardChoice, Exposure, Scheme, Settings};
 use crate::ui::Prompter;
 use crate::yaml::{self, Mapping, Value};
@@ -585,8 +585,8 @@ pub fn summary(name: &str, target: &str, s: &Settings, carried: &[String]) -> St
 }
 
 /// The error for `eksmon init` without a terminal.
-pub fn needs_terminal() -> InputError {
-    InputError::new("`eksmon init` asks questions and needs a terminal (stdin and stderr)")
+pub fn needs_terminal() -> UserError {
+    UserError::input("`eksmon init` asks questions and needs a terminal (stdin and stderr)")
         .hint("write a profile by hand instead: `eksmon profiles show example > my.yaml`, edit it, then `eksmon render --profile my.yaml`")
 }
 

@@ -5,7 +5,7 @@
 use crate::chart_versions::{self, ChartContents, Listed};
 use crate::cli::{BumpArgs, ChartsCommand, OutdatedArgs, OutputFormat};
 use crate::context::Run;
-use crate::error::{InputError, Origin, ReleaseFailure, ReleaseFailures};
+use crate::error::{Origin, ReleaseFailure, ReleaseFailures, UserError};
 use crate::field_path::FieldPath;
 use crate::helm::Helm;
 use crate::repo::{self, FetchError};
@@ -267,7 +267,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         .as_deref()
         .map(|v| {
             ChartVersion::try_from(v)
-                .map_err(|why| InputError::new(why).at(Origin::Flag("--to".into())))
+                .map_err(|why| UserError::input(why).at(Origin::Flag("--to".into())))
         })
         .transpose()?;
     let loaded = run.load(&args.profile, &super::selected(args.chart))?;
@@ -280,7 +280,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
             let field = FieldPath::keys(&format!("charts.{}.version", chart.name()));
             loaded.provenance.writable_file_for(&field)
         })
-        .collect::<std::result::Result<Vec<_>, InputError>>()?;
+        .collect::<std::result::Result<Vec<_>, UserError>>()?;
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
     let echo = run.echo();
@@ -391,7 +391,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
             }
             Err(why) => failures.push(ReleaseFailure::new(
                 &name,
-                InputError::new(format!("cannot move the pin in place: {why}")).at(Origin::File {
+                UserError::input(format!("cannot move the pin in place: {why}")).at(Origin::File {
                     name: file.display.clone(),
                     line: None,
                 }),

@@ -457,18 +457,16 @@ fn running_volumes(
 
 /// A release left `pending-*`, with the command that frees it.
 fn pending_error(helm: &Helm, run: &Run, pending: &ListedRelease) -> anyhow::Error {
-    let hints = helm
+    let hints: Vec<String> = helm
         .recovery(pending, &run.target, run.echo())
         .map(|command| format!("when no other helm works on it, free it with `{command}`"))
         .into_iter()
         .collect();
-    crate::error::Hinted {
-        message: format!(
-            "{} is {} (revision {}): an operation on it has not finished",
-            pending.name, pending.status, pending.revision
-        ),
-        hints,
-    }
+    crate::error::UserError::runtime(format!(
+        "{} is {} (revision {}): an operation on it has not finished",
+        pending.name, pending.status, pending.revision
+    ))
+    .hints(hints)
     .into()
 }
 

@@ -3,7 +3,7 @@
 use crate::cli::{OutputFormat, ReportArgs};
 use crate::context::Run;
 use crate::doctor::{self, Level};
-use crate::error::Hinted;
+use crate::error::UserError;
 use crate::settings::Chart;
 use anyhow::Result;
 
@@ -23,9 +23,10 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     if failed.is_empty() {
         return Ok(());
     }
-    Err(Hinted {
-        message: format!("{} check(s) failed: {}", failed.len(), failed.join(", ")),
-        hints: Vec::new(),
-    }
+    Err(UserError::runtime(format!(
+        "{} check(s) failed: {}",
+        failed.len(),
+        failed.join(", ")
+    ))
     .into())
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::GrafanaPasswordArgs;
 use crate::context::Run;
-use crate::error::{Hinted, InputError, Origin};
+use crate::error::{Origin, UserError};
 use crate::field_path::FieldPath;
 use crate::kube;
 use crate::naming::{self, grafana_fullname};
@@ -29,7 +29,7 @@ pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let mut settings = loaded.settings;
     if !settings.grafana.enabled && args.release.is_none() {
-        return Err(InputError::new(
+        return Err(UserError::input(
             "grafana.enabled is false: the profile installs no Grafana, so there is no admin password",
         )
         .at(loaded.provenance.origin_of(&FieldPath::keys("grafana.enabled")))
@@ -38,13 +38,13 @@ pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
     }
     if let Some(release) = &args.release {
         settings.grafana.release = ReleaseName::try_from(release.as_str()).map_err(|why| {
-            InputError::new(format!("--release: {why}")).at(Origin::Flag("--release".into()))
+            UserError::input(format!("--release: {why}")).at(Origin::Flag("--release".into()))
         })?;
         settings.grafana.enabled = true;
     }
     let admin = naming::grafana_admin_secret(&settings);
     if args.rotate && !admin.owned {
-        return Err(InputError::new(format!(
+        return Err(UserError::input(format!(
             "--rotate: the admin password is in Secret `{}`, which grafana.values chose; eksmon rotates only the Secret it keeps",
             admin.name
         ))
@@ -74,27 +74,22 @@ pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
         if let Some(encoded) = read_key(&kubectl, secret, key)? {
             // The captured stdout is the secret: it goes to our stdout and nowhere else.
             let password = kube::decode_secret(&encoded).map_err(|why| {
-                anyhow::Error::new(Hinted {
-                    message: format!(
+                anyhow::Error::new(
+                    UserError::runtime(format!(
                         "Secret `{secret}` in namespace `{}`: {why}",
                         kubectl.namespace
-                    ),
-                    hints: vec![STALE_HINT.into()],
-                })
+                    ))
+                    .hint(STALE_HINT),
+                )
             })?;
             return super::write_stdout(format!("{password}\n").as_bytes());
         }
     }
-    Err(Hinted {
-        message: format!(
-            "Grafana's admin Secret `{}` does not exist in namespace `{}`",
-            admin.name, kubectl.namespace
-        ),
-        hints: vec![
-            "is Grafana installed there? `eksmon status` shows; -n and --release pick another"
-                .into(),
-        ],
-    }
+    Err(UserError::runtime(format!(
+        "Grafana's admin Secret `{}` does not exist in namespace `{}`",
+        admin.name, kubectl.namespace
+    ))
+    .hint("is Grafana installed there? `eksmon status` shows; -n and --release pick another")
     .into())
 }
 
@@ -126,17 +121,10 @@ fn read_key(kubectl: &Kubectl<'_>, secret: &str, key: &str) -> Result<Option<Str
                     "check `kubectl config current-context` (or --kube-context) and your credentials (aws eks update-kubeconfig)".to_owned(),
                 ),
                 None => {
-                    return Err(err.context(Hinted {
-                        message: format!("cannot read Grafana's admin password from {where_}"),
-                        hints: Vec::new(),
-                    }));
+                    return Err(err.context(UserError::runtime(format!("cannot read Grafana's admin password from {where_}"))));
                 }
             };
-            Err(Hinted {
-                message,
-                hints: vec![hint],
-            }
-            .into())
+            Err(UserError::runtime(message).hint(hint).into())
         }
     }
 }
@@ -159,9 +147,9 @@ fn rotate(run: &Run, kubectl: &Kubectl<'_>, settings: &Settings) -> Result<()> {
     else {
         anyhow::bail!("internal error: no admin Secret of eksmon's for this profile");
     };
-    let rotated = secrets::rotate(kubectl, &secret).map_err(|err| Hinted {
-        message: format!("--rotate: {err:#}"),
-        hints: vec!["eksmon install makes it; then rotate".into()],
+    let rotated = secrets::rotate(kubectl, &secret).map_err(|err| {
+        UserError::runtime(format!("--rotate: {err:#}"))
+            .hint("eksmon install makes it; then rotate")
     })?;
     let fullname = grafana_fullname(settings);
     match grafana_state(kubectl, settings, &fullname)? {
@@ -170,27 +158,21 @@ fn rotate(run: &Run, kubectl: &Kubectl<'_>, settings: &Settings) -> Result<()> {
             if let Err(err) = rotated.write(kubectl, settings, &secret, &rotated.new) {
                 // Put the old password back, so the Secret tells the truth again.
                 let restored = reset_in(kubectl, &pod, &rotated.old).is_ok();
-                return Err(err.context(Hinted {
-                    message: format!("cannot write the new password into Secret `{}`", secret.name),
-                    hints: vec![if restored {
+                return Err(err.context(UserError::runtime(format!("cannot write the new password into Secret `{}`", secret.name)).hint(if restored {
                         "Grafana keeps its old password, which the Secret still holds".into()
                     } else {
                         format!("Grafana has the new password but the Secret the old one: run `eksmon grafana-password --rotate` again once `{}` can be written", secret.name)
-                    }],
-                }));
+                    })));
             }
         }
         Grafana::NeverStarted => rotated.write(kubectl, settings, &secret, &rotated.new)?,
         Grafana::Stopped => {
-            return Err(Hinted {
-                message: format!(
+            return Err(UserError::runtime(format!(
                     "--rotate: no pod of Grafana (`{fullname}`) is running, and its database on the volume keeps the current password"
-                ),
-                hints: vec![format!(
+                )).hint(format!(
                     "start Grafana (`kubectl rollout status deployment/{fullname} -n {}` shows when it runs), then rotate",
                     kubectl.namespace
-                )],
-            }
+                ))
             .into());
         }
     }
@@ -252,9 +234,11 @@ fn reset_in(kubectl: &Kubectl<'_>, pod: &str, password: &str) -> Result<()> {
     .echo(kubectl.echo)
     .deadline(Duration::from_secs(120));
     kubectl.tool.run(&exec).map(drop).map_err(|err| {
-        anyhow::Error::from(err).context(Hinted {
-            message: format!("cannot set the admin password in Grafana's pod `{pod}`"),
-            hints: vec!["nothing was changed; `kubectl logs` of the pod may say why".into()],
-        })
+        anyhow::Error::from(err).context(
+            UserError::runtime(format!(
+                "cannot set the admin password in Grafana's pod `{pod}`"
+            ))
+            .hint("nothing was changed; `kubectl logs` of the pod may say why"),
+        )
     })
 }

@@ -2,7 +2,7 @@
 
 use crate::cli::InitArgs;
 use crate::context::Run;
-use crate::error::Declined;
+use crate::error::UserError;
 use crate::files;
 use crate::profile::{self, Lookup};
 use crate::settings::{Chart, Settings};
@@ -68,7 +68,7 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
         wizard::summary(&name, &shown, &answers, &carried)
     );
     if !prompter.confirm("Write this profile?", true)? {
-        return Err(Declined::new("nothing was written").into());
+        return Err(UserError::declined("nothing was written").into());
     }
 
     let Some(path) = target else {
@@ -77,7 +77,7 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
     if path.exists()
         && !prompter.confirm(&format!("{} exists. Overwrite it?", path.display()), false)?
     {
-        return Err(Declined::new(format!(
+        return Err(UserError::declined(format!(
             "kept the existing {}; nothing was written",
             path.display()
         ))

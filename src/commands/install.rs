@@ -4,7 +4,7 @@ use super::joined;
 use crate::charts::{ChartCache, Fetched};
 use crate::cli::{InstallArgs, ProfileArgs};
 use crate::context::{Run, Target};
-use crate::error::{Declined, InputError, Origin, ReleaseFailure, ReleaseFailures};
+use crate::error::{Origin, ReleaseFailure, ReleaseFailures, UserError};
 use crate::helm::{DryRun, Helm, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
 use crate::naming::{grafana_fullname, prometheus_server_fullname};
@@ -52,7 +52,7 @@ impl<'a> Plan<'a> {
             .as_deref()
             .map(validate::go_duration)
             .transpose()
-            .map_err(|why| InputError::new(why).at(Origin::Flag("--timeout".into())))?;
+            .map_err(|why| UserError::input(why).at(Origin::Flag("--timeout".into())))?;
         Ok(Self {
             charts: super::selected(args.only),
             timeout,
@@ -90,22 +90,11 @@ fn dry_run_needs_a_cluster(err: anyhow::Error) -> anyhow::Error {
     match err.downcast::<ReleaseFailures>() {
         Ok(ReleaseFailures(mut failures)) => {
             for failure in &mut failures {
-                failure.hints.push(DRY_RUN_HINT.into());
+                failure.hint(DRY_RUN_HINT);
             }
             ReleaseFailures(failures).into()
         }
-        Err(err) => {
-            let mut hints: Vec<String> = crate::kube::tool_stderr(&err)
-                .and_then(crate::error::unreachable_hint)
-                .into_iter()
-                .collect();
-            hints.push(DRY_RUN_HINT.into());
-            crate::error::Hinted {
-                message: format!("{err:#}"),
-                hints,
-            }
-            .into()
-        }
+        Err(err) => crate::error::with_hint(err, DRY_RUN_HINT),
     }
 }
 
@@ -283,23 +272,23 @@ fn add_recovery_hints(
     for failure in failures.iter_mut() {
         let stderr = crate::kube::tool_stderr(&failure.error).unwrap_or_default();
         if let Some(owner) = owning_namespace(stderr) {
-            failure.hints.push(format!(
+            failure.hint(format!(
                 "a release named `{}` exists in namespace `{owner}`, and the chart's cluster-wide objects (ClusterRoles and their bindings) belong to it: work on that one with `-n {owner}`, or install here under other names (`--set prometheus.release=NAME --set grafana.release=NAME`)",
                 failure.release
             ));
             continue;
         }
         match ApiFailure::from_stderr(stderr) {
-            Some(ApiFailure::Forbidden) if stderr.contains("clusterrole") => failure.hints.push(
-                "this identity may not create cluster-wide objects: both charts make ClusterRoles and ClusterRoleBindings; install as an identity that may (cluster-admin, or an EKS access entry with AmazonEKSClusterAdminPolicy)".into(),
+            Some(ApiFailure::Forbidden) if stderr.contains("clusterrole") => failure.hint(
+                "this identity may not create cluster-wide objects: both charts make ClusterRoles and ClusterRoleBindings; install as an identity that may (cluster-admin, or an EKS access entry with AmazonEKSClusterAdminPolicy)",
             ),
-            Some(ApiFailure::Forbidden) => failure.hints.push(format!(
+            Some(ApiFailure::Forbidden) => failure.hint(format!(
                 "this identity lacks rights the charts need: `kubectl auth can-i --list --namespace {namespace}` shows what it may do"
             )),
             Some(ApiFailure::Unreachable | ApiFailure::Unauthorized) => {
                 reachable = false;
-                failure.hints.push(
-                    "once the cluster answers, `eksmon status` shows where each release stands".into(),
+                failure.hint(
+                    "once the cluster answers, `eksmon status` shows where each release stands",
                 );
             }
             _ => {}
@@ -320,8 +309,8 @@ fn add_recovery_hints(
             continue;
         };
         if refused_in_place(&failure.error) {
-            failure.hints.push(
-                "Kubernetes refuses to change that object in place, so eksmon install would fail the same way again: `eksmon diff` names the change and the way out".into(),
+            failure.hint(
+                "Kubernetes refuses to change that object in place, so eksmon install would fail the same way again: `eksmon diff` names the change and the way out",
             );
             continue;
         }
@@ -338,7 +327,7 @@ fn add_recovery_hints(
             ),
             None => continue,
         };
-        failure.hints.push(hint);
+        failure.hint(hint);
     }
 }
 
@@ -389,8 +378,8 @@ fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<
     let names: Vec<&str> = changed.iter().map(|r| r.release.as_str()).collect();
     if run.ui.interactive() {
         let question = format!("Apply these changes to {}?", names.join(" and "));
-        if !run.ui.confirm(&question, InputError::new("no terminal"))? {
-            return Err(Declined::new("nothing was installed").into());
+        if !run.ui.confirm(&question, UserError::input("no terminal"))? {
+            return Err(UserError::declined("nothing was installed").into());
         }
     } else {
         run.ui.note(&format!(
@@ -415,7 +404,7 @@ fn guard_public(settings: &Settings, plan: &Plan<'_>, ui: &Ui) -> Result<()> {
         return Ok(());
     }
     let restrict = crate::guard::how_to_restrict(settings);
-    let no_terminal = InputError::new(
+    let no_terminal = UserError::input(
         "refusing to open monitoring to the whole internet without a terminal to confirm it; pass --allow-public to install anyway",
     )
     .hint(restrict);
@@ -425,7 +414,9 @@ fn guard_public(settings: &Settings, plan: &Plan<'_>, ui: &Ui) -> Result<()> {
     )? {
         Ok(())
     } else {
-        Err(Declined::new("nothing was installed").hint(restrict).into())
+        Err(UserError::declined("nothing was installed")
+            .hint(restrict)
+            .into())
     }
 }
 

@@ -121,12 +121,12 @@ fn selected(only: Option<Chart>) -> Vec<Chart> {
 fn installed(
     loaded: &crate::profile::Loaded,
     only: Option<Chart>,
-) -> std::result::Result<Vec<Chart>, crate::error::InputError> {
+) -> std::result::Result<Vec<Chart>, crate::error::UserError> {
     let settings = &loaded.settings;
     match only {
         Some(chart) if !settings.installs(chart) => {
             let enabled = crate::field_path::FieldPath::keys(&format!("{}.enabled", chart.name()));
-            Err(crate::error::InputError::new(format!(
+            Err(crate::error::UserError::input(format!(
                 "{}: the profile leaves it out ({enabled}: false)",
                 chart.name()
             ))

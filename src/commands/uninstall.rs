@@ -2,7 +2,7 @@
 
 use crate::cli::UninstallArgs;
 use crate::context::{Run, Target};
-use crate::error::{Declined, InputError, ReleaseFailure, ReleaseFailures};
+use crate::error::{ReleaseFailure, ReleaseFailures, UserError};
 use crate::helm::{self, Helm};
 use crate::kube;
 use crate::settings::Chart;
@@ -33,7 +33,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
     if !args.yes {
         let listed = releases.join(" and ");
         let no_terminal = || {
-            InputError::new(
+            UserError::input(
                 "uninstall asks before it removes anything, and there is no terminal to ask on",
             )
             .hint("pass --yes to uninstall without asking")
@@ -44,7 +44,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
             format!("Uninstall {listed} from {place}? Volumes are kept")
         };
         if !ui.confirm(&question, no_terminal())? {
-            return Err(Declined::new("nothing was uninstalled").into());
+            return Err(UserError::declined("nothing was uninstalled").into());
         }
         if args.delete_data {
             let question = format!(
@@ -52,7 +52,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
             );
             let typed = ui.ask_to_type(&question, no_terminal())?;
             if typed != namespace {
-                return Err(Declined::new("nothing was uninstalled")
+                return Err(UserError::declined("nothing was uninstalled")
                     .hint(format!(
                         "`{typed}` is not `{namespace}`: the volumes are only deleted when `{namespace}` is typed"
                     ))
@@ -81,9 +81,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
         };
         for failure in &mut failures {
             let retry = helm::command_line(&["uninstall", &failure.release], namespace, target);
-            failure
-                .hints
-                .push(format!("{kept}; once `{retry}` works, run this again"));
+            failure.hint(format!("{kept}; once `{retry}` works, run this again"));
         }
         return Err(ReleaseFailures(failures).into());
     }

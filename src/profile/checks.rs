@@ -1,7 +1,7 @@
 //! Checks that span several fields, run once all layers are merged.
 
 use super::Provenance;
-use crate::error::InputError;
+use crate::error::UserError;
 use crate::field_path::{FieldPath, Segment};
 use crate::settings::{AmpAuth, Chart, Exposure, GrafanaDatasource, ReceiverType, Settings};
 use crate::yaml;
@@ -32,10 +32,10 @@ pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
 }
 
 /// Fails on the first rule the merged settings break, naming the field and its origin.
-pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), InputError> {
+pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), UserError> {
     let fail = |path: FieldPath, message: String| {
         let origin = provenance.origin_of(&path);
-        Err(InputError::new(format!("{path}: {message}")).at(origin))
+        Err(UserError::input(format!("{path}: {message}")).at(origin))
     };
 
     // A chart the profile leaves out needs none of its fields.
@@ -50,7 +50,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             if wanted(chart) && s.host(chart).is_none() {
                 let path = FieldPath::keys(&format!("{}.host", chart.name()));
                 let cause = provenance.origin_of(&FieldPath::keys("exposure"));
-                return Err(InputError::new(format!(
+                return Err(UserError::input(format!(
                     "{path}: required when exposure is alb (the Ingress routes by host)"
                 ))
                 .at(cause)
@@ -311,7 +311,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         _ => {}
     }
     if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
-        return Err(InputError::new(format!(
+        return Err(UserError::input(format!(
             "{path}: holds AWS credentials; eksmon never takes them (they would be readable by anyone who can `helm get values`)"
         ))
         .at(provenance.origin_of(&path))

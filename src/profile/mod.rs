@@ -10,7 +10,7 @@ pub mod pin;
 pub mod set;
 pub mod source;
 
-use crate::error::{InputError, Origin};
+use crate::error::{Origin, UserError};
 use crate::field_path::{FieldPath, Segment};
 use crate::settings::{Chart, Settings};
 use crate::yaml::{self, FieldProblem, Value};
@@ -99,7 +99,7 @@ impl Provenance {
     /// The profile file where setting `field` takes effect: the file that last set it, or, when
     /// the defaults or a built-in profile did, the last profile file given after it. Bad input
     /// when `--set` or a flag sets it (a file would not win), or no file comes late enough.
-    pub fn writable_file_for(&self, field: &FieldPath) -> Result<WritableProfile, InputError> {
+    pub fn writable_file_for(&self, field: &FieldPath) -> Result<WritableProfile, UserError> {
         let setter = self
             .layers
             .iter()
@@ -107,7 +107,7 @@ impl Provenance {
         if let Some(layer) = setter.map(|i| &self.layers[i])
             && !matches!(layer.origin, LayerOrigin::File { .. })
         {
-            return Err(InputError::new(format!(
+            return Err(UserError::input(format!(
                 "{field} is set on the command line; drop that to change it in the profile file"
             ))
             .at(layer.origin_at(field)));
@@ -134,7 +134,7 @@ impl Provenance {
             .find_map(writable)
             .ok_or_else(|| {
                 let origin = self.origin_of(field);
-                InputError::new(format!(
+                UserError::input(format!(
                     "{field} comes from {origin}, which eksmon cannot write; name your profile file with --profile FILE (after any built-in one)"
                 ))
             })
@@ -168,7 +168,7 @@ pub struct Loaded {
 }
 
 /// Reads, layers and validates everything `request` names, for rendering `charts`.
-pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Loaded, InputError> {
+pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Loaded, UserError> {
     let mut layers = Vec::new();
     for profile in lookup.select(&request.profiles)? {
         layers.push(file_layer(profile)?);
@@ -190,7 +190,7 @@ pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Load
 }
 
 /// Checks one profile's text on its own (defaults below it), as `--profile` would read it.
-pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded, InputError> {
+pub fn check_text(display: &str, text: &str, charts: &[Chart]) -> Result<Loaded, UserError> {
     let layer = file_layer(source::ProfileText {
         display: display.to_owned(),
         text: text.to_owned(),
@@ -213,7 +213,7 @@ pub fn rule_broken_at(settings: &Settings, path: &str) -> Option<String> {
 }
 
 /// Merges the layers in order, checking after each one so errors blame the right layer.
-fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> {
+fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, UserError> {
     // Start from the defaults as a document, so a layer may set part of a map (say only
     // `charts.prometheus.repo`, for a mirror) and the rest comes from below.
     let mut merged = yaml::to_value(&Settings::default());
@@ -224,7 +224,7 @@ fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> 
         provenance.layers.push(layer);
         settings = yaml::from_value(merged.clone()).map_err(|err| {
             let origin = provenance.origin_of(&err.path);
-            InputError::new(describe(&err.path, &err.problem)).at(origin)
+            UserError::input(describe(&err.path, &err.problem)).at(origin)
         })?;
     }
     checks::check(&settings, charts, &provenance)?;
@@ -235,13 +235,13 @@ fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, InputError> 
     })
 }
 
-fn file_layer(profile: source::ProfileText) -> Result<Layer, InputError> {
+fn file_layer(profile: source::ProfileText) -> Result<Layer, UserError> {
     let at_line = |line| Origin::File {
         name: profile.display.clone(),
         line,
     };
     let value = yaml::parse(&profile.text).map_err(|err| {
-        InputError::new(format!("invalid YAML: {}", err.message)).at(at_line(err.line))
+        UserError::input(format!("invalid YAML: {}", err.message)).at(at_line(err.line))
     })?;
     match value {
         Value::Mapping(_) => Ok(Layer {
@@ -252,10 +252,10 @@ fn file_layer(profile: source::ProfileText) -> Result<Layer, InputError> {
             },
             value,
         }),
-        Value::Null => Err(InputError::new("profile is empty")
+        Value::Null => Err(UserError::input("profile is empty")
             .at(at_line(None))
             .hint("a profile is a YAML mapping such as `namespace: monitoring`; see `eksmon profiles show example`")),
-        _ => Err(InputError::new("a profile must be a YAML mapping of settings")
+        _ => Err(UserError::input("a profile must be a YAML mapping of settings")
             .at(at_line(Some(1)))
             .hint("see `eksmon profiles show example`")),
     }

@@ -1,22 +1,22 @@
 //! `--set path.to.key=VALUE`: one argument becomes one small profile layer.
 
-use crate::error::{InputError, Origin};
+use crate::error::{Origin, UserError};
 use crate::yaml::{self, Mapping, Value};
 
 /// Turns `alb.subnets=[subnet-a,subnet-b]` into `{alb: {subnets: [subnet-a, subnet-b]}}`.
 ///
 /// Keys are split on `.`; `\.` keeps a dot inside a key (`prometheus.values.server.podAnnotations.a\.b/c=x`),
 /// as in `helm --set`. VALUE is read as a YAML scalar or flow collection; an empty VALUE is `""`.
-pub fn parse(arg: &str) -> Result<Value, InputError> {
+pub fn parse(arg: &str) -> Result<Value, UserError> {
     let origin = || Origin::Set(arg.to_owned());
     let Some((key, raw_value)) = arg.split_once('=') else {
-        return Err(InputError::new(format!("`{arg}` is not key=value"))
+        return Err(UserError::input(format!("`{arg}` is not key=value"))
             .at(origin())
             .hint("write --set path.to.key=VALUE, e.g. --set alb.scheme=internal"));
     };
-    let keys = split_key(key).map_err(|why| InputError::new(why).at(origin()))?;
+    let keys = split_key(key).map_err(|why| UserError::input(why).at(origin()))?;
     let value = yaml::parse_flow(raw_value).map_err(|why| {
-        InputError::new(format!(
+        UserError::input(format!(
             "{key}: the value is not a YAML scalar or flow list/map: {why}"
         ))
         .at(origin())

@@ -1,6 +1,6 @@
 //! Finding profiles: built-in ones (embedded), the user's config dir, or a path.
 
-use crate::error::{InputError, Origin};
+use crate::error::{Origin, UserError};
 use std::path::{Path, PathBuf};
 
 /// Profiles shipped in the binary, from `profiles/`.
@@ -82,7 +82,7 @@ impl Lookup {
     }
 
     /// The profiles to layer: the `--profile` ones, else `EKSMON_PROFILE`, else `./eksmon.yaml`.
-    pub fn select(&self, named: &[String]) -> Result<Vec<ProfileText>, InputError> {
+    pub fn select(&self, named: &[String]) -> Result<Vec<ProfileText>, UserError> {
         if !named.is_empty() {
             return named.iter().map(|spec| self.resolve(spec)).collect();
         }
@@ -101,7 +101,7 @@ impl Lookup {
 
     /// `NAME.yaml` in the user's profile dir, else a built-in name, else a path. The user's file
     /// wins over a built-in of the same name: it is the one they wrote (`profiles list` says so).
-    pub fn resolve(&self, spec: &str) -> Result<ProfileText, InputError> {
+    pub fn resolve(&self, spec: &str) -> Result<ProfileText, UserError> {
         let looks_like_name = !spec.is_empty()
             && spec
                 .chars()
@@ -123,10 +123,10 @@ impl Lookup {
         Err(self.not_found(spec, looks_like_name))
     }
 
-    fn not_found(&self, spec: &str, looks_like_name: bool) -> InputError {
+    fn not_found(&self, spec: &str, looks_like_name: bool) -> UserError {
         let mut names = self.names();
         names.sort();
-        let mut err = InputError::new(format!("profile `{spec}` not found"));
+        let mut err = UserError::input(format!("profile `{spec}` not found"));
         if let Some(close) = crate::profile::suggest(spec, names.iter().map(String::as_str)) {
             err = err.hint(format!("did you mean `{close}`?"));
         }
@@ -185,26 +185,26 @@ impl Lookup {
 }
 
 /// Reads a profile file: at most 1 MiB of UTF-8 text.
-pub fn read_file(path: &Path, display: String) -> Result<ProfileText, InputError> {
+pub fn read_file(path: &Path, display: String) -> Result<ProfileText, UserError> {
     let origin = || Origin::File {
         name: display.clone(),
         line: None,
     };
     let size = std::fs::metadata(path)
-        .map_err(|e| InputError::new(format!("cannot read profile: {e}")).at(origin()))?
+        .map_err(|e| UserError::input(format!("cannot read profile: {e}")).at(origin()))?
         .len();
     if size > MAX_PROFILE_BYTES {
-        return Err(InputError::new(format!(
+        return Err(UserError::input(format!(
             "profile is {size} bytes; profiles are YAML settings of at most 1 MiB"
         ))
         .at(origin()));
     }
     let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(format!("cannot read profile: {e}")).at(origin()))?;
+        .map_err(|e| UserError::input(format!("cannot read profile: {e}")).at(origin()))?;
     let text = String::from_utf8(bytes)
         .ok()
         .filter(|t| !t.contains('\0'))
-        .ok_or_else(|| InputError::new("profile is not UTF-8 text").at(origin()))?;
+        .ok_or_else(|| UserError::input("profile is not UTF-8 text").at(origin()))?;
     Ok(ProfileText {
         display,
         text,
