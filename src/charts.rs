@@ -72,7 +72,6 @@ impl ChartCache {
         &self,
         helm: &Tool,
         chart: &ChartRef,
-        echo: bool,
         on_fetch: impl FnOnce(),
     ) -> Result<(PathBuf, Fetched)> {
         let archive = self.archive_path(chart);
@@ -98,22 +97,20 @@ impl ChartCache {
                 chart.name, chart.version, chart.repo
             )
         };
-        match repo::fetch(chart, echo) {
+        match repo::fetch(chart, helm.printer) {
             Ok(bytes) => std::fs::write(&fetched, bytes)?,
             Err(mismatch @ FetchError::DigestMismatch { .. }) => {
                 return Err(anyhow::Error::new(mismatch).context(cannot_fetch()));
             }
             Err(FetchError::Unsupported(why)) => {
-                if echo {
-                    crate::printer::echo(&format!("  ({why}; fetching with helm pull)"));
-                }
+                helm.printer
+                    .verbose_line(|| format!("  ({why}; fetching with helm pull)"));
                 let invocation = Invocation::new(Helm::pull_args(
                     chart.repo.as_str(),
                     chart.name.as_str(),
                     chart.version.as_str(),
                     staging.path(),
                 ))
-                .echo(echo)
                 .deadline(PULL_DEADLINE);
                 helm.run(&invocation).with_context(cannot_fetch)?;
             }

@@ -5,6 +5,7 @@
 use crate::charts::ChartCache;
 use crate::cli::{GlobalArgs, ProfileArgs};
 use crate::helm::Helm;
+use crate::printer::Printer;
 use crate::profile::{self, FlagValue, Loaded, Lookup, Request};
 use crate::settings::Chart;
 use crate::tool::{Tool, ToolKind};
@@ -125,9 +126,9 @@ impl Run {
         .hint("`kubectl config get-contexts` lists them; `aws eks update-kubeconfig --name CLUSTER` adds an EKS cluster's"))
     }
 
-    /// True when helm and kubectl command lines are printed (`--verbose`).
-    pub fn echo(&self) -> bool {
-        self.ui.verbose
+    /// How much the tools and fetchers print (`--verbose`).
+    pub fn printer(&self) -> Printer {
+        self.ui.printer
     }
 
     /// The settings for `charts` from the profile options, `-n` and `--exposure`.
@@ -166,22 +167,18 @@ impl Run {
     /// helm from `--helm`/`EKSMON_HELM` or PATH (not yet asked for its version).
     pub fn helm_tool(&self) -> Result<Tool> {
         self.check_kube_context()?;
-        Ok(Tool::find(ToolKind::Helm, self.helm.as_deref())?)
+        Ok(Tool::find(ToolKind::Helm, self.helm.as_deref())?.with_printer(self.printer()))
     }
 
     /// helm with its version known.
     pub fn helm(&self) -> Result<Helm> {
-        Helm::detect(
-            self.helm_tool()?,
-            self.echo(),
-            self.helm_versions_cache().as_deref(),
-        )
+        Helm::detect(self.helm_tool()?, self.helm_versions_cache().as_deref())
     }
 
     /// kubectl from `--kubectl`/`EKSMON_KUBECTL` or PATH.
     pub fn kubectl(&self) -> Result<Tool> {
         self.check_kube_context()?;
-        Ok(Tool::find(ToolKind::Kubectl, self.kubectl.as_deref())?)
+        Ok(Tool::find(ToolKind::Kubectl, self.kubectl.as_deref())?.with_printer(self.printer()))
     }
 
     /// Where helm binaries' versions are remembered (beside the chart cache); `None` when there is

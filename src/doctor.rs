@@ -57,7 +57,6 @@ impl Finding {
 struct Context<'a> {
     settings: &'a Settings,
     target: &'a Target,
-    echo: bool,
 }
 
 /// The controller's Deployment, found by its chart's standard label in any namespace.
@@ -69,7 +68,6 @@ pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
     let cx = &Context {
         settings,
         target: &run.target,
-        echo: run.echo(),
     };
     let mut findings = Vec::new();
     let helm = match run.helm() {
@@ -137,10 +135,8 @@ pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
 }
 
 /// One kubectl call; `Err` carries kubectl's last stderr line.
-fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<String, String> {
-    let invocation = Invocation::new(args)
-        .echo(cx.echo)
-        .deadline(Duration::from_secs(30));
+fn kubectl_out(kubectl: &Tool, args: Vec<OsString>) -> Result<String, String> {
+    let invocation = Invocation::new(args).deadline(Duration::from_secs(30));
     kubectl
         .run(&invocation)
         .map(|out| out.stdout)
@@ -150,7 +146,7 @@ fn kubectl_out(cx: &Context<'_>, kubectl: &Tool, args: Vec<OsString>) -> Result<
 fn cluster_version(cx: &Context<'_>, kubectl: &Tool) -> Finding {
     let query = kube::version_args(cx.target);
     let context = cx.target.describe();
-    match kubectl_out(cx, kubectl, query) {
+    match kubectl_out(kubectl, query) {
         Ok(json) => {
             let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
             let client = parsed["clientVersion"]["gitVersion"]
@@ -190,7 +186,7 @@ fn aws_roles(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
                 "json",
                 cx.target,
             );
-            let live = match kubectl_out(cx, kubectl, query) {
+            let live = match kubectl_out(kubectl, query) {
                 Ok(out) if out.trim().is_empty() => {
                     findings.push(Finding::ok(
                         "aws-role",
@@ -246,7 +242,7 @@ fn aws_roles(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
 fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let ns = cx.settings.namespace.as_str();
     let query = kube::get_if_present_args("namespace", ns, None, "name", cx.target);
-    vec![match kubectl_out(cx, kubectl, query) {
+    vec![match kubectl_out(kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::warn(
             "namespace",
             format!("namespace {ns} does not exist yet"),
@@ -260,7 +256,7 @@ fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
 fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let name = cx.settings.storage_class.as_str();
     let query = kube::get_if_present_args("storageclass", name, None, "json", cx.target);
-    vec![match kubectl_out(cx, kubectl, query) {
+    vec![match kubectl_out(kubectl, query) {
         Ok(out) if out.trim().is_empty() && cx.settings.create_storage_class => Finding::ok(
             "storageclass",
             format!("{name} is missing; install creates it (createStorageClass)"),
@@ -294,7 +290,7 @@ fn storage_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Find
 
 fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let query = kube::get_if_present_args("csidriver", EBS_CSI_DRIVER, None, "name", cx.target);
-    vec![match kubectl_out(cx, kubectl, query) {
+    vec![match kubectl_out(kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ebs-csi",
             "the EBS CSI driver is not installed: no volume can be provisioned",
@@ -307,7 +303,7 @@ fn ebs_csi_driver(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Fin
 
 fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let query = kube::list_args("nodes", None, cx.target);
-    let json = match kubectl_out(cx, kubectl, query) {
+    let json = match kubectl_out(kubectl, query) {
         Ok(json) => json,
         Err(why) => return vec![Finding::warn("nodes", why, "can this identity list nodes?")],
     };
@@ -341,7 +337,7 @@ fn nodes(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
 
 fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let query = kube::get_if_present_args("ingressclass", "alb", None, "name", cx.target);
-    vec![match kubectl_out(cx, kubectl, query) {
+    vec![match kubectl_out(kubectl, query) {
         Ok(out) if out.trim().is_empty() => Finding::fail(
             "ingressclass",
             "IngressClass alb not found: the Ingresses would never get an ALB",
@@ -358,7 +354,7 @@ fn ingress_class(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Find
 
 fn load_balancer_controller(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
     let query = kube::list_args("deployments", Some(LBC_SELECTOR), cx.target);
-    let json = match kubectl_out(cx, kubectl, query) {
+    let json = match kubectl_out(kubectl, query) {
         Ok(json) => json,
         Err(why) => {
             return vec![Finding::fail(
@@ -405,7 +401,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
     let namespace = cx.settings.namespace.as_str();
     let mut findings = Vec::new();
     // Every namespace first: a release of the same name elsewhere breaks the install too.
-    let listed = match helm.list(None, cx.target, cx.echo) {
+    let listed = match helm.list(None, cx.target) {
         Ok(listed) => listed,
         Err(everywhere) => {
             let why = match ApiFailure::of(&everywhere) {
@@ -419,7 +415,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                 format!("cannot look for same-named releases in other namespaces: {why}"),
                 "a release of the same name in another namespace makes the install fail (its ClusterRoles are named after it)",
             ));
-            match helm.list(Some(namespace), cx.target, cx.echo) {
+            match helm.list(Some(namespace), cx.target) {
                 Ok(listed) => listed,
                 Err(err) => {
                     let hint = match ApiFailure::of(&err) {
@@ -467,7 +463,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
                     "{release} in namespace {namespace} is {} (revision {}): the next install fails with \"another operation is in progress\"",
                     found.status, found.revision
                 ),
-                match helm.recovery(found, cx.target, cx.echo) {
+                match helm.recovery(found, cx.target) {
                     Some(command) => format!("if no helm runs on it any more: {command}"),
                     None => "wait for the running helm operation to finish".to_owned(),
                 },

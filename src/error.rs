@@ -271,12 +271,17 @@ pub fn line(err: &anyhow::Error) -> String {
 /// Every hint in the error's chain, the outermost first; and the kind of the first user error
 /// that is not a runtime one.
 fn hints_and_kind(err: &anyhow::Error) -> (Vec<String>, ErrorKind) {
+    // A user error added as context is seen only by anyhow's own downcast (a cause in the
+    // chain is the context wrapper); one made into an error is seen in the chain.
+    let mut found: Vec<&UserError> = err.downcast_ref::<UserError>().into_iter().collect();
+    for user in err.chain().filter_map(|cause| cause.downcast_ref::<UserError>()) {
+        if !found.iter().any(|seen| std::ptr::eq(*seen, user)) {
+            found.push(user);
+        }
+    }
     let mut hints = Vec::new();
     let mut kind = ErrorKind::Runtime;
-    for user in err
-        .chain()
-        .filter_map(|cause| cause.downcast_ref::<UserError>())
-    {
+    for user in found {
         hints.extend(user.hints.iter().cloned());
         if kind == ErrorKind::Runtime {
             kind = user.kind;
@@ -430,6 +435,24 @@ mod tests {
             UserError::declined("nothing was done").to_string(),
             "cancelled; nothing was done"
         );
+    }
+
+    #[test]
+    fn hints_are_found_on_the_error_in_its_context_and_in_its_causes() {
+        let tool = anyhow::Error::new(UserError::runtime("inner").hint("first"));
+        let err = with_hint(tool.context("outer"), "second");
+        let err = with_hint(err, "third");
+        assert_eq!(line(&err), "outer: inner");
+        let (hints, kind) = hints_and_kind(&err);
+        assert_eq!(hints, ["first", "second", "third"]);
+        assert_eq!(kind, ErrorKind::Runtime);
+        let input = anyhow::Error::new(UserError::input("bad")).context("while loading");
+        assert_eq!(hints_and_kind(&input).1, ErrorKind::Input);
+        let mut failure = ReleaseFailure::new("r", anyhow::anyhow!("helm failed"));
+        failure.hint("a");
+        failure.hint("b");
+        assert_eq!(line(&failure.error), "helm failed");
+        assert_eq!(hints_and_kind(&failure.error).0, ["a", "b"]);
     }
 
     #[test]

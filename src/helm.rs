@@ -56,7 +56,7 @@ pub struct Helm {
 impl Helm {
     /// The binary's version: from `cache` (a file of eksmon's) when this very binary (same path,
     /// size and modification time) was asked before, else by asking it (`helm version`).
-    pub fn detect(tool: Tool, echo: bool, cache: Option<&Path>) -> anyhow::Result<Helm> {
+    pub fn detect(tool: Tool, cache: Option<&Path>) -> anyhow::Result<Helm> {
         let key = version_cache_key(&tool.path);
         let cached = cache
             .zip(key.as_deref())
@@ -64,7 +64,7 @@ impl Helm {
         let version = match cached {
             Some(version) => version,
             None => {
-                let version = Helm::ask_version(&tool, echo)?;
+                let version = Helm::ask_version(&tool)?;
                 if let Some((cache, key)) = cache.zip(key.as_deref()) {
                     // A cache that cannot be written only costs the next run a `helm version`.
                     let _ = remember_version(cache, key, version);
@@ -81,9 +81,8 @@ impl Helm {
         Ok(Helm { tool, version })
     }
 
-    fn ask_version(tool: &Tool, echo: bool) -> anyhow::Result<Version> {
+    fn ask_version(tool: &Tool) -> anyhow::Result<Version> {
         let invocation = Invocation::new(["version", "--template", "{{.Version}}"])
-            .echo(echo)
             .deadline(std::time::Duration::from_secs(30));
         let out = tool.run(&invocation)?;
         Version::parse(&out.stdout).ok_or_else(|| {
@@ -187,10 +186,8 @@ impl Helm {
         release: &str,
         namespace: &str,
         target: &Target,
-        echo: bool,
     ) -> anyhow::Result<Option<String>> {
         let invocation = Invocation::new(self.get_manifest_args(release, namespace, target))
-            .echo(echo)
             .deadline(std::time::Duration::from_secs(60));
         match self.tool.run(&invocation) {
             Ok(out) => Ok(Some(out.stdout)),
@@ -280,10 +277,8 @@ impl Helm {
         &self,
         namespace: Option<&str>,
         target: &Target,
-        echo: bool,
     ) -> anyhow::Result<Vec<ListedRelease>> {
         let invocation = Invocation::new(self.list_args(namespace, target))
-            .echo(echo)
             .deadline(std::time::Duration::from_secs(60))
             .after_interrupt();
         parse_list(&self.tool.run(&invocation)?.stdout)
@@ -435,14 +430,14 @@ impl Helm {
     /// The helm command that frees a release left pending (helm refuses every later operation
     /// on it until then): uninstall when nothing was ever deployed, else a rollback to the last
     /// revision that was deployed. `None` when the release needs nothing.
-    pub fn recovery(&self, release: &ListedRelease, target: &Target, echo: bool) -> Option<String> {
+    pub fn recovery(&self, release: &ListedRelease, target: &Target) -> Option<String> {
         let name = release.name.as_str();
         let command = |words: &[&str]| command_line(words, &release.namespace, target);
         match release.status.as_str() {
             "pending-install" => Some(command(&["uninstall", name])),
             "pending-upgrade" | "pending-rollback" => {
                 let revision = self
-                    .last_deployed_revision(release, target, echo)
+                    .last_deployed_revision(release, target)
                     .map(|r| r.to_string());
                 let mut words = vec!["rollback", name];
                 words.extend(revision.as_deref());
@@ -453,12 +448,7 @@ impl Helm {
     }
 
     /// The newest revision that was deployed (and perhaps superseded since), from `helm history`.
-    fn last_deployed_revision(
-        &self,
-        release: &ListedRelease,
-        target: &Target,
-        echo: bool,
-    ) -> Option<u32> {
+    fn last_deployed_revision(&self, release: &ListedRelease, target: &Target) -> Option<u32> {
         #[derive(Deserialize)]
         struct Revision {
             revision: u32,
@@ -474,7 +464,6 @@ impl Helm {
         ];
         args.extend(target.helm_flags());
         let invocation = Invocation::new(args)
-            .echo(echo)
             .deadline(std::time::Duration::from_secs(30))
             .after_interrupt();
         let out = self.tool.run(&invocation).ok()?;
@@ -515,6 +504,7 @@ mod tests {
             tool: Tool {
                 kind: ToolKind::Helm,
                 path: "/usr/bin/helm".into(),
+                printer: crate::printer::Printer::default(),
             },
             version: Version::parse(version).unwrap(),
         }

@@ -6,6 +6,7 @@
 //! Anything this path cannot handle (credentials, an odd index) falls back to `helm pull`; a
 //! digest mismatch never does.
 
+use crate::printer::Printer;
 use crate::settings::ChartRef;
 use crate::yaml;
 use serde::Deserialize;
@@ -108,10 +109,8 @@ fn agent() -> ureq::Agent {
         .new_agent()
 }
 
-fn get(agent: &ureq::Agent, url: &str, echo: bool) -> Result<Vec<u8>, FetchError> {
-    if echo {
-        crate::printer::echo(&format!("+ GET {url}"));
-    }
+fn get(agent: &ureq::Agent, url: &str, printer: Printer) -> Result<Vec<u8>, FetchError> {
+    printer.verbose_line(|| format!("+ GET {url}"));
     let mut response = agent
         .get(url)
         .call()
@@ -125,14 +124,14 @@ fn get(agent: &ureq::Agent, url: &str, echo: bool) -> Result<Vec<u8>, FetchError
 }
 
 /// The text of an HTTP repository's `index.yaml`.
-fn index_text(agent: &ureq::Agent, repo: &str, echo: bool) -> Result<String, FetchError> {
+fn index_text(agent: &ureq::Agent, repo: &str, printer: Printer) -> Result<String, FetchError> {
     if !(repo.starts_with("https://") || repo.starts_with("http://")) {
         return Err(FetchError::Unsupported(format!(
             "{repo} is not an HTTP repository"
         )));
     }
     let index_url = format!("{}/index.yaml", repo.trim_end_matches('/'));
-    let index = get(agent, &index_url, echo)?;
+    let index = get(agent, &index_url, printer)?;
     String::from_utf8(index)
         .map_err(|_| FetchError::Unsupported("the repository index is not UTF-8".into()))
 }
@@ -141,9 +140,9 @@ fn index_text(agent: &ureq::Agent, repo: &str, echo: bool) -> Result<String, Fet
 pub fn list_versions(
     repo: &str,
     name: &str,
-    echo: bool,
+    printer: Printer,
 ) -> Result<Vec<crate::chart_versions::Listed>, FetchError> {
-    let index = index_text(&agent(), repo, echo)?;
+    let index = index_text(&agent(), repo, printer)?;
     versions_in(&index, name)
 }
 
@@ -164,11 +163,11 @@ fn versions_in(index: &str, name: &str) -> Result<Vec<crate::chart_versions::Lis
 }
 
 /// The archive bytes for `chart`, verified against the index digest when the index has one.
-pub fn fetch(chart: &ChartRef, echo: bool) -> Result<Vec<u8>, FetchError> {
+pub fn fetch(chart: &ChartRef, printer: Printer) -> Result<Vec<u8>, FetchError> {
     let agent = agent();
-    let index = index_text(&agent, chart.repo.as_str(), echo)?;
+    let index = index_text(&agent, chart.repo.as_str(), printer)?;
     let located = locate(&index, chart)?;
-    let archive = get(&agent, &located.url, echo)?;
+    let archive = get(&agent, &located.url, printer)?;
     if let Some(expected) = &located.digest {
         let actual = sha256_hex(&archive);
         if !actual.eq_ignore_ascii_case(expected) {
@@ -250,7 +249,7 @@ mod tests {
     #[test]
     fn oci_is_left_to_helm() {
         assert!(matches!(
-            fetch(&chart("oci://ghcr.io/x"), false),
+            fetch(&chart("oci://ghcr.io/x"), Printer::default()),
             Err(FetchError::Unsupported(_))
         ));
     }

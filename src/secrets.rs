@@ -94,14 +94,11 @@ pub struct Kubectl<'a> {
     pub tool: &'a Tool,
     pub target: &'a Target,
     pub namespace: &'a str,
-    pub echo: bool,
 }
 
 impl Kubectl<'_> {
     fn run(&self, args: Vec<std::ffi::OsString>, stdin: Option<Vec<u8>>) -> Result<String> {
-        let mut invocation = Invocation::new(args)
-            .echo(self.echo)
-            .deadline(KUBECTL_DEADLINE);
+        let mut invocation = Invocation::new(args).deadline(KUBECTL_DEADLINE);
         if let Some(bytes) = stdin {
             invocation = invocation.stdin(bytes);
         }

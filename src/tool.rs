@@ -3,6 +3,7 @@
 //! Children run in their own process group, so a Ctrl-C reaches them once, from us (see
 //! [`crate::signals`]), rather than twice (helm treats a second interrupt as "give up now").
 
+use crate::printer::Printer;
 use crate::signals::{self, ChildGuard, Interrupted};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ pub fn interrupted(err: &anyhow::Error) -> Option<Interrupted> {
 pub struct Tool {
     pub kind: ToolKind,
     pub path: PathBuf,
+    /// Prints each command line first with `--verbose` (arguments never hold secrets).
+    pub printer: Printer,
 }
 
 /// Why a tool did not do its job. All of these exit 1 (interrupts 128 + signal).
@@ -126,6 +129,12 @@ fn stderr_tail(stderr: &str) -> Vec<String> {
 }
 
 impl Tool {
+    /// The same tool, printing its command lines as `printer` says.
+    pub fn with_printer(mut self, printer: Printer) -> Self {
+        self.printer = printer;
+        self
+    }
+
     /// `explicit` (a flag or its environment variable) when given, else the first on PATH.
     pub fn find(kind: ToolKind, explicit: Option<&Path>) -> Result<Tool, ToolError> {
         if let Some(path) = explicit {
@@ -133,6 +142,7 @@ impl Tool {
                 Ok(Tool {
                     kind,
                     path: path.to_owned(),
+                    printer: Printer::default(),
                 })
             } else {
                 Err(ToolError::NotFound {
@@ -145,7 +155,11 @@ impl Tool {
         std::env::split_paths(&path_var)
             .map(|dir| dir.join(kind.name()))
             .find(|candidate| is_executable(candidate))
-            .map(|path| Tool { kind, path })
+            .map(|path| Tool {
+                kind,
+                path,
+                printer: Printer::default(),
+            })
             .ok_or(ToolError::NotFound {
                 kind,
                 searched: "not on PATH".into(),
@@ -165,8 +179,6 @@ pub struct Invocation {
     stdin: Option<Vec<u8>>,
     /// eksmon's own limit; past it the child gets SIGTERM, then SIGKILL.
     deadline: Option<Duration>,
-    /// Print the argv to stderr first (`--verbose`). Arguments never hold secrets.
-    echo: bool,
     /// Run even after an interrupt (a short query that tells the user how to recover).
     after_interrupt: bool,
 }
@@ -181,7 +193,6 @@ impl Invocation {
             args: args.into_iter().map(Into::into).collect(),
             stdin: None,
             deadline: None,
-            echo: false,
             after_interrupt: false,
         }
     }
@@ -189,12 +200,6 @@ impl Invocation {
     /// Run even after an interrupt: for the short queries that say how to recover.
     pub fn after_interrupt(mut self) -> Self {
         self.after_interrupt = true;
-        self
-    }
-
-    /// Print the argv first (`--verbose`).
-    pub fn echo(mut self, echo: bool) -> Self {
-        self.echo = echo;
         self
     }
 
@@ -263,9 +268,7 @@ impl Tool {
     /// Runs and returns the output whatever the exit status.
     pub fn run_unchecked(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
         let command = display_command(self, &invocation.args);
-        if invocation.echo {
-            crate::printer::echo(&format!("+ {command}"));
-        }
+        self.printer.verbose_line(|| format!("+ {command}"));
         if let Some(interrupted) = signals::cancelled()
             && !invocation.after_interrupt
         {
@@ -379,6 +382,7 @@ mod tests {
         Tool {
             kind: ToolKind::Helm,
             path: "/bin/sh".into(),
+            printer: Printer::default(),
         }
     }
 

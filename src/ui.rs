@@ -1,6 +1,7 @@
 //! What eksmon tells the person running it: progress (a spinner per release on a terminal, plain
 //! lines otherwise), notes, and confirmations. Everything goes to stderr; stdout is for data.
 
+use crate::printer::Printer;
 use crate::validate;
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Select};
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Ui {
     pub quiet: bool,
-    pub verbose: bool,
+    /// `--verbose`, handed to every tool the run context makes.
+    pub printer: Printer,
     interactive: bool,
 }
 
@@ -20,7 +22,7 @@ impl Ui {
         let interactive = std::io::stderr().is_terminal() && std::io::stdin().is_terminal();
         Self {
             quiet,
-            verbose,
+            printer: Printer::new(verbose),
             interactive,
         }
     }
@@ -170,7 +172,7 @@ pub struct Prompter {
 
 impl Prompter {
     pub fn new() -> Self {
-        let theme: Box<dyn Theme> = if dialoguer::console::colors_enabled_stderr() {
+        let theme: Box<dyn Theme> = if crate::printer::colour(crate::printer::Stream::Stderr) {
             Box::new(ColorfulTheme::default())
         } else {
             Box::new(SimpleTheme)

@@ -39,10 +39,10 @@ struct Available {
 
 /// The newest version of `chart` in its repository: from the index of an HTTP repository, else
 /// (OCI, or an index eksmon cannot read) from helm.
-fn available(helm: &Tool, chart: &ChartRef, echo: bool) -> Result<Available> {
+fn available(helm: &Tool, chart: &ChartRef) -> Result<Available> {
     let repo_url = chart.repo.as_str();
     let cannot = || format!("cannot read the versions of {} in {repo_url}", chart.name);
-    match repo::list_versions(repo_url, chart.name.as_str(), echo) {
+    match repo::list_versions(repo_url, chart.name.as_str(), helm.printer) {
         Ok(versions) => {
             let newest = chart_versions::newest(&versions)
                 .cloned()
@@ -66,7 +66,7 @@ fn available(helm: &Tool, chart: &ChartRef, echo: bool) -> Result<Available> {
                 if let Some(version) = version {
                     args.extend(["--version".into(), version.into()]);
                 }
-                let invocation = Invocation::new(args).echo(echo).deadline(REPO_DEADLINE);
+                let invocation = Invocation::new(args).deadline(REPO_DEADLINE);
                 let out = helm.run(&invocation).with_context(cannot)?;
                 #[derive(serde::Deserialize)]
                 struct Metadata {
@@ -118,22 +118,17 @@ fn outdated(run: &Run, args: &OutdatedArgs) -> Result<()> {
     let settings = &loaded.settings;
     let charts = super::installed(&loaded, None)?;
     let helm_tool = run.helm_tool()?;
-    let echo = run.echo();
     let (found, installed) = std::thread::scope(|scope| {
         let asking: Vec<_> = charts
             .iter()
             .map(|&chart| {
                 let helm_tool = &helm_tool;
-                scope.spawn(move || available(helm_tool, settings.chart_ref(chart), echo))
+                scope.spawn(move || available(helm_tool, settings.chart_ref(chart)))
             })
             .collect();
         // Installed versions are a bonus: an unreachable cluster only leaves them blank.
-        let installed = Helm::detect(
-            helm_tool.clone(),
-            run.ui.verbose,
-            run.helm_versions_cache().as_deref(),
-        )
-        .and_then(|helm| helm.list(Some(settings.namespace.as_str()), &run.target, echo));
+        let installed = Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref())
+            .and_then(|helm| helm.list(Some(settings.namespace.as_str()), &run.target));
         let found: Vec<Result<Available>> = asking
             .into_iter()
             .map(|job| super::joined(job.join()))
@@ -283,7 +278,6 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         .collect::<std::result::Result<Vec<_>, UserError>>()?;
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
-    let echo = run.echo();
 
     let mut checked = Vec::new();
     for &chart in &charts {
@@ -291,7 +285,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         let target = match &to {
             Some(version) => version.clone(),
             None => {
-                let found = available(&helm_tool, pinned, echo)?;
+                let found = available(&helm_tool, pinned)?;
                 ChartVersion::try_from(found.newest.as_str()).map_err(|why| {
                     anyhow::anyhow!(
                         "the repository's newest {} is not a version eksmon pins: {why}",
@@ -313,9 +307,7 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
             "{}: checking {} against eksmon's values",
             pinned.name, moved.version
         ));
-        checked.push(check(
-            run, settings, chart, &helm_tool, &cache, pinned, &moved,
-        )?);
+        checked.push(check(settings, chart, &helm_tool, &cache, pinned, &moved)?);
     }
 
     let mut out = String::new();
@@ -427,7 +419,6 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
 /// Fetches both chart versions, renders eksmon's values against the new one (`helm template`,
 /// which also applies its values schema), and reads what changed between them.
 fn check(
-    run: &Run,
     settings: &Settings,
     chart: Chart,
     helm: &Tool,
@@ -435,9 +426,8 @@ fn check(
     pinned: &ChartRef,
     moved: &ChartRef,
 ) -> Result<Checked> {
-    let echo = run.echo();
-    let (old_archive, _) = cache.ensure(helm, pinned, echo, || {})?;
-    let (new_archive, _) = cache.ensure(helm, moved, echo, || {})?;
+    let (old_archive, _) = cache.ensure(helm, pinned, || {})?;
+    let (new_archive, _) = cache.ensure(helm, moved, || {})?;
     let old = chart_versions::read_archive(&old_archive)?;
     let new: ChartContents = chart_versions::read_archive(&new_archive)?;
     // The values as `install` would render them once the pin has moved.
@@ -459,7 +449,6 @@ fn check(
         "--values".into(),
         file.path().as_os_str().to_owned(),
     ])
-    .echo(echo)
     .deadline(REPO_DEADLINE);
     let rejected = helm.run(&template).err().map(anyhow::Error::from);
     let notes = new

@@ -16,7 +16,6 @@ use crate::settings::{Chart, Settings};
 use crate::tool::Invocation;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use std::io::IsTerminal as _;
 use std::time::Duration;
 
 /// A server-side dry run reads from the cluster and applies nothing: it should be quick.
@@ -154,7 +153,10 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
             };
             serde_json::to_string_pretty(&report)? + "\n"
         }
-        OutputFormat::Text => text(&reports, colour_on_stdout()),
+        OutputFormat::Text => text(
+            &reports,
+            crate::printer::colour(crate::printer::Stream::Stdout),
+        ),
     };
     super::write_stdout(text.as_bytes())?;
     // A release that could not be compared is an error, also with --exit-code.
@@ -163,11 +165,6 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::ChangesFound);
     }
     Ok(ExitStatus::Success)
-}
-
-/// Colour for diffs written to a terminal, unless `NO_COLOR` is set (to anything but empty).
-pub fn colour_on_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The report as text: each release's headline and object list, what Kubernetes will refuse,
@@ -249,18 +246,12 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         .collect::<Result<Vec<_>>>()?;
     let helm_tool = run.helm_tool()?;
     let cache = run.chart_cache()?;
-    let echo = run.echo();
     let namespace = settings.namespace.as_str();
     let progress = run.ui.progress();
     // The version and the charts are fetched side by side; then each release is compared.
     let (helm, fetched) = std::thread::scope(|scope| {
-        let version = scope.spawn(|| {
-            Helm::detect(
-                helm_tool.clone(),
-                run.ui.verbose,
-                run.helm_versions_cache().as_deref(),
-            )
-        });
+        let version =
+            scope.spawn(|| Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref()));
         let fetching: Vec<_> = values
             .iter()
             .map(|(chart, file)| {
@@ -268,7 +259,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
                 let chart_ref = settings.chart_ref(*chart);
                 let (cache, helm_tool) = (&cache, &helm_tool);
                 let fetch = scope.spawn(move || {
-                    let archive = super::fetch_chart(cache, helm_tool, chart_ref, echo, &task)
+                    let archive = super::fetch_chart(cache, helm_tool, chart_ref, &task)
                         .map(|(archive, _)| archive);
                     (archive, task)
                 });
@@ -312,7 +303,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
     // Each release's live manifest and dry run start at once, beside `helm list` (its status
     // is only needed afterwards): one helm round trip less.
     let (listed, rendered) = std::thread::scope(|scope| {
-        let listing = scope.spawn(|| helm.list(Some(namespace), &run.target, echo));
+        let listing = scope.spawn(|| helm.list(Some(namespace), &run.target));
         let jobs: Vec<_> = fetched
             .iter()
             .map(|(chart, file, task, archive)| {
@@ -332,11 +323,10 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
                         dry_run: DryRun::Server,
                     };
                     let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
-                        .echo(echo)
                         .deadline(DRY_RUN_DEADLINE);
                     let (live, desired) = std::thread::scope(|inner| {
-                        let live = inner
-                            .spawn(|| helm.get_manifest(release, namespace, &run.target, echo));
+                        let live =
+                            inner.spawn(|| helm.get_manifest(release, namespace, &run.target));
                         let desired = helm
                             .tool
                             .run(&invocation)
@@ -449,7 +439,6 @@ fn running_volumes(
     run: &Run,
 ) -> Result<Vec<(manifest_diff::ObjectKey, crate::yaml::Value)>> {
     let invocation = Invocation::new(crate::kube::volumes_args(namespace, &run.target))
-        .echo(run.echo())
         .deadline(DRY_RUN_DEADLINE);
     let listed = kubectl.run(&invocation)?;
     manifest_diff::listed_objects(&listed.stdout)
@@ -458,7 +447,7 @@ fn running_volumes(
 /// A release left `pending-*`, with the command that frees it.
 fn pending_error(helm: &Helm, run: &Run, pending: &ListedRelease) -> anyhow::Error {
     let hints: Vec<String> = helm
-        .recovery(pending, &run.target, run.echo())
+        .recovery(pending, &run.target)
         .map(|command| format!("when no other helm works on it, free it with `{command}`"))
         .into_iter()
         .collect();

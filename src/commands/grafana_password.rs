@@ -57,7 +57,6 @@ pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
         tool: &tool,
         target: &run.target,
         namespace: settings.namespace.as_str(),
-        echo: run.echo(),
     };
     if args.rotate {
         return rotate(run, &kubectl, &settings);
@@ -101,7 +100,6 @@ fn read_key(kubectl: &Kubectl<'_>, secret: &str, key: &str) -> Result<Option<Str
         secret,
         key,
     ))
-    .echo(kubectl.echo)
     .deadline(Duration::from_secs(60));
     let namespace = kubectl.namespace;
     let where_ = format!("Secret `{secret}` in namespace `{namespace}`");
@@ -181,7 +179,6 @@ fn rotate(run: &Run, kubectl: &Kubectl<'_>, settings: &Settings) -> Result<()> {
         kubectl.target,
         &format!("deployment/{fullname}"),
     ))
-    .echo(kubectl.echo)
     .deadline(Duration::from_secs(60));
     kubectl.tool.run(&restart)?;
     run.ui.note(&format!(
@@ -198,7 +195,6 @@ fn grafana_state(kubectl: &Kubectl<'_>, settings: &Settings, fullname: &str) -> 
         settings.grafana.release.as_str(),
         "grafana",
     ))
-    .echo(kubectl.echo)
     .deadline(Duration::from_secs(60));
     let listed = kubectl.tool.run(&pods)?;
     if let Some(pod) = kube::running_pod(&listed.stdout, "grafana")? {
@@ -211,7 +207,6 @@ fn grafana_state(kubectl: &Kubectl<'_>, settings: &Settings, fullname: &str) -> 
         "jsonpath={.status.phase}",
         kubectl.target,
     ))
-    .echo(kubectl.echo)
     .deadline(Duration::from_secs(60));
     let phase = kubectl.tool.run(&claim)?.stdout;
     Ok(if phase.trim() == "Bound" {
@@ -231,7 +226,6 @@ fn reset_in(kubectl: &Kubectl<'_>, pod: &str, password: &str) -> Result<()> {
         RESET_COMMAND,
     ))
     .stdin(format!("{password}\n").into_bytes())
-    .echo(kubectl.echo)
     .deadline(Duration::from_secs(120));
     kubectl.tool.run(&exec).map(drop).map_err(|err| {
         anyhow::Error::from(err).context(

@@ -155,7 +155,6 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         settings,
         plan,
         target: &run.target,
-        echo: run.echo(),
         deadline,
     };
     // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
@@ -163,15 +162,11 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         // Grafana's Secrets exist before its release names them; made while the charts come.
         let secrets = scope.spawn(|| grafana_secrets(run, settings, &owned, plan));
         let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
-            let helm = Helm::detect(
-                helm_tool.clone(),
-                ui.verbose,
-                run.helm_versions_cache().as_deref(),
-            )?;
+            let helm = Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref())?;
             // Which releases exist, for the word on each progress line; unknown if helm cannot
             // tell (the upgrade then says why).
             let existing = (!plan.dry_run)
-                .then(|| helm.list(Some(settings.namespace.as_str()), &run.target, run.echo()))
+                .then(|| helm.list(Some(settings.namespace.as_str()), &run.target))
                 .and_then(Result::ok)
                 .map(|listed| listed.into_iter().map(|r| r.name).collect());
             Ok((helm, existing))
@@ -246,13 +241,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     }
     // Only an upgrade that ran can have left a release behind in the cluster.
     if !plan.dry_run && !upgrades_failed.is_empty() {
-        add_recovery_hints(
-            &helm,
-            settings,
-            &run.target,
-            &mut upgrades_failed,
-            run.echo(),
-        );
+        add_recovery_hints(&helm, settings, &run.target, &mut upgrades_failed);
     }
     failures.extend(upgrades_failed);
     ReleaseFailures::check(failures)
@@ -265,7 +254,6 @@ fn add_recovery_hints(
     settings: &Settings,
     target: &Target,
     failures: &mut [ReleaseFailure],
-    echo: bool,
 ) {
     let namespace = settings.namespace.as_str();
     let mut reachable = true;
@@ -297,7 +285,7 @@ fn add_recovery_hints(
     if !reachable {
         return;
     }
-    let Ok(listed) = helm.list(Some(namespace), target, echo) else {
+    let Ok(listed) = helm.list(Some(namespace), target) else {
         return;
     };
     // A failure that says which release owns the objects needs nothing more.
@@ -314,7 +302,7 @@ fn add_recovery_hints(
             );
             continue;
         }
-        let hint = match helm.recovery(release, target, echo) {
+        let hint = match helm.recovery(release, target) {
             Some(command) => format!(
                 "{} is left {} (revision {}); when no other helm works on it, free it with `{command}`, then run eksmon install again",
                 release.name, release.status, release.revision
@@ -351,7 +339,10 @@ fn owning_namespace(stderr: &str) -> Option<&str> {
 /// answer is no.
 fn changed_releases(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Vec<Chart>> {
     let super::diff::Compared { reports, failures } = super::diff::compare(run, settings, charts)?;
-    let text = super::diff::text(&reports, super::diff::colour_on_stdout());
+    let text = super::diff::text(
+        &reports,
+        crate::printer::colour(crate::printer::Stream::Stdout),
+    );
     super::write_stdout(text.as_bytes())?;
     // Nothing is installed unless every release could be compared.
     ReleaseFailures::check(failures)?;
@@ -426,14 +417,13 @@ struct Job<'a> {
     settings: &'a Settings,
     plan: &'a Plan<'a>,
     target: &'a Target,
-    echo: bool,
     deadline: Duration,
 }
 
 impl Job<'_> {
     fn fetch(&self, helm: &Tool, chart: Chart, task: &Task) -> Result<(PathBuf, Fetched)> {
         let chart_ref = self.settings.chart_ref(chart);
-        super::fetch_chart(self.cache, helm, chart_ref, self.echo, task)
+        super::fetch_chart(self.cache, helm, chart_ref, task)
     }
 
     /// The progress line while helm works: `installing` a release that is not there yet,
@@ -482,9 +472,8 @@ impl Job<'_> {
                 DryRun::No
             },
         };
-        let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
-            .echo(self.echo)
-            .deadline(self.deadline);
+        let invocation =
+            Invocation::new(helm.upgrade_install_args(&upgrade)).deadline(self.deadline);
         let result = helm
             .tool
             .run(&invocation)
@@ -530,7 +519,6 @@ fn grafana_secrets(
         tool: &tool,
         target: &run.target,
         namespace: settings.namespace.as_str(),
-        echo: run.echo(),
     };
     crate::secrets::ensure(&kubectl, settings, owned)
 }
@@ -563,7 +551,6 @@ fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<Stri
     let name = settings.storage_class.as_str();
     let kubectl = run.kubectl()?;
     let get = Invocation::new(kube::storage_class_get_args(&run.target, name))
-        .echo(run.echo())
         .deadline(Duration::from_secs(60));
     if !kubectl.run(&get)?.stdout.trim().is_empty() {
         ui.note(&format!("storageclass {name}: exists, left as it is"));
@@ -577,7 +564,6 @@ fn storage_class(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<Stri
     }
     let apply = Invocation::new(kube::apply_args(&run.target))
         .stdin(manifest.into_bytes())
-        .echo(run.echo())
         .deadline(Duration::from_secs(60));
     kubectl
         .run(&apply)

@@ -101,11 +101,10 @@ fn fetch_chart(
     cache: &crate::charts::ChartCache,
     helm: &crate::tool::Tool,
     chart: &crate::settings::ChartRef,
-    echo: bool,
     task: &crate::ui::Task,
 ) -> Result<(std::path::PathBuf, crate::charts::Fetched)> {
     cache
-        .ensure(helm, chart, echo, || {
+        .ensure(helm, chart, || {
             task.step(&format!("fetching chart {} {}", chart.name, chart.version));
         })
         .inspect_err(|_| task.finish("failed"))

@@ -53,7 +53,7 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();
     let helm = run.helm()?;
-    let listed = helm.list(Some(namespace), &run.target, run.echo())?;
+    let listed = helm.list(Some(namespace), &run.target)?;
 
     let charts = super::installed(&loaded, None)?;
     let releases: Vec<&str> = charts
@@ -122,7 +122,6 @@ pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
 fn addresses(run: &Run, namespace: &str, releases: &[&str]) -> Vec<Address> {
     let found = run.kubectl().and_then(|kubectl| {
         let get = Invocation::new(kube::endpoints_args(namespace, &run.target, releases))
-            .echo(run.echo())
             .deadline(Duration::from_secs(60));
         kube::parse_addresses(&kubectl.run(&get)?.stdout)
     });

@@ -63,7 +63,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
     let helm = run.helm()?;
     let mut failures = Vec::new();
     for release in &releases {
-        match uninstall_one(&helm, release, namespace, target, args.wait, ui.verbose) {
+        match uninstall_one(&helm, release, namespace, target, args.wait) {
             Ok(true) => ui.note(&format!("{release}: uninstalled")),
             Ok(false) => ui.note(&format!("{release}: not installed")),
             Err(err) => failures.push(ReleaseFailure::new(release, err)),
@@ -95,11 +95,9 @@ fn uninstall_one(
     namespace: &str,
     target: &Target,
     wait: bool,
-    echo: bool,
 ) -> Result<bool> {
-    let invocation = Invocation::new(helm.uninstall_args(release, namespace, target, wait))
-        .echo(echo)
-        .deadline(DEADLINE);
+    let invocation =
+        Invocation::new(helm.uninstall_args(release, namespace, target, wait)).deadline(DEADLINE);
     match helm.tool.run(&invocation) {
         Ok(_) => Ok(true),
         Err(err) if helm::is_release_not_found(&err) => Ok(false),
@@ -119,7 +117,6 @@ fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) 
         Err(err) => return Err(err),
     };
     let list = Invocation::new(kube::pvc_list_args(namespace, target, releases))
-        .echo(ui.verbose)
         .deadline(Duration::from_secs(60));
     let out = kubectl
         .run(&list)
@@ -128,7 +125,6 @@ fn volumes(run: &Run, args: &UninstallArgs, releases: &[&str], namespace: &str) 
     // Grafana's admin password lives in its database on the volume too: the Secret goes with
     // the volume, or stays with it.
     let list = Invocation::new(kube::eksmon_secrets_args(namespace, target, releases))
-        .echo(ui.verbose)
         .deadline(Duration::from_secs(60));
     let secrets: Vec<String> = kubectl
         .run(&list)
@@ -170,9 +166,8 @@ fn delete_secrets(
         return Ok(());
     }
     let names: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let delete = Invocation::new(kube::delete_named_args(namespace, &run.target, &names))
-        .echo(run.ui.verbose)
-        .deadline(DEADLINE);
+    let delete =
+        Invocation::new(kube::delete_named_args(namespace, &run.target, &names)).deadline(DEADLINE);
     kubectl
         .run(&delete)
         .context("cannot delete the Secrets eksmon made")?;
@@ -202,7 +197,6 @@ fn delete_claims(
             0
         } else {
             let delete = Invocation::new(kube::pvc_delete_args(namespace, &run.target, &names))
-                .echo(ui.verbose)
                 .deadline(DEADLINE);
             let out = kubectl
                 .run(&delete)
