@@ -274,7 +274,10 @@ fn hints_and_kind(err: &anyhow::Error) -> (Vec<String>, ErrorKind) {
     // A user error added as context is seen only by anyhow's own downcast (a cause in the
     // chain is the context wrapper); one made into an error is seen in the chain.
     let mut found: Vec<&UserError> = err.downcast_ref::<UserError>().into_iter().collect();
-    for user in err.chain().filter_map(|cause| cause.downcast_ref::<UserError>()) {
+    for user in err
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<UserError>())
+    {
         if !found.iter().any(|seen| std::ptr::eq(*seen, user)) {
             found.push(user);
         }

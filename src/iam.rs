@@ -95,6 +95,31 @@ const AMP_QUERY_ACTIONS: [&str; 4] = [
 /// SNS publish for Alertmanager. Uses of one role ARN become one role: its policy holds every
 /// statement and its trust every account.
 pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
+    let mut uses = amp_uses(s);
+    uses.extend(sns_use(s));
+    merge(uses)
+        .into_iter()
+        .map(|m| RoleNeed {
+            purpose: m.purposes.join("; "),
+            trust_policy: trust(m.auth, &m.partition, &m.account, oidc_provider, &m.accounts),
+            associations: m
+                .accounts
+                .iter()
+                .filter_map(|a| association(s, m.auth, m.role.as_deref(), a))
+                .collect(),
+            permissions_policy: Policy {
+                version: "2012-10-17",
+                statement: m.statements,
+            },
+            auth: m.auth,
+            role_arn: m.role,
+            service_accounts: m.accounts,
+        })
+        .collect()
+}
+
+/// AMP: remote write for the server, and queries for Grafana when it reads AMP.
+fn amp_uses(s: &Settings) -> Vec<Use> {
     let namespace = s.namespace.as_str().to_owned();
     let mut uses = Vec::new();
     if let Some(amp) = &s.amp {
@@ -161,39 +186,45 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
             });
         }
     }
+    uses
+}
+
+/// SNS publish for Alertmanager. It has one service account, so one role: the first receiver
+/// that names it.
+fn sns_use(s: &Settings) -> Option<Use> {
     let sns: Vec<_> = s
         .alerting
         .receivers
         .iter()
         .filter(|r| r.r#type == ReceiverType::Sns)
         .collect();
-    // Alertmanager has one service account, so one role: the first receiver that names it.
-    if let Some(role) = sns.iter().find_map(|r| r.role_arn.as_ref()) {
-        let topics: Vec<&str> = sns
-            .iter()
-            .filter_map(|r| r.topic_arn.as_ref().map(|t| t.as_str()))
-            .collect();
-        uses.push(Use {
-            purposes: vec!["Alertmanager: publish alerts to SNS"],
-            auth: AmpAuth::Irsa,
-            role: Some(role.as_str().to_owned()),
-            partition: role.as_str().split(':').nth(1).unwrap_or("aws").to_owned(),
-            account: account_of(role.as_str())
-                .unwrap_or(ACCOUNT_PLACEHOLDER)
-                .to_owned(),
-            accounts: vec![ServiceAccount {
-                namespace: namespace.clone(),
-                name: crate::naming::alertmanager_account(s),
-            }],
-            statements: vec![Statement {
-                sid: Some("AlertmanagerSnsPublish"),
-                resource: Some(json!(topics)),
-                ..Statement::allow(json!(["sns:Publish"]))
-            }],
-        });
-    }
+    let role = sns.iter().find_map(|r| r.role_arn.as_ref())?;
+    let topics: Vec<&str> = sns
+        .iter()
+        .filter_map(|r| r.topic_arn.as_ref().map(|t| t.as_str()))
+        .collect();
+    Some(Use {
+        purposes: vec!["Alertmanager: publish alerts to SNS"],
+        auth: AmpAuth::Irsa,
+        role: Some(role.as_str().to_owned()),
+        partition: role.as_str().split(':').nth(1).unwrap_or("aws").to_owned(),
+        account: account_of(role.as_str())
+            .unwrap_or(ACCOUNT_PLACEHOLDER)
+            .to_owned(),
+        accounts: vec![ServiceAccount {
+            namespace: s.namespace.as_str().to_owned(),
+            name: crate::naming::alertmanager_account(s),
+        }],
+        statements: vec![Statement {
+            sid: Some("AlertmanagerSnsPublish"),
+            resource: Some(json!(topics)),
+            ..Statement::allow(json!(["sns:Publish"]))
+        }],
+    })
+}
 
-    // Merge uses of one named role (unnamed ones stay apart: they may be different roles).
+/// Uses of one named role become one (unnamed ones stay apart: they may be different roles).
+fn merge(uses: Vec<Use>) -> Vec<Use> {
     let mut merged: Vec<Use> = Vec::new();
     for one in uses {
         let same = merged
@@ -213,24 +244,6 @@ pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
         }
     }
     merged
-        .into_iter()
-        .map(|m| RoleNeed {
-            purpose: m.purposes.join("; "),
-            trust_policy: trust(m.auth, &m.partition, &m.account, oidc_provider, &m.accounts),
-            associations: m
-                .accounts
-                .iter()
-                .filter_map(|a| association(s, m.auth, m.role.as_deref(), a))
-                .collect(),
-            permissions_policy: Policy {
-                version: "2012-10-17",
-                statement: m.statements,
-            },
-            auth: m.auth,
-            role_arn: m.role,
-            service_accounts: m.accounts,
-        })
-        .collect()
 }
 
 fn policy(statement: Statement) -> Policy {

@@ -180,6 +180,24 @@ impl Prompter {
         Self { theme }
     }
 
+    /// Lines between questions (a warning, what comes next), wrapped to the prompts' width;
+    /// the lines after the first are indented under it.
+    pub fn say(&self, text: &str) {
+        eprintln!("{}", wrap(text, PROMPT_WIDTH).join("\n  "));
+    }
+
+    /// Text shown as it is (a profile to review before it is written).
+    pub fn show(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// Help for the question below it, indented; nothing when empty.
+    pub fn help(&self, help: &str) {
+        for line in wrap(help, PROMPT_WIDTH - 2) {
+            eprintln!("  {line}");
+        }
+    }
+
     /// A line of text, re-asked until `check` accepts it; `optional` accepts an empty answer.
     /// A rejected answer comes back as the text to edit (one typo is one fix, not a retype).
     /// `help`, when not empty, is a line shown above the prompt: prompts stay short, so they
@@ -192,11 +210,7 @@ impl Prompter {
         optional: bool,
         check: &dyn Fn(&str) -> validate::Check,
     ) -> anyhow::Result<Option<String>> {
-        if !help.is_empty() {
-            for line in wrap(help, PROMPT_WIDTH - 2) {
-                eprintln!("  {line}");
-            }
-        }
+        self.help(help);
         let default = default.filter(|d| !d.is_empty());
         let mut rejected: Option<String> = None;
         loop {

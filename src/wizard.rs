@@ -207,6 +207,23 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
         Some(&defaults.namespace),
         false,
     )?)?;
+    ask_exposure(p, defaults, &mut s)?;
+    if s.exposure != Exposure::None {
+        ask_load_balancer(p, defaults, &mut s)?;
+    }
+    if s.exposure == Exposure::Alb {
+        ask_alb(p, defaults, &mut s)?;
+    }
+    if s.exposure != Exposure::None {
+        ask_tls_and_clients(p, defaults, &mut s)?;
+    }
+    ask_storage(p, defaults, &mut s)?;
+    ask_dashboards(p, defaults, &mut s)?;
+    Ok(s)
+}
+
+/// How Prometheus and Grafana are reached.
+fn ask_exposure(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
     let exposures = [
         "alb — HTTPS Ingress on an ALB",
         "nlb — LoadBalancer Service on an NLB",
@@ -219,158 +236,167 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
     };
     s.exposure = [Exposure::Alb, Exposure::Nlb, Exposure::None]
         [p.choose("Exposure", &exposures, current)?];
+    Ok(())
+}
 
-    if s.exposure != Exposure::None {
-        let schemes = [
-            "internal — reachable from the VPC only",
-            "internet-facing — public",
-        ];
-        let was = match defaults.exposure {
-            Exposure::Nlb => defaults.nlb.scheme,
-            _ => defaults.alb.scheme,
-        };
-        let scheme = [Scheme::Internal, Scheme::InternetFacing][p.choose(
-            "Load balancer scheme",
-            &schemes,
-            usize::from(was == Scheme::InternetFacing),
-        )?];
-        match s.exposure {
-            Exposure::Nlb => s.nlb.scheme = scheme,
-            _ => s.alb.scheme = scheme,
-        }
-        let alb = s.exposure == Exposure::Alb;
-        let (prometheus_help, grafana_help) = if alb {
-            (
-                "the DNS name the Ingress routes to Prometheus",
-                "the DNS name the Ingress routes to Grafana",
-            )
-        } else {
-            (
-                "optional: the DNS name you will point at the NLB",
-                "optional: the DNS name you will point at the NLB; sets Grafana's root_url",
-            )
-        };
-        s.prometheus.host = ask_typed(
-            p,
-            "Prometheus host",
-            prometheus_help,
-            defaults.prometheus.host.as_ref(),
-            !alb,
-        )?;
-        let differs = rule_at(&s, "grafana.host", |s, host| s.grafana.host = Some(host));
-        s.grafana.host = ask_checked(
-            p,
-            "Grafana host",
-            grafana_help,
-            defaults.grafana.host.as_ref(),
-            !alb,
-            &|host| differs(host.clone()),
-        )?;
+/// The load balancer's scheme, and the hosts it answers to.
+fn ask_load_balancer(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
+    let schemes = [
+        "internal — reachable from the VPC only",
+        "internet-facing — public",
+    ];
+    let was = match defaults.exposure {
+        Exposure::Nlb => defaults.nlb.scheme,
+        _ => defaults.alb.scheme,
+    };
+    let scheme = [Scheme::Internal, Scheme::InternetFacing][p.choose(
+        "Load balancer scheme",
+        &schemes,
+        usize::from(was == Scheme::InternetFacing),
+    )?];
+    match s.exposure {
+        Exposure::Nlb => s.nlb.scheme = scheme,
+        _ => s.alb.scheme = scheme,
     }
-    if s.exposure == Exposure::Alb {
-        let offered = defaults
-            .alb
-            .group_name
-            .clone()
-            .or_else(|| crate::settings::GroupName::try_from(DEFAULT_GROUP_NAME).ok());
-        s.alb.group_name = ask_typed(
+    let alb = s.exposure == Exposure::Alb;
+    let (prometheus_help, grafana_help) = if alb {
+        (
+            "the DNS name the Ingress routes to Prometheus",
+            "the DNS name the Ingress routes to Grafana",
+        )
+    } else {
+        (
+            "optional: the DNS name you will point at the NLB",
+            "optional: the DNS name you will point at the NLB; sets Grafana's root_url",
+        )
+    };
+    s.prometheus.host = ask_typed(
+        p,
+        "Prometheus host",
+        prometheus_help,
+        defaults.prometheus.host.as_ref(),
+        !alb,
+    )?;
+    let differs = rule_at(s, "grafana.host", |s, host| s.grafana.host = Some(host));
+    s.grafana.host = ask_checked(
+        p,
+        "Grafana host",
+        grafana_help,
+        defaults.grafana.host.as_ref(),
+        !alb,
+        &|host| differs(host.clone()),
+    )?;
+    Ok(())
+}
+
+/// The ALB group and where the ALB lives.
+fn ask_alb(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
+    let offered = defaults
+        .alb
+        .group_name
+        .clone()
+        .or_else(|| crate::settings::GroupName::try_from(DEFAULT_GROUP_NAME).ok());
+    s.alb.group_name = ask_typed(
+        p,
+        "ALB group name",
+        "both Ingresses join this group and share one ALB",
+        offered.as_ref(),
+        false,
+    )?;
+    s.alb.subnets = ask_list(
+        p,
+        "Subnets",
+        "IDs or Name tags, at least 2; empty: the controller discovers them",
+        &defaults.alb.subnets,
+        2,
+        &rule_at(s, "alb.subnets", |s, subnets| s.alb.subnets = subnets),
+    )?;
+    s.alb.security_groups = ask_list(
+        p,
+        "Security groups",
+        "IDs or names; empty: the controller creates one",
+        &defaults.alb.security_groups,
+        1,
+        &rule_at(s, "alb.securityGroups", |s, groups| {
+            s.alb.security_groups = groups;
+        }),
+    )?;
+    Ok(())
+}
+
+/// The certificate, and the clients an internet-facing load balancer lets in.
+fn ask_tls_and_clients(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
+    let (was_certificate, was_allowed, scheme) = match s.exposure {
+        Exposure::Nlb => (
+            &defaults.nlb.certificate_arn,
+            &defaults.nlb.source_ranges,
+            s.nlb.scheme,
+        ),
+        _ => (
+            &defaults.alb.certificate_arn,
+            &defaults.alb.inbound_cidrs,
+            s.alb.scheme,
+        ),
+    };
+    let certificate = ask_typed(
+        p,
+        "ACM certificate ARN",
+        "optional; empty: the controller finds one by host",
+        was_certificate.as_ref(),
+        true,
+    )?;
+    // What `render` warns of, said here while the answer can still change.
+    let mut with_certificate = s.clone();
+    with_certificate
+        .alb
+        .certificate_arn
+        .clone_from(&certificate);
+    with_certificate
+        .nlb
+        .certificate_arn
+        .clone_from(&certificate);
+    for placeholder in crate::guard::placeholders(&with_certificate) {
+        p.say(&format!("warning: {placeholder}"));
+    }
+    let cidrs = if s.exposure == Exposure::Nlb {
+        "nlb.sourceRanges"
+    } else {
+        "alb.inboundCidrs"
+    };
+    let allowed = if scheme == Scheme::InternetFacing {
+        let allowed = ask_list(
             p,
-            "ALB group name",
-            "both Ingresses join this group and share one ALB",
-            offered.as_ref(),
-            false,
-        )?;
-        s.alb.subnets = ask_list(
-            p,
-            "Subnets",
-            "IDs or Name tags, at least 2; empty: the controller discovers them",
-            &defaults.alb.subnets,
-            2,
-            &rule_at(&s, "alb.subnets", |s, subnets| s.alb.subnets = subnets),
-        )?;
-        s.alb.security_groups = ask_list(
-            p,
-            "Security groups",
-            "IDs or names; empty: the controller creates one",
-            &defaults.alb.security_groups,
+            "Allowed client CIDRs",
+            "like 203.0.113.0/24; one address is 203.0.113.7/32",
+            was_allowed,
             1,
-            &rule_at(&s, "alb.securityGroups", |s, groups| {
-                s.alb.security_groups = groups;
+            &rule_at(s, cidrs, |s, cidrs: Vec<crate::settings::Cidr>| {
+                s.nlb.source_ranges.clone_from(&cidrs);
+                s.alb.inbound_cidrs = cidrs;
             }),
         )?;
-    }
-    if s.exposure != Exposure::None {
-        let (was_certificate, was_allowed, scheme) = match s.exposure {
-            Exposure::Nlb => (
-                &defaults.nlb.certificate_arn,
-                &defaults.nlb.source_ranges,
-                s.nlb.scheme,
-            ),
-            _ => (
-                &defaults.alb.certificate_arn,
-                &defaults.alb.inbound_cidrs,
-                s.alb.scheme,
-            ),
-        };
-        let certificate = ask_typed(
-            p,
-            "ACM certificate ARN",
-            "optional; empty: the controller finds one by host",
-            was_certificate.as_ref(),
-            true,
-        )?;
-        // What `render` warns of, said here while the answer can still change.
-        let mut with_certificate = s.clone();
-        with_certificate
-            .alb
-            .certificate_arn
-            .clone_from(&certificate);
-        with_certificate
-            .nlb
-            .certificate_arn
-            .clone_from(&certificate);
-        for placeholder in crate::guard::placeholders(&with_certificate) {
-            let lines =
-                crate::ui::wrap(&format!("warning: {placeholder}"), crate::ui::PROMPT_WIDTH);
-            eprintln!("{}", lines.join("\n  "));
+        if allowed.is_empty() {
+            p.say("warning: open to the whole internet; Prometheus has no login of its own");
         }
-        let cidrs = if s.exposure == Exposure::Nlb {
-            "nlb.sourceRanges"
-        } else {
-            "alb.inboundCidrs"
-        };
-        let allowed = if scheme == Scheme::InternetFacing {
-            let allowed = ask_list(
-                p,
-                "Allowed client CIDRs",
-                "like 203.0.113.0/24; one address is 203.0.113.7/32",
-                was_allowed,
-                1,
-                &rule_at(&s, cidrs, |s, cidrs: Vec<crate::settings::Cidr>| {
-                    s.nlb.source_ranges.clone_from(&cidrs);
-                    s.alb.inbound_cidrs = cidrs;
-                }),
-            )?;
-            if allowed.is_empty() {
-                eprintln!(
-                    "warning: open to the whole internet; Prometheus has no login of its own"
-                );
-            }
-            allowed
-        } else {
-            Vec::new()
-        };
-        match s.exposure {
-            Exposure::Nlb => {
-                s.nlb.certificate_arn = certificate;
-                s.nlb.source_ranges = allowed;
-            }
-            _ => {
-                s.alb.certificate_arn = certificate;
-                s.alb.inbound_cidrs = allowed;
-            }
+        allowed
+    } else {
+        Vec::new()
+    };
+    match s.exposure {
+        Exposure::Nlb => {
+            s.nlb.certificate_arn = certificate;
+            s.nlb.source_ranges = allowed;
+        }
+        _ => {
+            s.alb.certificate_arn = certificate;
+            s.alb.inbound_cidrs = allowed;
         }
     }
+    Ok(())
+}
+
+/// The StorageClass, the volumes and how long metrics are kept.
+fn ask_storage(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
     s.storage_class = required(ask_typed(
         p,
         "StorageClass",
@@ -413,6 +439,11 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
         Some(&defaults.prometheus.retention),
         false,
     )?)?;
+    Ok(())
+}
+
+/// eksmon's dashboards to ship (grafana.com ones the defaults name are kept).
+fn ask_dashboards(p: &Prompter, defaults: &Settings, s: &mut Settings) -> anyhow::Result<()> {
     let names: Vec<&str> = Dashboard::ALL.iter().map(|d| d.name()).collect();
     let chosen: Vec<bool> = Dashboard::ALL
         .iter()
@@ -423,7 +454,7 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
                 .contains(&DashboardChoice::Bundled(*d))
         })
         .collect();
-    eprintln!("  space toggles, enter accepts; all are shipped with eksmon (no egress needed)");
+    p.help("space toggles, enter accepts; all are shipped with eksmon (no egress needed)");
     let mut picked: Vec<DashboardChoice> = p
         .pick("Dashboards", &names, &chosen)?
         .into_iter()
@@ -439,7 +470,7 @@ pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
             .cloned(),
     );
     s.grafana.dashboards = picked;
-    Ok(s)
+    Ok(())
 }
 
 /// A required question always has an answer (the prompt re-asks an empty one).
@@ -474,114 +505,107 @@ pub fn carried_over(base: &Mapping) -> Vec<String> {
 /// A one-screen summary of what the profile does; `carried` lists the settings a `--from`
 /// profile brings along unasked.
 pub fn summary(name: &str, target: &str, s: &Settings, carried: &[String]) -> String {
-    let mut lines = vec![format!("Profile `{name}` → {target}")];
-    let mut row = |k: &str, v: String| lines.push(format!("  {k:<12} {v}"));
-    row("namespace", s.namespace.to_string());
-    let (scheme, certificate, allowed) = match s.exposure {
-        Exposure::Nlb => (s.nlb.scheme, &s.nlb.certificate_arn, &s.nlb.source_ranges),
-        _ => (s.alb.scheme, &s.alb.certificate_arn, &s.alb.inbound_cidrs),
-    };
-    let exposure = match s.exposure {
-        Exposure::None => "none (ClusterIP; kubectl port-forward)".to_owned(),
-        other => format!(
-            "{} ({})",
-            yaml::to_value(&other).as_str().unwrap_or("?"),
-            scheme.as_str()
-        ),
-    };
-    row("exposure", exposure);
     let url = |host: &Option<crate::settings::Host>| {
         host.as_ref()
             .map_or_else(|| "-".to_owned(), |h| format!("https://{h}"))
     };
-    row(
-        "prometheus",
-        format!(
-            "{}  {} volume, {} retention",
-            url(&s.prometheus.host),
-            s.prometheus.storage_size,
-            s.prometheus.retention
-        ),
-    );
-    row(
-        "grafana",
-        format!(
-            "{}  {} volume",
-            url(&s.grafana.host),
-            s.grafana.storage_size
-        ),
-    );
-    let joined = |items: Vec<String>, otherwise: &str| {
-        if items.is_empty() {
-            otherwise.to_owned()
-        } else {
-            items.join(", ")
-        }
-    };
-    if s.exposure == Exposure::Alb {
-        row(
-            "subnets",
-            joined(
-                s.alb.subnets.iter().map(ToString::to_string).collect(),
-                "(discovered by the controller from subnet tags)",
+    let mut rows = vec![
+        ("namespace", s.namespace.to_string()),
+        ("exposure", exposure_line(s)),
+        (
+            "prometheus",
+            format!(
+                "{}  {} volume, {} retention",
+                url(&s.prometheus.host),
+                s.prometheus.storage_size,
+                s.prometheus.retention
             ),
-        );
-        row(
-            "sec. groups",
-            joined(
-                s.alb
-                    .security_groups
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                "(created by the controller)",
+        ),
+        (
+            "grafana",
+            format!(
+                "{}  {} volume",
+                url(&s.grafana.host),
+                s.grafana.storage_size
             ),
-        );
-    }
-    if s.exposure != Exposure::None {
-        row(
-            "certificate",
-            certificate
-                .as_ref()
-                .map_or_else(|| "(discovered by host)".into(), ToString::to_string),
-        );
-        let access = if scheme == Scheme::Internal {
-            "VPC only".to_owned()
-        } else {
-            joined(
-                allowed.iter().map(ToString::to_string).collect(),
-                "the whole internet (!)",
-            )
-        };
-        row("access", access);
-    }
+        ),
+    ];
+    rows.extend(network_rows(s));
     let create = if s.create_storage_class {
         " (created if missing)"
     } else {
         ""
     };
-    row(
+    rows.push((
         "storage",
         format!(
             "{}{create}; alertmanager {}",
             s.storage_class, s.prometheus.alertmanager.storage_size
         ),
-    );
-    row(
-        "dashboards",
-        joined(
-            s.grafana
-                .dashboards
-                .iter()
-                .map(DashboardChoice::name)
-                .collect(),
-            "none",
-        ),
-    );
+    ));
+    let dashboards = s.grafana.dashboards.iter().map(DashboardChoice::name);
+    rows.push(("dashboards", listed_or(dashboards, "none")));
     if !carried.is_empty() {
-        row("also kept", carried.join(", "));
+        rows.push(("also kept", carried.join(", ")));
     }
+    let mut lines = vec![format!("Profile `{name}` → {target}")];
+    lines.extend(rows.iter().map(|(k, v)| format!("  {k:<12} {v}")));
     lines.join("\n") + "\n"
+}
+
+/// The load balancer, and its scheme.
+fn exposure_line(s: &Settings) -> String {
+    match s.exposure {
+        Exposure::None => "none (ClusterIP; kubectl port-forward)".to_owned(),
+        Exposure::Nlb => format!("nlb ({})", s.nlb.scheme.as_str()),
+        Exposure::Alb => format!("alb ({})", s.alb.scheme.as_str()),
+    }
+}
+
+/// Where the load balancer lives, its certificate and who may reach it.
+fn network_rows(s: &Settings) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    let (scheme, certificate, allowed) = match s.exposure {
+        Exposure::None => return rows,
+        Exposure::Nlb => (s.nlb.scheme, &s.nlb.certificate_arn, &s.nlb.source_ranges),
+        Exposure::Alb => (s.alb.scheme, &s.alb.certificate_arn, &s.alb.inbound_cidrs),
+    };
+    if s.exposure == Exposure::Alb {
+        rows.push((
+            "subnets",
+            listed_or(
+                s.alb.subnets.iter(),
+                "(discovered by the controller from subnet tags)",
+            ),
+        ));
+        rows.push((
+            "sec. groups",
+            listed_or(s.alb.security_groups.iter(), "(created by the controller)"),
+        ));
+    }
+    rows.push((
+        "certificate",
+        certificate
+            .as_ref()
+            .map_or_else(|| "(discovered by host)".into(), ToString::to_string),
+    ));
+    let access = if scheme == Scheme::Internal {
+        "VPC only".to_owned()
+    } else {
+        listed_or(allowed.iter(), "the whole internet (!)")
+    };
+    rows.push(("access", access));
+    rows
+}
+
+/// The items, comma-separated, or `otherwise` when there are none.
+fn listed_or<T: std::fmt::Display>(items: impl Iterator<Item = T>, otherwise: &str) -> String {
+    let items: Vec<String> = items.map(|item| item.to_string()).collect();
+    if items.is_empty() {
+        otherwise.to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// The error for `eksmon init` without a terminal.

@@ -277,86 +277,14 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         })
         .collect::<std::result::Result<Vec<_>, UserError>>()?;
     let helm_tool = run.helm_tool()?;
-    let cache = run.chart_cache()?;
-
-    let mut checked = Vec::new();
-    for &chart in &charts {
-        let pinned = settings.chart_ref(chart);
-        let target = match &to {
-            Some(version) => version.clone(),
-            None => {
-                let found = available(&helm_tool, pinned)?;
-                ChartVersion::try_from(found.newest.as_str()).map_err(|why| {
-                    anyhow::anyhow!(
-                        "the repository's newest {} is not a version eksmon pins: {why}",
-                        pinned.name
-                    )
-                })?
-            }
-        };
-        if target == pinned.version {
-            run.ui.note(&format!(
-                "{}: already at {}; nothing to bump",
-                pinned.name, target
-            ));
-            continue;
-        }
-        let mut moved = pinned.clone();
-        moved.version = target;
-        run.ui.note(&format!(
-            "{}: checking {} against eksmon's values",
-            pinned.name, moved.version
-        ));
-        checked.push(check(settings, chart, &helm_tool, &cache, pinned, &moved)?);
-    }
-
+    let checked = check_all(run, settings, &charts, to.as_ref(), &helm_tool)?;
     let mut out = String::new();
     let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut written = Vec::new();
     for found in &checked {
         let name = settings.chart_ref(found.chart).name.to_string();
-        let major = if chart_versions::is_new_major(&found.from, &found.to) {
-            " (new major)"
-        } else if chart_versions::is_newer(&found.from, &found.to) {
-            " (older than the pin: a downgrade)"
-        } else {
-            ""
-        };
-        out += &format!("{name}: {} → {}{major}\n", found.from, found.to);
-        match &found.rejected {
-            Some(err) => {
-                out += &format!(
-                    "  {name} {} rejects the values eksmon writes: {}\n",
-                    found.to,
-                    first_line(err)
-                );
-                let tail = err
-                    .chain()
-                    .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
-                    .map(crate::tool::ToolError::stderr_tail)
-                    .unwrap_or_default();
-                for line in tail {
-                    out += &format!("  {line}\n");
-                }
-            }
-            None => out += &format!("  {name} {} renders the values eksmon writes\n", found.to),
-        }
-        if !found.dropped.is_empty() {
-            out += &format!(
-                "  values eksmon writes that {name} {} no longer has (they would be ignored):\n",
-                found.to
-            );
-            for (path, value) in &found.dropped {
-                out += &format!("  - {path}: {}\n", one_line_value(value));
-            }
-        }
-        for note in &found.notes {
-            out += &format!("\n  {name} README, {}:\n", note.heading);
-            for line in note.body.lines() {
-                out += &format!("  | {line}\n");
-            }
-        }
+        out += &bump_report(&name, found);
         let file = &files[charts.iter().position(|c| *c == found.chart).unwrap_or(0)];
         if found.rejected.is_some() {
             failures.push(ReleaseFailure::new(
@@ -414,6 +342,97 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
         }
     }
     ReleaseFailures::check(failures)
+}
+
+/// Each chart whose pin moves (to `to`, else to the repository's newest), checked against
+/// eksmon's values; a chart already there is only noted.
+fn check_all(
+    run: &Run,
+    settings: &Settings,
+    charts: &[Chart],
+    to: Option<&ChartVersion>,
+    helm_tool: &Tool,
+) -> Result<Vec<Checked>> {
+    let cache = run.chart_cache()?;
+    let mut checked = Vec::new();
+    for &chart in charts {
+        let pinned = settings.chart_ref(chart);
+        let target = match to {
+            Some(version) => version.clone(),
+            None => {
+                let found = available(helm_tool, pinned)?;
+                ChartVersion::try_from(found.newest.as_str()).map_err(|why| {
+                    anyhow::anyhow!(
+                        "the repository's newest {} is not a version eksmon pins: {why}",
+                        pinned.name
+                    )
+                })?
+            }
+        };
+        if target == pinned.version {
+            run.ui.note(&format!(
+                "{}: already at {}; nothing to bump",
+                pinned.name, target
+            ));
+            continue;
+        }
+        let mut moved = pinned.clone();
+        moved.version = target;
+        run.ui.note(&format!(
+            "{}: checking {} against eksmon's values",
+            pinned.name, moved.version
+        ));
+        checked.push(check(settings, chart, helm_tool, &cache, pinned, &moved)?);
+    }
+    Ok(checked)
+}
+
+/// What `charts bump` says of one chart: the move, whether the new chart takes eksmon's values,
+/// the values it no longer has, and its README's upgrade notes.
+fn bump_report(name: &str, found: &Checked) -> String {
+    let mut out = String::new();
+    let major = if chart_versions::is_new_major(&found.from, &found.to) {
+        " (new major)"
+    } else if chart_versions::is_newer(&found.from, &found.to) {
+        " (older than the pin: a downgrade)"
+    } else {
+        ""
+    };
+    out += &format!("{name}: {} → {}{major}\n", found.from, found.to);
+    match &found.rejected {
+        Some(err) => {
+            out += &format!(
+                "  {name} {} rejects the values eksmon writes: {}\n",
+                found.to,
+                first_line(err)
+            );
+            let tail = err
+                .chain()
+                .find_map(|c| c.downcast_ref::<crate::tool::ToolError>())
+                .map(crate::tool::ToolError::stderr_tail)
+                .unwrap_or_default();
+            for line in tail {
+                out += &format!("  {line}\n");
+            }
+        }
+        None => out += &format!("  {name} {} renders the values eksmon writes\n", found.to),
+    }
+    if !found.dropped.is_empty() {
+        out += &format!(
+            "  values eksmon writes that {name} {} no longer has (they would be ignored):\n",
+            found.to
+        );
+        for (path, value) in &found.dropped {
+            out += &format!("  - {path}: {}\n", one_line_value(value));
+        }
+    }
+    for note in &found.notes {
+        out += &format!("\n  {name} README, {}:\n", note.heading);
+        for line in note.body.lines() {
+            out += &format!("  | {line}\n");
+        }
+    }
+    out
 }
 
 /// Fetches both chart versions, renders eksmon's values against the new one (`helm template`,
@@ -502,5 +521,61 @@ fn one_line_value(value: &crate::yaml::Value) -> String {
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(from: &str, to: &str) -> Checked {
+        Checked {
+            chart: Chart::Grafana,
+            from: from.into(),
+            to: to.into(),
+            rejected: None,
+            dropped: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_clean_minor_move_is_one_line_and_a_verdict() {
+        assert_eq!(
+            bump_report("grafana", &checked("12.1.0", "12.2.0")),
+            "grafana: 12.1.0 → 12.2.0\n  grafana 12.2.0 renders the values eksmon writes\n"
+        );
+    }
+
+    #[test]
+    fn majors_downgrades_dropped_values_and_notes_are_said() {
+        let mut found = checked("12.1.0", "13.0.0");
+        found.rejected = Some(anyhow::anyhow!("values do not meet the schema"));
+        found.dropped = vec![("sidecar.enabled".into(), crate::yaml::Value::Bool(true))];
+        found.notes = vec![chart_versions::UpgradeNote {
+            heading: "To 13.0.0".into(),
+            body: "Rename x.\nThen y.".into(),
+        }];
+        let report = bump_report("grafana", &found);
+        assert!(
+            report.starts_with("grafana: 12.1.0 → 13.0.0 (new major)\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "  grafana 13.0.0 rejects the values eksmon writes: values do not meet the schema\n"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("  - sidecar.enabled: true\n"), "{report}");
+        assert!(
+            report.ends_with("\n  grafana README, To 13.0.0:\n  | Rename x.\n  | Then y.\n"),
+            "{report}"
+        );
+        let down = bump_report("grafana", &checked("12.2.0", "12.1.0"));
+        assert!(
+            down.starts_with("grafana: 12.2.0 → 12.1.0 (older than the pin: a downgrade)\n"),
+            "{down}"
+        );
     }
 }

@@ -14,8 +14,10 @@ use crate::render::values_document;
 use crate::scratch::ScratchFile;
 use crate::settings::{Chart, Settings};
 use crate::tool::Invocation;
+use crate::ui::Task;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A server-side dry run reads from the cluster and applies nothing: it should be quick.
@@ -232,6 +234,15 @@ pub struct Compared {
     pub failures: Vec<ReleaseFailure>,
 }
 
+/// A release ready to compare: its values file, its progress line and its chart archive.
+type Ready<'a> = (Chart, &'a ScratchFile, Task, PathBuf);
+
+/// A release whose chart is being fetched: what [`Ready`] holds, or why the archive is missing.
+type Fetching<'a> = (Chart, &'a ScratchFile, Task, Result<PathBuf>);
+
+/// Each release's live manifest (none when not installed) and the dry run's.
+type Rendered = Result<(Option<String>, String)>;
+
 pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compared> {
     // Rendered before any process starts: bad input stops the run here.
     let values = charts
@@ -244,46 +255,11 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             Ok((chart, file))
         })
         .collect::<Result<Vec<_>>>()?;
-    let helm_tool = run.helm_tool()?;
-    let cache = run.chart_cache()?;
-    let namespace = settings.namespace.as_str();
     let progress = run.ui.progress();
-    // The version and the charts are fetched side by side; then each release is compared.
-    let (helm, fetched) = std::thread::scope(|scope| {
-        let version =
-            scope.spawn(|| Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref()));
-        let fetching: Vec<_> = values
-            .iter()
-            .map(|(chart, file)| {
-                let task = progress.task(settings.release(*chart).as_str());
-                let chart_ref = settings.chart_ref(*chart);
-                let (cache, helm_tool) = (&cache, &helm_tool);
-                let fetch = scope.spawn(move || {
-                    let archive = super::fetch_chart(cache, helm_tool, chart_ref, &task)
-                        .map(|(archive, _)| archive);
-                    (archive, task)
-                });
-                (*chart, file, fetch)
-            })
-            .collect();
-        let fetched: Vec<_> = fetching
-            .into_iter()
-            .map(|(chart, file, fetch)| {
-                let (archive, task) = fetch.join().unwrap_or_else(|_| {
-                    (
-                        Err(anyhow::anyhow!("internal error: a fetch thread panicked")),
-                        progress.task(settings.release(chart).as_str()),
-                    )
-                });
-                (chart, file, task, archive)
-            })
-            .collect();
-        (joined(version.join()), fetched)
-    });
-    let helm = helm?;
+    let (helm, fetched) = fetch_all(run, settings, &values, &progress)?;
     // A chart that could not be fetched fails its release alone.
     let mut failures = Vec::new();
-    let fetched: Vec<_> = fetched
+    let fetched: Vec<Ready<'_>> = fetched
         .into_iter()
         .filter_map(|(chart, file, task, archive)| match archive {
             Ok(archive) => Some((chart, file, task, archive)),
@@ -300,48 +276,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
             helm.version
         );
     }
-    // Each release's live manifest and dry run start at once, beside `helm list` (its status
-    // is only needed afterwards): one helm round trip less.
-    let (listed, rendered) = std::thread::scope(|scope| {
-        let listing = scope.spawn(|| helm.list(Some(namespace), &run.target));
-        let jobs: Vec<_> = fetched
-            .iter()
-            .map(|(chart, file, task, archive)| {
-                let helm = &helm;
-                let release = settings.release(*chart).as_str();
-                scope.spawn(move || -> Result<(Option<String>, String)> {
-                    task.step("comparing with a server-side dry run");
-                    let upgrade = Upgrade {
-                        release,
-                        chart: archive.as_path(),
-                        namespace,
-                        values: file.path(),
-                        target: &run.target,
-                        timeout: None,
-                        wait: false,
-                        force: false,
-                        dry_run: DryRun::Server,
-                    };
-                    let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
-                        .deadline(DRY_RUN_DEADLINE);
-                    let (live, desired) = std::thread::scope(|inner| {
-                        let live =
-                            inner.spawn(|| helm.get_manifest(release, namespace, &run.target));
-                        let desired = helm
-                            .tool
-                            .run(&invocation)
-                            .map_err(anyhow::Error::from)
-                            .and_then(|out| ReleaseOutcome::parse(&out.stdout));
-                        (joined(live.join()), desired)
-                    });
-                    Ok((live?, desired?.manifest.unwrap_or_default()))
-                })
-            })
-            .collect();
-        let listed = joined(listing.join());
-        let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
-        (listed, rendered)
-    });
+    let (listed, rendered) = render_all(run, &helm, settings, &fetched);
     // Judged by the manifests first; by the running objects only where that can differ.
     let mut diffs: Vec<Result<ManifestDiff>> = rendered
         .iter()
@@ -387,12 +322,7 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         };
         match result {
             Ok(report) => {
-                task.finish(&match report.changes.len() {
-                    _ if !report.has_changes() => "no changes".to_owned(),
-                    0 => "no object changes".to_owned(),
-                    1 => "1 object differs".to_owned(),
-                    n => format!("{n} objects differ"),
-                });
+                task.finish(&finished(&report));
                 reports.push(report);
             }
             Err(err) => {
@@ -402,6 +332,112 @@ pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compa
         }
     }
     Ok(Compared { reports, failures })
+}
+
+/// A compared release's progress line.
+fn finished(report: &ReleaseReport) -> String {
+    match report.changes.len() {
+        _ if !report.has_changes() => "no changes".to_owned(),
+        0 => "no object changes".to_owned(),
+        1 => "1 object differs".to_owned(),
+        n => format!("{n} objects differ"),
+    }
+}
+
+/// helm with its version, and each chart's archive (or why it could not be had), fetched side by
+/// side.
+fn fetch_all<'a>(
+    run: &Run,
+    settings: &Settings,
+    values: &'a [(Chart, ScratchFile)],
+    progress: &crate::ui::Progress,
+) -> Result<(Helm, Vec<Fetching<'a>>)> {
+    let helm_tool = run.helm_tool()?;
+    let cache = run.chart_cache()?;
+    let (helm, fetched) = std::thread::scope(|scope| {
+        let version =
+            scope.spawn(|| Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref()));
+        let fetching: Vec<_> = values
+            .iter()
+            .map(|(chart, file)| {
+                let task = progress.task(settings.release(*chart).as_str());
+                let chart_ref = settings.chart_ref(*chart);
+                let (cache, helm_tool) = (&cache, &helm_tool);
+                let fetch = scope.spawn(move || {
+                    let archive = super::fetch_chart(cache, helm_tool, chart_ref, &task)
+                        .map(|(archive, _)| archive);
+                    (archive, task)
+                });
+                (*chart, file, fetch)
+            })
+            .collect();
+        let fetched: Vec<_> = fetching
+            .into_iter()
+            .map(|(chart, file, fetch)| {
+                let (archive, task) = fetch.join().unwrap_or_else(|_| {
+                    (
+                        Err(anyhow::anyhow!("internal error: a fetch thread panicked")),
+                        progress.task(settings.release(chart).as_str()),
+                    )
+                });
+                (chart, file, task, archive)
+            })
+            .collect();
+        (joined(version.join()), fetched)
+    });
+    Ok((helm?, fetched))
+}
+
+/// `helm list` of the namespace, and each release's live manifest and dry run, all at once.
+fn render_all(
+    run: &Run,
+    helm: &Helm,
+    settings: &Settings,
+    fetched: &[Ready<'_>],
+) -> (Result<Vec<ListedRelease>>, Vec<Rendered>) {
+    let namespace = settings.namespace.as_str();
+    // Each release's live manifest and dry run start at once, beside `helm list` (its status
+    // is only needed afterwards): one helm round trip less.
+    std::thread::scope(|scope| {
+        let listing = scope.spawn(|| helm.list(Some(namespace), &run.target));
+        let jobs: Vec<_> = fetched
+            .iter()
+            .map(|(chart, file, task, archive)| {
+                let helm = &helm;
+                let release = settings.release(*chart).as_str();
+                scope.spawn(move || -> Result<(Option<String>, String)> {
+                    task.step("comparing with a server-side dry run");
+                    let upgrade = Upgrade {
+                        release,
+                        chart: archive.as_path(),
+                        namespace,
+                        values: file.path(),
+                        target: &run.target,
+                        timeout: None,
+                        wait: false,
+                        force: false,
+                        dry_run: DryRun::Server,
+                    };
+                    let invocation = Invocation::new(helm.upgrade_install_args(&upgrade))
+                        .deadline(DRY_RUN_DEADLINE);
+                    let (live, desired) = std::thread::scope(|inner| {
+                        let live =
+                            inner.spawn(|| helm.get_manifest(release, namespace, &run.target));
+                        let desired = helm
+                            .tool
+                            .run(&invocation)
+                            .map_err(anyhow::Error::from)
+                            .and_then(|out| ReleaseOutcome::parse(&out.stdout));
+                        (joined(live.join()), desired)
+                    });
+                    Ok((live?, desired?.manifest.unwrap_or_default()))
+                })
+            })
+            .collect();
+        let listed = joined(listing.join());
+        let rendered: Vec<_> = jobs.into_iter().map(|job| joined(job.join())).collect();
+        (listed, rendered)
+    })
 }
 
 /// The claims and StatefulSets as they run, when what Kubernetes refuses depends on them: a claim

@@ -56,17 +56,17 @@ pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
         match profile::check_text("your answers", &text, &Chart::ALL) {
             Ok(_) => break text,
             // The field alone: the text is not a file anyone can open at a line.
-            Err(err) => eprintln!(
+            Err(err) => prompter.show(&format!(
                 "error: {}\nLet's go through the questions again (your answers are the defaults).",
                 err.message
-            ),
+            )),
         }
     };
     let carried = base.as_ref().map(wizard::carried_over).unwrap_or_default();
-    eprintln!(
+    prompter.show(&format!(
         "\n{text}\n{}",
         wizard::summary(&name, &shown, &answers, &carried)
-    );
+    ));
     if !prompter.confirm("Write this profile?", true)? {
         return Err(UserError::declined("nothing was written").into());
     }

@@ -157,10 +157,58 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         target: &run.target,
         deadline,
     };
-    // The version only shapes the upgrade's flags: ask for it while the charts are fetched.
-    let (helm, outcomes, made) = std::thread::scope(|scope| {
+    let (helm, outcomes, made) = run_releases(run, &job, &helm_tool, &values, &owned, &progress);
+    let helm = helm?;
+    drop(values);
+    say_made(ui, settings, &made);
+
+    let (mut failures, mut upgrades_failed) = (Vec::new(), Vec::new());
+    for (chart, outcome) in outcomes {
+        let release = settings.release(chart).as_str();
+        match outcome {
+            Ok(Ok(outcome)) if plan.dry_run => {
+                stdout_text += outcome.manifest.as_deref().unwrap_or_default()
+            }
+            Ok(Ok(_)) => ui.note(&how_to_reach(run, settings, chart, plan)),
+            Ok(Err(err)) => upgrades_failed.push(ReleaseFailure::new(release, err)),
+            Err(err) => failures.push(ReleaseFailure::new(release, err)),
+        }
+    }
+    if !stdout_text.is_empty() {
+        super::write_stdout(stdout_text.as_bytes())?;
+    }
+    // Only an upgrade that ran can have left a release behind in the cluster.
+    if !plan.dry_run && !upgrades_failed.is_empty() {
+        add_recovery_hints(&helm, settings, &run.target, &mut upgrades_failed);
+    }
+    failures.extend(upgrades_failed);
+    ReleaseFailures::check(failures)
+}
+
+/// Each release's upgrade, as far as it got: outer error, helm never ran for it; inner, what its
+/// upgrade did.
+type Outcome = Result<Result<ReleaseOutcome>>;
+
+/// helm with its version, shared by the release threads.
+type SharedHelm = Result<std::sync::Arc<Helm>>;
+
+/// A Secret of eksmon's for Grafana, and how it came to be.
+type MadeSecret = (crate::secrets::Owned, crate::secrets::Made);
+
+/// Grafana's Secrets, helm's version and the charts side by side (the version only shapes the
+/// upgrade's flags), then each release's upgrade once its chart is there.
+fn run_releases(
+    run: &Run,
+    job: &Job<'_>,
+    helm_tool: &Tool,
+    values: &[(Chart, ScratchFile)],
+    owned: &[crate::secrets::Owned],
+    progress: &crate::ui::Progress,
+) -> (SharedHelm, Vec<(Chart, Outcome)>, Vec<MadeSecret>) {
+    let (settings, plan) = (job.settings, job.plan);
+    std::thread::scope(|scope| {
         // Grafana's Secrets exist before its release names them; made while the charts come.
-        let secrets = scope.spawn(|| grafana_secrets(run, settings, &owned, plan));
+        let secrets = scope.spawn(|| grafana_secrets(run, settings, owned, plan));
         let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
             let helm = Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref())?;
             // Which releases exist, for the word on each progress line; unknown if helm cannot
@@ -219,32 +267,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
             .map(|(chart, upgrade)| (chart, joined(upgrade.join())))
             .collect();
         (helm, outcomes, made)
-    });
-    let helm = helm?;
-    drop(values);
-    say_made(ui, settings, &made);
-
-    let (mut failures, mut upgrades_failed) = (Vec::new(), Vec::new());
-    for (chart, outcome) in outcomes {
-        let release = settings.release(chart).as_str();
-        match outcome {
-            Ok(Ok(outcome)) if plan.dry_run => {
-                stdout_text += outcome.manifest.as_deref().unwrap_or_default()
-            }
-            Ok(Ok(_)) => ui.note(&how_to_reach(run, settings, chart, plan)),
-            Ok(Err(err)) => upgrades_failed.push(ReleaseFailure::new(release, err)),
-            Err(err) => failures.push(ReleaseFailure::new(release, err)),
-        }
-    }
-    if !stdout_text.is_empty() {
-        super::write_stdout(stdout_text.as_bytes())?;
-    }
-    // Only an upgrade that ran can have left a release behind in the cluster.
-    if !plan.dry_run && !upgrades_failed.is_empty() {
-        add_recovery_hints(&helm, settings, &run.target, &mut upgrades_failed);
-    }
-    failures.extend(upgrades_failed);
-    ReleaseFailures::check(failures)
+    })
 }
 
 /// Says why helm could not do its job when the cluster said (no rights, no answer), what a
@@ -504,7 +527,7 @@ fn grafana_secrets(
     settings: &Settings,
     owned: &[crate::secrets::Owned],
     plan: &Plan<'_>,
-) -> Result<Vec<(crate::secrets::Owned, crate::secrets::Made)>> {
+) -> Result<Vec<MadeSecret>> {
     if owned.is_empty() {
         return Ok(Vec::new());
     }
@@ -524,7 +547,7 @@ fn grafana_secrets(
 }
 
 /// One line per Secret eksmon made; nothing for those that were there.
-fn say_made(ui: &Ui, settings: &Settings, made: &[(crate::secrets::Owned, crate::secrets::Made)]) {
+fn say_made(ui: &Ui, settings: &Settings, made: &[MadeSecret]) {
     use crate::secrets::Made;
     let namespace = settings.namespace.as_str();
     for (secret, how) in made {

@@ -31,25 +31,56 @@ pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
     warnings
 }
 
-/// Fails on the first rule the merged settings break, naming the field and its origin.
-pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<(), UserError> {
-    let fail = |path: FieldPath, message: String| {
-        let origin = provenance.origin_of(&path);
-        Err(UserError::input(format!("{path}: {message}")).at(origin))
-    };
+/// A rule's verdict: the first field that breaks it, named with its origin.
+type Checked = Result<(), UserError>;
 
+/// Fails on the first rule the merged settings break, naming the field and its origin.
+pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Checked {
     // A chart the profile leaves out needs none of its fields.
-    let charts: &[Chart] = &charts
+    let charts: Vec<Chart> = charts
         .iter()
         .copied()
         .filter(|&chart| s.installs(chart))
-        .collect::<Vec<_>>();
+        .collect();
+    let rules = Rules {
+        settings: s,
+        provenance,
+    };
     if s.exposure == Exposure::Alb {
+        rules.alb(&charts)?;
+    }
+    rules.alerting()?;
+    rules.amp()?;
+    rules.datasource()?;
+    rules.no_credentials()?;
+    rules.retention()?;
+    rules.alb_auth()?;
+    if s.exposure == Exposure::Nlb {
+        rules.nlb()?;
+    }
+    Ok(())
+}
+
+/// The merged settings and where each field came from, for the rules to name.
+struct Rules<'a> {
+    settings: &'a Settings,
+    provenance: &'a Provenance,
+}
+
+impl Rules<'_> {
+    fn fail(&self, path: FieldPath, message: String) -> Checked {
+        let origin = self.provenance.origin_of(&path);
+        Err(UserError::input(format!("{path}: {message}")).at(origin))
+    }
+
+    /// An ALB: hosts, subnets, lists without repeats, and health checks within its limits.
+    fn alb(&self, charts: &[Chart]) -> Checked {
+        let s = self.settings;
         let wanted = |chart| charts.contains(&chart);
         for chart in Chart::ALL {
             if wanted(chart) && s.host(chart).is_none() {
                 let path = FieldPath::keys(&format!("{}.host", chart.name()));
-                let cause = provenance.origin_of(&FieldPath::keys("exposure"));
+                let cause = self.provenance.origin_of(&FieldPath::keys("exposure"));
                 return Err(UserError::input(format!(
                     "{path}: required when exposure is alb (the Ingress routes by host)"
                 ))
@@ -63,13 +94,13 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             && p == g
             && charts.len() == Chart::ALL.len()
         {
-            return fail(
+            return self.fail(
                 FieldPath::keys("grafana.host"),
                 format!("`{g}` is also prometheus.host; each app needs its own host"),
             );
         }
         if s.alb.subnets.len() == 1 {
-            return fail(
+            return self.fail(
                 FieldPath::keys("alb.subnets"),
                 "an ALB needs at least 2 subnets in different Availability Zones".into(),
             );
@@ -91,12 +122,12 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             if let Some(index) = first_repeat(&list) {
                 let mut path = FieldPath::keys(name);
                 path.0.push(Segment::Index(index));
-                return fail(path, format!("`{}` is listed twice", list[index]));
+                return self.fail(path, format!("`{}` is listed twice", list[index]));
             }
         }
         let hc = &s.alb.healthcheck;
         if hc.timeout_seconds >= hc.interval_seconds {
-            return fail(
+            return self.fail(
                 FieldPath::keys("alb.healthcheck.timeoutSeconds"),
                 format!(
                     "{}s must be shorter than intervalSeconds ({}s)",
@@ -119,7 +150,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             ),
         ] {
             if !range.contains(&value) {
-                return fail(
+                return self.fail(
                     FieldPath::keys(&format!("alb.healthcheck.{field}")),
                     format!(
                         "{value} is outside {}..={} (the ALB's limits)",
@@ -129,102 +160,114 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
                 );
             }
         }
+
+        Ok(())
     }
 
-    let mut known = crate::rules::alert_names();
-    known.extend(crate::rules::RENAMED.iter().map(|(old, _)| *old));
-    for (index, name) in s.alerting.disabled.iter().enumerate() {
-        if !known.contains(&name.as_str()) {
-            let mut path = FieldPath::keys("alerting.disabled");
-            path.0.push(Segment::Index(index));
-            let mut message = format!("`{name}` is not an alert of eksmon's rule set");
-            if let Some(close) = crate::profile::suggest(name, known.iter().copied()) {
-                message += &format!(" (did you mean `{close}`?)");
+    /// Alerts to silence exist; receivers have unique names, their Secret, and one role.
+    fn alerting(&self) -> Checked {
+        let s = self.settings;
+        let mut known = crate::rules::alert_names();
+        known.extend(crate::rules::RENAMED.iter().map(|(old, _)| *old));
+        for (index, name) in s.alerting.disabled.iter().enumerate() {
+            if !known.contains(&name.as_str()) {
+                let mut path = FieldPath::keys("alerting.disabled");
+                path.0.push(Segment::Index(index));
+                let mut message = format!("`{name}` is not an alert of eksmon's rule set");
+                if let Some(close) = crate::profile::suggest(name, known.iter().copied()) {
+                    message += &format!(" (did you mean `{close}`?)");
+                }
+                return self.fail(path, message);
             }
-            return fail(path, message);
         }
-    }
-    let mut names = Vec::new();
-    let mut roles = Vec::new();
-    for (index, receiver) in s.alerting.receivers.iter().enumerate() {
-        let at = |key: &str| {
+        let mut names = Vec::new();
+        let mut roles = Vec::new();
+        for (index, receiver) in s.alerting.receivers.iter().enumerate() {
+            let at = |key: &str| {
+                let mut path = FieldPath::keys("alerting.receivers");
+                path.0.push(Segment::Index(index));
+                if !key.is_empty() {
+                    path.0.push(Segment::Key(key.to_owned()));
+                }
+                path
+            };
+            let kind = yaml::to_value(&receiver.r#type);
+            let kind = kind.as_str().unwrap_or("?");
+            if names.contains(&receiver.name.as_str()) {
+                return self.fail(
+                    at("name"),
+                    format!("`{}` names two receivers", receiver.name),
+                );
+            }
+            names.push(receiver.name.as_str());
+            if receiver.name.as_str() == "null" {
+                return self.fail(
+                    at("name"),
+                    "`null` is eksmon's receiver for unrouted alerts".into(),
+                );
+            }
+            let sns = receiver.r#type == ReceiverType::Sns;
+            let needs_secret = !sns;
+            if needs_secret && receiver.secret_name.is_none() {
+                return self.fail(
+                    at(""),
+                    format!(
+                        "missing key `secretName`: a {kind} receiver reads its URL or key from a Secret in the namespace (mounted as a file, never copied into values)"
+                    ),
+                );
+            }
+            for (key, present, allowed) in [
+                ("secretName", receiver.secret_name.is_some(), needs_secret),
+                ("secretKey", receiver.secret_key.is_some(), needs_secret),
+                (
+                    "channel",
+                    receiver.channel.is_some(),
+                    receiver.r#type == ReceiverType::Slack,
+                ),
+                ("topicArn", receiver.topic_arn.is_some(), sns),
+                ("roleArn", receiver.role_arn.is_some(), sns),
+            ] {
+                if present && !allowed {
+                    return self.fail(at(key), format!("is not used with type {kind}"));
+                }
+            }
+            if sns && receiver.topic_arn.is_none() {
+                return self.fail(at(""), "missing key `topicArn` (type sns needs it)".into());
+            }
+            if let Some(role) = &receiver.role_arn {
+                roles.push((index, role.as_str()));
+            }
+        }
+        if let Some(&(index, other)) = roles.iter().find(|(_, r)| *r != roles[0].1) {
             let mut path = FieldPath::keys("alerting.receivers");
             path.0.push(Segment::Index(index));
-            if !key.is_empty() {
-                path.0.push(Segment::Key(key.to_owned()));
-            }
-            path
-        };
-        let kind = yaml::to_value(&receiver.r#type);
-        let kind = kind.as_str().unwrap_or("?");
-        if names.contains(&receiver.name.as_str()) {
-            return fail(
-                at("name"),
-                format!("`{}` names two receivers", receiver.name),
-            );
-        }
-        names.push(receiver.name.as_str());
-        if receiver.name.as_str() == "null" {
-            return fail(
-                at("name"),
-                "`null` is eksmon's receiver for unrouted alerts".into(),
-            );
-        }
-        let sns = receiver.r#type == ReceiverType::Sns;
-        let needs_secret = !sns;
-        if needs_secret && receiver.secret_name.is_none() {
-            return fail(
-                at(""),
+            path.0.push(Segment::Key("roleArn".into()));
+            return self.fail(
+                path,
                 format!(
-                    "missing key `secretName`: a {kind} receiver reads its URL or key from a Secret in the namespace (mounted as a file, never copied into values)"
+                    "`{other}` differs from {}: Alertmanager has one service account, so one role",
+                    roles[0].1
                 ),
             );
         }
-        for (key, present, allowed) in [
-            ("secretName", receiver.secret_name.is_some(), needs_secret),
-            ("secretKey", receiver.secret_key.is_some(), needs_secret),
-            (
-                "channel",
-                receiver.channel.is_some(),
-                receiver.r#type == ReceiverType::Slack,
-            ),
-            ("topicArn", receiver.topic_arn.is_some(), sns),
-            ("roleArn", receiver.role_arn.is_some(), sns),
-        ] {
-            if present && !allowed {
-                return fail(at(key), format!("is not used with type {kind}"));
-            }
-        }
-        if sns && receiver.topic_arn.is_none() {
-            return fail(at(""), "missing key `topicArn` (type sns needs it)".into());
-        }
-        if let Some(role) = &receiver.role_arn {
-            roles.push((index, role.as_str()));
-        }
-    }
-    if let Some(&(index, other)) = roles.iter().find(|(_, r)| *r != roles[0].1) {
-        let mut path = FieldPath::keys("alerting.receivers");
-        path.0.push(Segment::Index(index));
-        path.0.push(Segment::Key("roleArn".into()));
-        return fail(
-            path,
-            format!(
-                "`{other}` differs from {}: Alertmanager has one service account, so one role",
-                roles[0].1
-            ),
-        );
+        Ok(())
     }
 
-    if let Some(amp) = &s.amp {
+    /// An AMP workspace: one way to name it, a region that signs, a working queue, a role.
+    fn amp(&self) -> Checked {
+        let s = self.settings;
+        let Some(amp) = &s.amp else {
+            return Ok(());
+        };
         match (&amp.workspace_id, &amp.remote_write_url) {
             (None, None) => {
-                return fail(
+                return self.fail(
                     FieldPath::keys("amp"),
                     "give `workspaceId` or `remoteWriteUrl` (the workspace to write to)".into(),
                 );
             }
             (Some(_), Some(_)) => {
-                return fail(
+                return self.fail(
                     FieldPath::keys("amp.remoteWriteUrl"),
                     "give `workspaceId` or `remoteWriteUrl`, not both".into(),
                 );
@@ -233,7 +276,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
                 if let Ok((region, _)) = crate::validate::amp_url_parts(url.as_str())
                     && region != amp.region.as_str()
                 {
-                    return fail(
+                    return self.fail(
                         FieldPath::keys("amp.region"),
                         format!(
                             "`{}` differs from the URL's region `{region}`: SigV4 signatures would not match (403)",
@@ -246,13 +289,13 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         }
         if amp.agent_mode {
             if !s.alerting.receivers.is_empty() {
-                return fail(
+                return self.fail(
                     FieldPath::keys("amp.agentMode"),
                     "an agent evaluates no rules, so alerting.receivers would never get an alert; alert from AMP's ruler instead, or turn agentMode off".into(),
                 );
             }
             if s.grafana.enabled && s.grafana.datasource == GrafanaDatasource::Local {
-                return fail(
+                return self.fail(
                     FieldPath::keys("amp.agentMode"),
                     "an agent answers no queries, so Grafana's local data source would stay empty; set grafana.datasource amp (or none, or grafana.enabled false)".into(),
                 );
@@ -265,7 +308,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             ("capacity", queue.capacity),
         ] {
             if value == 0 {
-                return fail(
+                return self.fail(
                     FieldPath::keys(&format!("amp.queue.{key}")),
                     "must be at least 1: with 0 Prometheus would send nothing".into(),
                 );
@@ -273,7 +316,7 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         }
         // Prometheus's guidance: a shard's buffer holds at least one full batch.
         if queue.capacity < queue.max_samples_per_send {
-            return fail(
+            return self.fail(
                 FieldPath::keys("amp.queue.capacity"),
                 format!(
                     "{} is below maxSamplesPerSend ({}): a shard could never fill a batch",
@@ -282,63 +325,86 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             );
         }
         if amp.auth == AmpAuth::Irsa && amp.role_arn.is_none() {
-            return fail(
+            return self.fail(
                 FieldPath::keys("amp"),
                 "missing key `roleArn`: with auth irsa the role annotates Prometheus's service account".into(),
             );
         }
-    }
-    match (s.grafana.datasource, &s.amp) {
-        (GrafanaDatasource::Amp, None) => {
-            return fail(
-                FieldPath::keys("grafana.datasource"),
-                "`amp` needs the `amp` block (the workspace to query)".into(),
-            );
-        }
-        (GrafanaDatasource::Amp, _) if !s.grafana.enabled => {
-            return fail(
-                FieldPath::keys("grafana.datasource"),
-                "is for the Grafana eksmon installs, and grafana.enabled is false (Amazon Managed Grafana sets up its own data sources)".into(),
-            );
-        }
-        (GrafanaDatasource::Amp, _) => {}
-        _ if s.grafana.role_arn.is_some() => {
-            return fail(
-                FieldPath::keys("grafana.roleArn"),
-                "is only used with `grafana.datasource: amp`".into(),
-            );
-        }
-        _ => {}
-    }
-    if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
-        return Err(UserError::input(format!(
-            "{path}: holds AWS credentials; eksmon never takes them (they would be readable by anyone who can `helm get values`)"
-        ))
-        .at(provenance.origin_of(&path))
-        .hint("give the pods a role instead: amp.auth irsa (with amp.roleArn) or podIdentity; `eksmon iam` prints its policies"));
+
+        Ok(())
     }
 
-    if let Some(size) = &s.prometheus.retention_size {
-        let limit = crate::validate::quantity_bytes(size.as_str());
-        let volume = crate::validate::quantity_bytes(s.prometheus.storage_size.as_str());
-        if let (Some(limit), Some(volume)) = (limit, volume)
-            && limit > volume
-        {
-            return fail(
-                FieldPath::keys("prometheus.retentionSize"),
-                format!(
-                    "`{size}` is more than the volume ({}): Prometheus would fill it and stop; leave it unset for 90% of the volume",
-                    s.prometheus.storage_size
-                ),
-            );
+    /// Grafana's data source has what it queries.
+    fn datasource(&self) -> Checked {
+        let s = self.settings;
+        match (s.grafana.datasource, &s.amp) {
+            (GrafanaDatasource::Amp, None) => {
+                return self.fail(
+                    FieldPath::keys("grafana.datasource"),
+                    "`amp` needs the `amp` block (the workspace to query)".into(),
+                );
+            }
+            (GrafanaDatasource::Amp, _) if !s.grafana.enabled => {
+                return self.fail(
+                    FieldPath::keys("grafana.datasource"),
+                    "is for the Grafana eksmon installs, and grafana.enabled is false (Amazon Managed Grafana sets up its own data sources)".into(),
+                );
+            }
+            (GrafanaDatasource::Amp, _) => {}
+            _ if s.grafana.role_arn.is_some() => {
+                return self.fail(
+                    FieldPath::keys("grafana.roleArn"),
+                    "is only used with `grafana.datasource: amp`".into(),
+                );
+            }
+            _ => {}
         }
+        Ok(())
     }
 
-    if let Some(auth) = &s.alb.auth {
+    /// No AWS keys anywhere, raw chart values included.
+    fn no_credentials(&self) -> Checked {
+        let s = self.settings;
+        if let Some(path) = find_access_key(&yaml::to_value(s), &mut FieldPath(Vec::new())) {
+            return Err(UserError::input(format!(
+                "{path}: holds AWS credentials; eksmon never takes them (they would be readable by anyone who can `helm get values`)"
+            ))
+            .at(self.provenance.origin_of(&path))
+            .hint("give the pods a role instead: amp.auth irsa (with amp.roleArn) or podIdentity; `eksmon iam` prints its policies"));
+        }
+        Ok(())
+    }
+
+    /// Prometheus's retention size fits on its volume.
+    fn retention(&self) -> Checked {
+        let s = self.settings;
+        if let Some(size) = &s.prometheus.retention_size {
+            let limit = crate::validate::quantity_bytes(size.as_str());
+            let volume = crate::validate::quantity_bytes(s.prometheus.storage_size.as_str());
+            if let (Some(limit), Some(volume)) = (limit, volume)
+                && limit > volume
+            {
+                return self.fail(
+                    FieldPath::keys("prometheus.retentionSize"),
+                    format!(
+                        "`{size}` is more than the volume ({}): Prometheus would fill it and stop; leave it unset for 90% of the volume",
+                        s.prometheus.storage_size
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The ALB's authentication has the keys its type needs, and no others.
+    fn alb_auth(&self) -> Checked {
+        let Some(auth) = &self.settings.alb.auth else {
+            return Ok(());
+        };
         let (needed, foreign) = auth.r#type.keys();
         let kind = auth.r#type.as_str();
         if let Some(key) = needed.iter().find(|k| !auth.has(k)) {
-            return fail(
+            return self.fail(
                 FieldPath::keys("alb.auth"),
                 format!(
                     "missing key `{key}` (type {kind} needs {})",
@@ -347,20 +413,24 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
             );
         }
         if let Some(key) = foreign.iter().find(|k| auth.has(k)) {
-            return fail(
+            return self.fail(
                 FieldPath::keys(&format!("alb.auth.{key}")),
                 format!("is not used with type {kind}"),
             );
         }
+
+        Ok(())
     }
 
-    if s.exposure == Exposure::Nlb {
+    /// NLBs: unique names, and source ranges without repeats.
+    fn nlb(&self) -> Checked {
+        let s = self.settings;
         if let (Some(p), Some(g)) = (
             &s.prometheus.load_balancer_name,
             &s.grafana.load_balancer_name,
         ) && p == g
         {
-            return fail(
+            return self.fail(
                 FieldPath::keys("grafana.loadBalancerName"),
                 format!(
                     "`{g}` is also prometheus.loadBalancerName; load balancer names are unique per region"
@@ -376,10 +446,11 @@ pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Result<
         ) {
             let mut path = FieldPath::keys("nlb.sourceRanges");
             path.0.push(Segment::Index(index));
-            return fail(path, "listed twice".into());
+            return self.fail(path, "listed twice".into());
         }
+
+        Ok(())
     }
-    Ok(())
 }
 
 /// The index of the first item that repeats an earlier one.
