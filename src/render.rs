@@ -130,32 +130,51 @@ struct Derived {
     server_files: Option<serde_json::Value>,
     /// Alertmanager's `config`, `extraSecretMounts`, `serviceAccount`, when it is installed.
     alertmanager: Option<serde_json::Value>,
-    /// `server.remoteWrite` for AMP (SigV4), when `amp` is set.
-    remote_write: Option<serde_json::Value>,
-    /// The server's service account: the IRSA role, or a fixed name for Pod Identity.
-    server_service_account: Option<serde_json::Value>,
+    /// AMP's URLs and the keep rule for `keepMetrics`, when `amp` is set.
+    amp: Option<AmpDerived>,
+    /// The server's service account name (Pod Identity associates the role with it).
+    server_account: String,
     /// Alertmanager is asked for and Prometheus is not an agent.
     alertmanager_installed: bool,
     /// Agent mode: the server's flags (they replace the chart's TSDB flags) and no rule files.
     agent_flags: Option<Vec<&'static str>>,
     /// The data source the dashboards name.
     dashboard_datasource: &'static str,
-    /// Grafana's provisioned data sources (`grafana.datasource`).
-    grafana_datasources: Vec<serde_json::Value>,
-    /// The plugin the AMP data source needs, when it is used.
-    grafana_plugins: Vec<&'static str>,
-    /// Grafana's service account when it queries AMP with IRSA: the role annotation.
-    grafana_service_account: Option<serde_json::Value>,
+    /// Grafana queries AMP (`grafana.datasource: amp` with an `amp` block).
+    amp_datasource: bool,
+    /// The name and plugin of Grafana's AMP data source.
+    amp_datasource_name: &'static str,
+    amp_plugin: &'static str,
+    /// The role Grafana's service account is annotated with, when it queries AMP with IRSA.
+    grafana_role_arn: Option<String>,
     /// eksmon's own admin Secret, when the profile leaves the password to eksmon: the chart
     /// then makes no random one (which would differ on every render without `lookup`).
     grafana_admin_secret: Option<String>,
     /// eksmon's Secret for the image renderer's token, when the raw values switch it on.
     renderer_token_secret: Option<String>,
-    /// The two scrape jobs for the EKS control-plane metrics API.
-    control_plane_scrape: serde_json::Value,
-    /// The ClusterRole and binding they need, as the chart's `extraManifests` (templated by the
-    /// chart, for its own names).
-    control_plane_rbac: Vec<&'static str>,
+}
+
+/// What the templates need of AMP besides the profile's own fields.
+#[derive(Debug, Serialize)]
+struct AmpDerived {
+    /// The remote-write URL, from `remoteWriteUrl` or built from the workspace and region.
+    url: String,
+    /// The workspace's query endpoint (Grafana's data source).
+    query_url: String,
+    /// `keepMetrics` as one regex on the metric name, so only those series are sent (and paid
+    /// for).
+    keep_regex: Option<String>,
+}
+
+impl From<&crate::settings::Amp> for AmpDerived {
+    fn from(amp: &crate::settings::Amp) -> Self {
+        let alternatives: Vec<&str> = amp.keep_metrics.iter().map(|m| m.as_str()).collect();
+        Self {
+            url: amp.url(),
+            query_url: amp.query_url(),
+            keep_regex: (!alternatives.is_empty()).then(|| alternatives.join("|")),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -214,14 +233,13 @@ impl From<&Settings> for Derived {
             } else {
                 "Prometheus"
             },
-            grafana_datasources: grafana_datasources(s.grafana.datasource, &prometheus_url, amp_datasource),
-            grafana_plugins: amp_datasource.map(|_| AMP_PLUGIN).into_iter().collect(),
-            grafana_service_account: amp_datasource.and_then(|amp| {
-                let role = s.grafana.role_arn.as_ref().or(amp.role_arn.as_ref())?;
-                (amp.auth == crate::settings::AmpAuth::Irsa).then(|| {
-                    serde_json::json!({"annotations": {"eks.amazonaws.com/role-arn": role.as_str()}})
-                })
-            }),
+            amp_datasource: amp_datasource.is_some(),
+            amp_datasource_name: AMP_DATASOURCE_NAME,
+            amp_plugin: AMP_PLUGIN,
+            grafana_role_arn: amp_datasource
+                .filter(|amp| amp.auth == crate::settings::AmpAuth::Irsa)
+                .and_then(|amp| s.grafana.role_arn.as_ref().or(amp.role_arn.as_ref()))
+                .map(|role| role.as_str().to_owned()),
             grafana_admin_secret: Some(crate::naming::grafana_admin_secret(s))
                 .filter(|secret| secret.owned)
                 .map(|secret| secret.name),
@@ -240,151 +258,13 @@ impl From<&Settings> for Derived {
             retention_size: retention_size(s),
             server_files: crate::rules::server_files(s),
             alertmanager: crate::alertmanager::values(s),
-            remote_write: s.amp.as_ref().map(amp_remote_write),
-            server_service_account: s.amp.as_ref().map(|amp| server_service_account(s, amp)),
-            control_plane_scrape: serde_json::json!({
-                "scheduler": control_plane_job("ksh"),
-                "controller_manager": control_plane_job("kcm"),
-            }),
-            control_plane_rbac: vec![CONTROL_PLANE_CLUSTER_ROLE, CONTROL_PLANE_BINDING],
+            amp: s.amp.as_ref().map(AmpDerived::from),
+            server_account: crate::naming::prometheus_server_account(s),
         }
     }
 }
 
 const AMP_DATASOURCE_NAME: &str = "Amazon Managed Prometheus";
-
-/// Local: the in-cluster Prometheus, default. Amp: the workspace, default, queried with the
-/// pod's AWS credentials; the local one stays for eksmon's dashboards (they name it). None: none.
-fn grafana_datasources(
-    choice: GrafanaDatasource,
-    prometheus_url: &str,
-    amp: Option<&crate::settings::Amp>,
-) -> Vec<serde_json::Value> {
-    let local = |default: bool| {
-        serde_json::json!({
-            "name": "Prometheus",
-            "type": "prometheus",
-            "uid": "prometheus",
-            "url": prometheus_url,
-            "access": "proxy",
-            "isDefault": default,
-        })
-    };
-    match (choice, amp) {
-        (GrafanaDatasource::None, _) => Vec::new(),
-        // An agent answers no queries: AMP is the only source, under the uid the dashboards name.
-        (GrafanaDatasource::Amp, Some(amp)) if amp.agent_mode => {
-            let mut source = amp_source(amp);
-            source["uid"] = "prometheus".into();
-            vec![source]
-        }
-        (GrafanaDatasource::Amp, Some(amp)) => vec![amp_source(amp), local(false)],
-        _ => vec![local(true)],
-    }
-}
-
-/// The AMP data source: the workspace's query endpoint, SigV4 with the pod's credentials.
-fn amp_source(amp: &crate::settings::Amp) -> serde_json::Value {
-    serde_json::json!({
-        "name": AMP_DATASOURCE_NAME,
-        "type": AMP_PLUGIN,
-        "uid": "amp",
-        "url": amp.query_url(),
-        "access": "proxy",
-        "isDefault": true,
-        "jsonData": {
-            "sigV4Auth": true,
-            "sigV4AuthType": "default",
-            "sigV4Region": amp.region.as_str(),
-            "httpMethod": "POST",
-        },
-    })
-}
-
-/// One scrape job for the EKS control-plane metrics API (`ksh`: kube-scheduler, `kcm`:
-/// kube-controller-manager), through the API server's own endpoints, as the chart's API server
-/// job finds them.
-fn control_plane_job(component: &str) -> serde_json::Value {
-    serde_json::json!({
-        "kubernetes_sd_configs": [{"role": "endpointslice"}],
-        "scheme": "https",
-        "metrics_path": format!("/apis/metrics.eks.amazonaws.com/v1/{component}/container/metrics"),
-        "tls_config": {"ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"},
-        "bearer_token_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
-        "relabel_configs": [{
-            "source_labels": [
-                "__meta_kubernetes_namespace",
-                "__meta_kubernetes_service_name",
-                "__meta_kubernetes_endpointslice_port_name",
-            ],
-            "action": "keep",
-            "regex": "default;kubernetes;https",
-        }],
-    })
-}
-
-/// Remote write to AMP, signed with SigV4 in the workspace's region; `keepMetrics` becomes a
-/// keep rule on the metric name, so only those series are sent (and paid for).
-fn amp_remote_write(amp: &crate::settings::Amp) -> serde_json::Value {
-    let mut write = serde_json::json!({
-        "url": amp.url(),
-        "sigv4": {"region": amp.region.as_str()},
-        "queue_config": {
-            "max_samples_per_send": amp.queue.max_samples_per_send,
-            "max_shards": amp.queue.max_shards,
-            "capacity": amp.queue.capacity,
-        },
-    });
-    if !amp.keep_metrics.is_empty() {
-        let alternatives: Vec<&str> = amp.keep_metrics.iter().map(|m| m.as_str()).collect();
-        write["write_relabel_configs"] = serde_json::json!([{
-            "source_labels": ["__name__"],
-            "regex": alternatives.join("|"),
-            "action": "keep",
-        }]);
-    }
-    serde_json::json!([write])
-}
-
-/// IRSA: the role annotates the server's service account. Pod Identity: no annotation, and the
-/// account gets a fixed name (the chart's own default) to associate the role with.
-fn server_service_account(s: &Settings, amp: &crate::settings::Amp) -> serde_json::Value {
-    match (amp.auth, &amp.role_arn) {
-        (crate::settings::AmpAuth::Irsa, Some(role)) => serde_json::json!({
-            "annotations": {"eks.amazonaws.com/role-arn": role.as_str()},
-        }),
-        _ => serde_json::json!({"name": crate::naming::prometheus_server_account(s)}),
-    }
-}
-
-/// Read access to the EKS control-plane metrics API; fixed text, no profile value in it.
-const CONTROL_PLANE_CLUSTER_ROLE: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
-  labels:
-    {{- include "prometheus.server.labels" . | nindent 4 }}
-rules:
-  - apiGroups: ["metrics.eks.amazonaws.com"]
-    resources: ["kcm/metrics", "ksh/metrics"]
-    verbs: ["get"]
-"#;
-
-const CONTROL_PLANE_BINDING: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
-  labels:
-    {{- include "prometheus.server.labels" . | nindent 4 }}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {{ include "prometheus.server.fullname" . }}-eks-control-plane
-subjects:
-  - kind: ServiceAccount
-    name: {{ include "prometheus.serviceAccountName.server" . }}
-    namespace: {{ include "prometheus.namespace" . }}
-"#;
 
 /// Prometheus's size limit for its data: the profile's `retentionSize`, else 90% of the volume,
 /// so Prometheus deletes old blocks before a full volume stops it. Prometheus's `MB` is 2^20
