@@ -89,10 +89,10 @@ pub fn read_archive(archive: &Path) -> Result<ChartContents> {
     }
     let mut defaults = Value::Mapping(Default::default());
     for (name, sub) in subcharts {
-        crate::profile::deep_merge(&mut defaults, crate::profile::set::nest(vec![name], sub));
+        crate::yaml::merge(&mut defaults, crate::yaml::nest(vec![name], sub));
     }
     if let Some(values) = values {
-        crate::profile::deep_merge(&mut defaults, values);
+        crate::yaml::merge(&mut defaults, values);
     }
     Ok(ChartContents { defaults, readme })
 }

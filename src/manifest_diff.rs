@@ -196,13 +196,13 @@ fn as_running(key: &ObjectKey, released: &Value, new: &Value, running: &Value) -
                 copy_if_set(&mut judged, new, running, &["spec", field]);
             }
             let templates = |v: &Value| {
-                dig(v, &["spec", "volumeClaimTemplates"])
+                yaml::get(v, &["spec", "volumeClaimTemplates"])
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default()
             };
             let (wanted, running_templates) = (templates(new), templates(running));
-            let name = |t: &Value| dig(t, &["metadata", "name"]).cloned();
+            let name = |t: &Value| yaml::get(t, &["metadata", "name"]).cloned();
             if let Some(Value::Sequence(released_templates)) = judged
                 .get_mut("spec")
                 .and_then(|s| s.get_mut("volumeClaimTemplates"))
@@ -227,7 +227,7 @@ fn as_running(key: &ObjectKey, released: &Value, new: &Value, running: &Value) -
 fn claim_spec_as_running(judged: &mut Value, new: &Value, running: &Value) {
     let storage = ["spec", "resources", "requests", "storage"];
     let bytes = |v: &Value| {
-        dig(v, &storage)
+        yaml::get(v, &storage)
             .and_then(Value::as_str)
             .and_then(crate::validate::quantity_bytes)
     };
@@ -241,7 +241,7 @@ fn claim_spec_as_running(judged: &mut Value, new: &Value, running: &Value) {
 
 /// Sets `path` in `judged` to its value in `running`, when both `wanted` and `running` have it.
 fn copy_if_set(judged: &mut Value, wanted: &Value, running: &Value, path: &[&str]) {
-    let (Some(value), Some(_)) = (dig(running, path), dig(wanted, path)) else {
+    let (Some(value), Some(_)) = (yaml::get(running, path), yaml::get(wanted, path)) else {
         return;
     };
     let Some((last, parents)) = path.split_last() else {
@@ -266,7 +266,7 @@ fn copy_if_set(judged: &mut Value, wanted: &Value, running: &Value, path: &[&str
 /// is pending. Applying it changes nothing, so it is not shown as a change.
 fn without_bound_volume(key: &ObjectKey, old: &Value, new: &Value) -> Value {
     let mut new = new.clone();
-    let absent_before = dig(old, &["spec", "volumeName"]).is_none();
+    let absent_before = yaml::get(old, &["spec", "volumeName"]).is_none();
     if key.kind == "PersistentVolumeClaim"
         && absent_before
         && let Some(spec) = new.get_mut("spec").and_then(Value::as_mapping_mut)
@@ -362,7 +362,7 @@ fn mask_secret(old: Option<&mut Value>, new: Option<&mut Value>) -> SecretKeys {
 
 /// The fields Kubernetes will not change on an existing object, that this upgrade changes.
 fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) -> Vec<Refusal> {
-    let differs = |path: &[&str]| dig(old, path) != dig(new, path);
+    let differs = |path: &[&str]| yaml::get(old, path) != yaml::get(new, path);
     let refusal = |field: &str, why: &str, instead: String| Refusal {
         key: key.clone(),
         field: field.to_owned(),
@@ -422,12 +422,12 @@ fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) 
         "PersistentVolumeClaim" => {
             let storage = &["spec", "resources", "requests", "storage"];
             let bytes = |v: &Value| {
-                dig(v, storage)
+                yaml::get(v, storage)
                     .and_then(Value::as_str)
                     .and_then(crate::validate::quantity_bytes)
             };
             let phase = running
-                .and_then(|r| dig(r, &["status", "phase"]))
+                .and_then(|r| yaml::get(r, &["status", "phase"]))
                 .and_then(Value::as_str);
             match (bytes(old), bytes(new)) {
                 (Some(before), Some(after)) if after < before => found.push(refusal(
@@ -462,18 +462,15 @@ fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) 
     found
 }
 
-fn dig<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |node, key| node.get(*key))
-}
 
 /// The first volume claim template's name and requested size, for the printed commands.
 fn first_claim_template(statefulset: &Value) -> (String, String) {
-    let first = dig(statefulset, &["spec", "volumeClaimTemplates"])
+    let first = yaml::get(statefulset, &["spec", "volumeClaimTemplates"])
         .and_then(Value::as_sequence)
         .and_then(|templates| templates.first());
     let text = |path: &[&str], default: &str| {
         first
-            .and_then(|t| dig(t, path))
+            .and_then(|t| yaml::get(t, path))
             .and_then(Value::as_str)
             .unwrap_or(default)
             .to_owned()

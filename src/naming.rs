@@ -7,12 +7,10 @@ use crate::yaml;
 
 /// A string at `path` in a chart's raw values, when the profile overrides it there.
 pub(crate) fn raw_string<'a>(values: &'a yaml::Mapping, path: &[&str]) -> Option<&'a str> {
-    let (last, parents) = path.split_last()?;
-    let mut map = values;
-    for key in parents {
-        map = map.get(*key)?.as_mapping()?;
-    }
-    map.get(*last)?.as_str().filter(|s| !s.is_empty())
+    let (first, rest) = path.split_first()?;
+    yaml::get(values.get(*first)?, rest)?
+        .as_str()
+        .filter(|s| !s.is_empty())
 }
 
 /// Helm's `trunc 63 | trimSuffix "-"`.

@@ -7,7 +7,6 @@
 
 use crate::dashboards::AMP_PLUGIN;
 use crate::naming::{prometheus_server_fullname, raw_string};
-use crate::profile::deep_merge;
 use crate::settings::{
     AlbAuth, AuthType, Chart, DashboardChoice, Exposure, GrafanaDatasource, HttpsUrl,
     OnUnauthenticated, SecretName, Settings, Tags, UserPoolArn, UserPoolClientId, UserPoolDomain,
@@ -61,7 +60,7 @@ pub fn values(settings: &Settings, chart: Chart) -> Result<Value> {
     }
     let overrides = settings.raw_values(chart);
     if !overrides.is_empty() {
-        deep_merge(&mut values, Value::Mapping(overrides.clone()));
+        yaml::merge(&mut values, Value::Mapping(overrides.clone()));
     }
     Ok(values)
 }

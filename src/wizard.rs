@@ -51,40 +51,6 @@ fn ever_asked() -> Vec<&'static str> {
     all
 }
 
-/// The value at a dotted path of a document.
-fn value_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(doc, |node, key| node.get(key))
-}
-
-/// Puts `value` at the dotted `path` in `root` (creating maps); `None` removes the key.
-fn put(root: &mut Mapping, path: &str, value: Option<Value>) {
-    let keys: Vec<&str> = path.split('.').collect();
-    let Some((last, parents)) = keys.split_last() else {
-        return;
-    };
-    let mut map = root;
-    for key in parents {
-        let entry = map
-            .entry(Value::String((*key).to_owned()))
-            .or_insert_with(|| Value::Mapping(Mapping::new()));
-        if !entry.is_mapping() {
-            *entry = Value::Mapping(Mapping::new());
-        }
-        let Some(inner) = entry.as_mapping_mut() else {
-            return;
-        };
-        map = inner;
-    }
-    match value {
-        Some(value) => {
-            map.insert(Value::String((*last).to_owned()), value);
-        }
-        None => {
-            map.remove(*last);
-        }
-    }
-}
-
 /// The profile YAML for `settings`: the keys the wizard asked about (their values from the
 /// settings' own serialization, so the keys are the profile's), over `base` (the `--from`
 /// profile, kept where nothing was asked). An answer left empty removes the key.
@@ -92,12 +58,13 @@ pub fn profile_text(name: &str, settings: &Settings, base: Option<&Mapping>) -> 
     let mut root = base.cloned().unwrap_or_default();
     let answered = yaml::to_value(settings);
     for path in asked(settings.exposure) {
-        let value = value_at(&answered, path).filter(|v| match v {
+        let keys: Vec<&str> = path.split('.').collect();
+        let value = yaml::get(&answered, &keys).filter(|v| match v {
             Value::Null => false,
             Value::Sequence(items) => !items.is_empty(),
             _ => true,
         });
-        put(&mut root, path, value.cloned());
+        yaml::set(&mut root, &keys, value.cloned());
     }
     format!(
         "# {name}: written by `eksmon init`\n{}",
@@ -683,7 +650,7 @@ mod tests {
         // Every asked key is one the settings have (a typo would write a dead key).
         let all = yaml::to_value(&Settings::default());
         for path in ever_asked() {
-            assert!(value_at(&all, path).is_some(), "{path}");
+            assert!(yaml::get(&all, &path.split('.').collect::<Vec<_>>()).is_some(), "{path}");
         }
         let base = yaml::parse(
             "namespace: x\nalb: {tags: {team: a}, scheme: internal}\nprometheus: {resources: {cpu: 1}, values: {server: {x: 1}}}\n",

@@ -11,7 +11,7 @@ pub mod set;
 pub mod source;
 
 use crate::error::{Origin, UserError};
-use crate::field_path::{FieldPath, Segment};
+use crate::field_path::FieldPath;
 use crate::settings::{Chart, Settings};
 use crate::yaml::{self, FieldProblem, Value};
 pub use source::Lookup;
@@ -78,7 +78,7 @@ impl Provenance {
     pub fn origin_of(&self, path: &FieldPath) -> Origin {
         let mut best: Option<(usize, &Layer)> = None;
         for layer in &self.layers {
-            let depth = set_depth(&layer.value, path);
+            let depth = yaml::depth(&layer.value, path);
             if depth > 0 && best.is_none_or(|(d, _)| depth >= d) {
                 best = Some((depth, layer));
             }
@@ -103,7 +103,7 @@ impl Provenance {
         let setter = self
             .layers
             .iter()
-            .rposition(|layer| set_depth(&layer.value, field) == field.segments().len());
+            .rposition(|layer| yaml::depth(&layer.value, field) == field.segments().len());
         if let Some(layer) = setter.map(|i| &self.layers[i])
             && !matches!(layer.origin, LayerOrigin::File { .. })
         {
@@ -141,23 +141,6 @@ impl Provenance {
     }
 }
 
-/// How many leading segments of `path` exist in `value`.
-fn set_depth(value: &Value, path: &FieldPath) -> usize {
-    let mut node = value;
-    for (depth, segment) in path.segments().iter().enumerate() {
-        let next = match (segment, node) {
-            (Segment::Key(key), Value::Mapping(map)) => map.get(key.as_str()),
-            (Segment::Index(i), Value::Sequence(items)) => items.get(*i),
-            _ => None,
-        };
-        match next {
-            Some(child) => node = child,
-            None => return depth,
-        }
-    }
-    path.segments().len()
-}
-
 /// Settings for one run, with where each came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -183,7 +166,7 @@ pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Load
         let keys = flag.path.split('.').map(str::to_owned).collect();
         layers.push(Layer {
             origin: LayerOrigin::Flag(flag.flag),
-            value: set::nest(keys, flag.value.clone()),
+            value: yaml::nest(keys, flag.value.clone()),
         });
     }
     layer_up(layers, charts)
@@ -220,7 +203,7 @@ fn layer_up(layers: Vec<Layer>, charts: &[Chart]) -> Result<Loaded, UserError> {
     let mut provenance = Provenance::default();
     let mut settings = Settings::default();
     for layer in layers {
-        deep_merge(&mut merged, layer.value.clone());
+        yaml::merge(&mut merged, layer.value.clone());
         provenance.layers.push(layer);
         settings = yaml::from_value(merged.clone()).map_err(|err| {
             let origin = provenance.origin_of(&err.path);
@@ -258,23 +241,6 @@ fn file_layer(profile: source::ProfileText) -> Result<Layer, UserError> {
         _ => Err(UserError::input("a profile must be a YAML mapping of settings")
             .at(at_line(Some(1)))
             .hint("see `eksmon profiles show example`")),
-    }
-}
-
-/// Maps merge key by key; anything else (lists included) replaces.
-pub fn deep_merge(base: &mut Value, over: Value) {
-    match (base, over) {
-        (Value::Mapping(base), Value::Mapping(over)) => {
-            for (key, value) in over {
-                match base.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        base.insert(key, value);
-                    }
-                }
-            }
-        }
-        (base, over) => *base = over,
     }
 }
 

@@ -148,11 +148,11 @@ fn check_edit(before: &str, after: &str, chart: &str, version: &str) -> Result<(
         Value::Null => Value::Mapping(Default::default()),
         value => value,
     };
-    let pin = crate::profile::set::nest(
+    let pin = crate::yaml::nest(
         vec!["charts".into(), chart.into(), "version".into()],
         Value::String(version.into()),
     );
-    crate::profile::deep_merge(&mut expected, pin);
+    crate::yaml::merge(&mut expected, pin);
     if parse(after)? == expected {
         Ok(())
     } else {

@@ -1,7 +1,7 @@
 //! `--set path.to.key=VALUE`: one argument becomes one small profile layer.
 
 use crate::error::{Origin, UserError};
-use crate::yaml::{self, Mapping, Value};
+use crate::yaml::{self, Value};
 
 /// Turns `alb.subnets=[subnet-a,subnet-b]` into `{alb: {subnets: [subnet-a, subnet-b]}}`.
 ///
@@ -22,16 +22,7 @@ pub fn parse(arg: &str) -> Result<Value, UserError> {
         .at(origin())
         .hint("quote values with special characters, e.g. --set 'alb.tags.team=\"a b\"'")
     })?;
-    Ok(nest(keys, value))
-}
-
-/// `[a, b]` and `v` → `{a: {b: v}}`.
-pub fn nest(keys: Vec<String>, value: Value) -> Value {
-    keys.into_iter().rev().fold(value, |inner, key| {
-        let mut map = Mapping::new();
-        map.insert(Value::String(key), inner);
-        Value::Mapping(map)
-    })
+    Ok(yaml::nest(keys, value))
 }
 
 fn split_key(key: &str) -> Result<Vec<String>, String> {

@@ -11,8 +11,10 @@
 mod emit;
 mod locate;
 mod parse;
+mod tree;
 
 pub use emit::emit;
+pub use tree::{depth, get, get_path, merge, nest, set};
 pub use locate::{locate, locate_value};
 pub use parse::{
     FieldError, FieldProblem, SyntaxError, from_str, from_value, parse, parse_all, parse_flow,
