@@ -121,7 +121,7 @@ pub struct InstallArgs {
 
     /// Install only this release
     #[arg(long, value_enum, value_name = "CHART")]
-    pub only: Option<Chart>,
+    pub only: Option<ChartArg>,
 
     /// Render through helm (client side) and print the manifests; nothing is applied. Helm still
     /// asks the cluster for its version: offline, use `eksmon render`
@@ -155,7 +155,7 @@ pub struct InstallArgs {
 pub struct DiffArgs {
     /// Only this release (default: every release the profile installs)
     #[arg(value_enum)]
-    pub chart: Option<Chart>,
+    pub chart: Option<ChartArg>,
 
     #[command(flatten)]
     pub profile: ProfileArgs,
@@ -191,7 +191,7 @@ pub struct OutdatedArgs {
 pub struct BumpArgs {
     /// The chart whose pin moves (default: every chart the profile installs)
     #[arg(value_enum)]
-    pub chart: Option<Chart>,
+    pub chart: Option<ChartArg>,
 
     /// The version to move to (default: the newest in the chart's repository)
     #[arg(long, value_name = "VERSION", requires = "chart")]
@@ -212,7 +212,7 @@ pub struct UninstallArgs {
 
     /// Uninstall only this release
     #[arg(long, value_enum, value_name = "CHART")]
-    pub only: Option<Chart>,
+    pub only: Option<ChartArg>,
 
     /// Do not ask for confirmation
     #[arg(short, long)]
@@ -315,14 +315,14 @@ pub struct ProfileArgs {
 
     /// How Prometheus and Grafana are reached (profile key `exposure`)
     #[arg(long, value_enum)]
-    pub exposure: Option<Exposure>,
+    pub exposure: Option<ExposureArg>,
 }
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// Only this chart's values (default: both, as a two-document YAML stream)
     #[arg(value_enum)]
-    pub chart: Option<Chart>,
+    pub chart: Option<ChartArg>,
 
     #[command(flatten)]
     pub profile: ProfileArgs,
@@ -341,4 +341,41 @@ pub enum ProfilesCommand {
         /// A profile name or path, as `--profile` takes it
         name: String,
     },
+}
+
+/// A chart on the command line; the settings' [`Chart`] stays free of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartArg {
+    Prometheus,
+    Grafana,
+}
+
+impl From<ChartArg> for Chart {
+    fn from(arg: ChartArg) -> Self {
+        match arg {
+            ChartArg::Prometheus => Chart::Prometheus,
+            ChartArg::Grafana => Chart::Grafana,
+        }
+    }
+}
+
+/// `--exposure`, with the settings' [`Exposure`]'s help on each value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExposureArg {
+    /// An ALB per Ingress (shared through `alb.groupName`), via the AWS Load Balancer Controller.
+    Alb,
+    /// A Service of type LoadBalancer backed by an NLB.
+    Nlb,
+    /// ClusterIP only; reach them with `kubectl port-forward`.
+    None,
+}
+
+impl From<ExposureArg> for Exposure {
+    fn from(arg: ExposureArg) -> Self {
+        match arg {
+            ExposureArg::Alb => Exposure::Alb,
+            ExposureArg::Nlb => Exposure::Nlb,
+            ExposureArg::None => Exposure::None,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use crate::cli::{GlobalArgs, ProfileArgs};
 use crate::helm::Helm;
 use crate::printer::Printer;
 use crate::profile::{self, FlagValue, Loaded, Lookup, Request};
-use crate::settings::Chart;
+use crate::settings::{Chart, Exposure};
 use crate::tool::{Tool, ToolKind};
 use crate::ui::Ui;
 use crate::yaml::Value;
@@ -145,7 +145,7 @@ impl Run {
             flags.push(FlagValue {
                 flag: "--exposure",
                 path: "exposure",
-                value: crate::yaml::to_value(&exposure),
+                value: crate::yaml::to_value(&Exposure::from(exposure)),
             });
         }
         let request = Request {

@@ -20,16 +20,15 @@ pub struct Version {
 }
 
 impl Version {
+    /// `v3.17.2`, `v4.1.4+g1234abc` (what `helm version` prints); the pre-release and build
+    /// parts are not compared.
     pub fn parse(text: &str) -> Option<Self> {
-        let core = text.trim().trim_start_matches('v');
-        let core = core.split(['-', '+']).next()?;
-        let mut parts = core.split('.').map(str::parse::<u32>);
-        let version = Self {
-            major: parts.next()?.ok()?,
-            minor: parts.next()?.ok()?,
-            patch: parts.next().unwrap_or(Ok(0)).ok()?,
-        };
-        Some(version)
+        let parsed = semver::Version::parse(text.trim().trim_start_matches('v')).ok()?;
+        Some(Self {
+            major: u32::try_from(parsed.major).ok()?,
+            minor: u32::try_from(parsed.minor).ok()?,
+            patch: u32::try_from(parsed.patch).ok()?,
+        })
     }
 }
 

@@ -178,7 +178,7 @@ macro_rules! default_of {
 pub type Tags = BTreeMap<TagKey, TagValue>;
 
 /// How Prometheus and Grafana are reached from outside the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Exposure {
     /// An ALB per Ingress (shared through `alb.groupName`), via the AWS Load Balancer Controller.
@@ -948,7 +948,7 @@ impl Default for Charts {
 }
 
 /// The two charts eksmon manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Chart {
     Prometheus,
     Grafana,

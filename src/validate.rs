@@ -795,24 +795,9 @@ pub fn chart_name(s: &str) -> Check {
 
 /// An exact SemVer 2 version: pinned, never a range.
 pub fn chart_version(s: &str) -> Check {
-    let bad =
-        || format!("`{s}` is not an exact chart version (like `29.27.0`; ranges are not pinned)");
-    let core = s.split(['-', '+']).next().unwrap_or("");
-    let numbers: Vec<&str> = core.split('.').collect();
-    let numeric = numbers.len() == 3
-        && numbers.iter().all(|n| {
-            !n.is_empty()
-                && n.chars().all(|c| c.is_ascii_digit())
-                && (n.len() == 1 || !n.starts_with('0'))
-        });
-    let rest_ok = s[core.len()..]
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
-    if numeric && rest_ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
+    semver::Version::parse(s).map(drop).map_err(|_| {
+        format!("`{s}` is not an exact chart version (like `29.27.0`; ranges are not pinned)")
+    })
 }
 
 /// A Kubernetes Secret name (a DNS subdomain).

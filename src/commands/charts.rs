@@ -265,9 +265,9 @@ fn bump(run: &Run, args: &BumpArgs) -> Result<()> {
                 .map_err(|why| UserError::input(why).at(Origin::Flag("--to".into())))
         })
         .transpose()?;
-    let loaded = run.load(&args.profile, &super::selected(args.chart))?;
+    let loaded = run.load(&args.profile, &super::selected(args.chart.map(Chart::from)))?;
     let settings = &loaded.settings;
-    let charts = super::installed(&loaded, args.chart)?;
+    let charts = super::installed(&loaded, args.chart.map(Chart::from))?;
     // Where each pin is written, before anything is fetched: bad input stops the run here.
     let files = charts
         .iter()

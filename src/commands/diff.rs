@@ -139,8 +139,8 @@ impl ReleaseReport {
 
 /// `ChangesFound` (exit 4) with `--exit-code` when install would change something.
 pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
-    let loaded = run.load(&args.profile, &super::selected(args.chart))?;
-    let charts = super::installed(&loaded, args.chart)?;
+    let loaded = run.load(&args.profile, &super::selected(args.chart.map(Chart::from)))?;
+    let charts = super::installed(&loaded, args.chart.map(Chart::from))?;
     let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
     let text = match args.output {
         OutputFormat::Json => {

@@ -54,7 +54,7 @@ impl<'a> Plan<'a> {
             .transpose()
             .map_err(|why| UserError::input(why).at(Origin::Flag("--timeout".into())))?;
         Ok(Self {
-            charts: super::selected(args.only),
+            charts: super::selected(args.only.map(Chart::from)),
             timeout,
             wait: args.wait,
             force: args.force,
@@ -102,7 +102,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     let mut plan = Plan::new(args)?;
     let loaded = run.load(&args.profile, &plan.charts)?;
     let settings = &loaded.settings;
-    plan.charts = super::installed(&loaded, args.only)?;
+    plan.charts = super::installed(&loaded, args.only.map(Chart::from))?;
     // Everything is rendered before any process starts: bad input stops the run here.
     let documents = plan
         .charts

@@ -11,9 +11,9 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 
 pub fn run(run: &Run, args: &RenderArgs) -> Result<()> {
-    let charts: Vec<Chart> = super::selected(args.chart);
+    let charts: Vec<Chart> = super::selected(args.chart.map(Chart::from));
     let loaded = run.load(&args.profile, &charts)?;
-    let charts = super::installed(&loaded, args.chart)?;
+    let charts = super::installed(&loaded, args.chart.map(Chart::from))?;
     warn_public(&run.ui, &loaded.settings, &charts);
     for placeholder in crate::guard::placeholders(&loaded.settings) {
         run.ui.warn(&placeholder);

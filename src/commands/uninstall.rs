@@ -25,6 +25,7 @@ pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
         // An explicit --only grafana removes a release the profile has since left out.
         .filter(|chart| {
             args.only
+                .map(Chart::from)
                 .map_or(settings.installs(*chart), |only| only == *chart)
         })
         .map(|chart| settings.release(chart).as_str())
