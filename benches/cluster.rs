@@ -13,6 +13,10 @@
 
 // Tests and benchmarks fail loudly: unwrapping is how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario or a table of cases reads top to bottom"
+)]
 
 #[path = "../tests/cluster/control_plane.rs"]
 #[allow(dead_code)]
@@ -259,7 +263,7 @@ fn main() {
     // Warm dry runs: eksmon's cache and version cache are filled by the runs above.
     let (mut floor, mut dry, mut uncached) = (Vec::new(), Vec::new(), Vec::new());
     let home = bench.dir.path().join("e0");
-    for _ in 0..(runs * 2 + 1) {
+    for _ in 0..=(runs * 2) {
         floor.push(timed(|| bench.dry_run_floor(&home, "e0", &archives)));
         dry.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--dry-run"))));
         // The same without the helm version cache (what every run paid before it).
@@ -269,13 +273,13 @@ fn main() {
     let mut floor_again = floor.clone(); // `row` sorts its samples
     // `eksmon diff` on installed, unchanged releases, against its helm calls by hand.
     let (mut diff_floor, mut diff) = (Vec::new(), Vec::new());
-    for _ in 0..(runs * 2 + 1) {
+    for _ in 0..=(runs * 2) {
         diff_floor.push(timed(|| bench.diff_floor(&home, "e0", &archives)));
         diff.push(timed(|| ok(&mut bench.eksmon_command(&home, "e0", "diff"))));
     }
     // A repeated install with nothing to change: plain, and with --diff (which then skips helm).
     let (mut again, mut again_diff) = (Vec::new(), Vec::new());
-    for _ in 0..(runs * 2 + 1) {
+    for _ in 0..=(runs * 2) {
         again.push(timed(|| ok(&mut bench.eksmon(&home, "e0"))));
         again_diff.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--diff"))));
     }

@@ -322,8 +322,15 @@ fn main() {
     );
     let startup = time_command(many, &["--version"]);
     let (spawned_first, spawned_repeat) = helm_processes(&fx);
-    let index_mb = std::fs::metadata(fx.path().join("srv/prometheus-community/index.yaml"))
-        .map_or(0.0, |m| m.len() as f64 / 1e6);
+    let index_mb =
+        std::fs::metadata(fx.path().join("srv/prometheus-community/index.yaml")).map_or(0.0, |m| {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "a file size in megabytes, for a report"
+            )]
+            let bytes = m.len() as f64;
+            bytes / 1e6
+        });
 
     println!("## install: eksmon vs the manual helm sequence\n");
     println!(

@@ -49,7 +49,7 @@ fn receiver_config(receiver: &Receiver) -> Value {
             let topic = receiver
                 .topic_arn
                 .as_ref()
-                .map(|t| t.as_str())
+                .map(super::settings::SnsTopicArn::as_str)
                 .unwrap_or_default();
             let region = crate::validate::arn_region(topic).unwrap_or_default();
             json!({"sns_configs": [{
@@ -65,7 +65,7 @@ fn receiver_config(receiver: &Receiver) -> Value {
 
 /// The chart's `alertmanager.config`, `extraSecretMounts` and service-account annotations, as
 /// one JSON object for the template; `None` without Alertmanager.
-pub fn values(s: &Settings) -> Option<Value> {
+pub(crate) fn values(s: &Settings) -> Option<Value> {
     if !s.alertmanager_installed() {
         return None;
     }
@@ -86,7 +86,11 @@ pub fn values(s: &Settings) -> Option<Value> {
         }
         routes.push(route);
     }
-    let group_by: Vec<&str> = alerting.group_by.iter().map(|l| l.as_str()).collect();
+    let group_by: Vec<&str> = alerting
+        .group_by
+        .iter()
+        .map(super::settings::LabelName::as_str)
+        .collect();
     let config = json!({
         "receivers": receivers,
         "route": {

@@ -10,13 +10,13 @@ use std::path::Path;
 
 /// One version of a chart in a repository index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub version: String,
     pub deprecated: bool,
 }
 
 /// The newest release (not a pre-release) among `versions`.
-pub fn newest(versions: &[Listed]) -> Option<&Listed> {
+pub(crate) fn newest(versions: &[Listed]) -> Option<&Listed> {
     versions
         .iter()
         .filter_map(|listed| Some((Version::parse(&listed.version).ok()?, listed)))
@@ -26,7 +26,7 @@ pub fn newest(versions: &[Listed]) -> Option<&Listed> {
 }
 
 /// True when `to` has a higher major version than `from`.
-pub fn is_new_major(from: &str, to: &str) -> bool {
+pub(crate) fn is_new_major(from: &str, to: &str) -> bool {
     match (Version::parse(from), Version::parse(to)) {
         (Ok(from), Ok(to)) => to.major > from.major,
         _ => false,
@@ -34,7 +34,7 @@ pub fn is_new_major(from: &str, to: &str) -> bool {
 }
 
 /// True when `candidate` is a higher SemVer version than `than` (unparsable: when they differ).
-pub fn is_newer(candidate: &str, than: &str) -> bool {
+pub(crate) fn is_newer(candidate: &str, than: &str) -> bool {
     match (Version::parse(candidate), Version::parse(than)) {
         (Ok(candidate), Ok(than)) => candidate > than,
         _ => candidate != than,
@@ -43,14 +43,14 @@ pub fn is_newer(candidate: &str, than: &str) -> bool {
 
 /// What eksmon reads from a chart archive.
 #[derive(Debug, Clone, Default)]
-pub struct ChartContents {
+pub(crate) struct ChartContents {
     /// The chart's default values, each subchart's under its name (as the chart sees them).
     pub defaults: Value,
     pub readme: Option<String>,
 }
 
 /// Reads a chart archive (`.tgz`): `values.yaml`, `charts/*/values.yaml` and `README.md`.
-pub fn read_archive(archive: &Path) -> Result<ChartContents> {
+pub(crate) fn read_archive(archive: &Path) -> Result<ChartContents> {
     let file = std::fs::File::open(archive)
         .with_context(|| format!("cannot read chart archive `{}`", archive.display()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -87,7 +87,7 @@ pub fn read_archive(archive: &Path) -> Result<ChartContents> {
             _ => {}
         }
     }
-    let mut defaults = Value::Mapping(Default::default());
+    let mut defaults = Value::Mapping(crate::yaml::Mapping::new());
     for (name, sub) in subcharts {
         crate::yaml::merge(&mut defaults, crate::yaml::nest(vec![name], sub));
     }
@@ -100,7 +100,7 @@ pub fn read_archive(archive: &Path) -> Result<ChartContents> {
 /// The values eksmon sets (dotted path, value) that the old chart's defaults have and the new
 /// chart's do not: settings the new version no longer reads. Free-form maps (annotations, extra
 /// args) are in neither and never reported.
-pub fn dropped_paths(
+pub(crate) fn dropped_paths(
     ours: &Value,
     old_defaults: &Value,
     new_defaults: &Value,
@@ -150,14 +150,14 @@ fn has_path(defaults: &Value, path: &[String]) -> bool {
 
 /// One "To N.0" section of a chart README.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpgradeNote {
+pub(crate) struct UpgradeNote {
     pub heading: String,
     pub body: String,
 }
 
 /// The README's upgrade sections ("## To 29.0", "### To 12.0.0") for versions after `from` up to
 /// `to`, oldest first.
-pub fn upgrade_notes(readme: &str, from: &str, to: &str) -> Vec<UpgradeNote> {
+pub(crate) fn upgrade_notes(readme: &str, from: &str, to: &str) -> Vec<UpgradeNote> {
     let (Some(from), Some(to)) = (loose_version(from), loose_version(to)) else {
         return Vec::new();
     };
@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(
             dropped,
             [
-                r#"server.gone: 1"#,
+                r"server.gone: 1",
                 r#"alertmanager.persistence: {"size":"2Gi"}"#
             ]
         );

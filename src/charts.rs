@@ -15,7 +15,7 @@ use std::time::Duration;
 const PULL_DEADLINE: Duration = Duration::from_secs(300);
 
 /// eksmon's cache: `$EKSMON_CACHE_DIR`, else the user cache dir (`~/.cache/eksmon`).
-pub fn cache_root() -> Result<PathBuf> {
+pub(crate) fn cache_root() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("EKSMON_CACHE_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
@@ -25,29 +25,29 @@ pub fn cache_root() -> Result<PathBuf> {
 }
 
 #[derive(Debug, Clone)]
-pub struct ChartCache {
+pub(crate) struct ChartCache {
     dir: PathBuf,
 }
 
 /// Where a chart came from: fetched now, or found in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     Downloaded,
     Cached,
 }
 
 impl ChartCache {
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         Self { dir }
     }
 
     /// `<cache root>/charts` (see [`cache_root`]).
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         Ok(Self::new(cache_root()?.join("charts")))
     }
 
     /// `<cache>/<repo as a file name>/<name>-<version>.tgz`.
-    pub fn archive_path(&self, chart: &ChartRef) -> PathBuf {
+    pub(crate) fn archive_path(&self, chart: &ChartRef) -> PathBuf {
         let repo: String = chart
             .repo
             .as_str()
@@ -68,7 +68,7 @@ impl ChartCache {
     /// The local archive for `chart`, fetching it when it is not cached (or no longer matches
     /// its recorded digest); `on_fetch` is called just before a fetch. `helm` is only run when
     /// the direct fetch cannot be used.
-    pub fn ensure(
+    pub(crate) fn ensure(
         &self,
         helm: &Tool,
         chart: &ChartRef,

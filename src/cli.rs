@@ -11,7 +11,7 @@ use std::path::PathBuf;
     about = "Prometheus + Grafana monitoring on Amazon EKS with Helm, from one validated profile",
     after_help = "Exit codes: 0 ok, 1 a tool or the cluster failed (status: a release is not deployed), 2 bad usage or input (nothing was run), 3 declined at a prompt (nothing was done), 4 `diff --exit-code` found changes, 130/143 interrupted."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -22,7 +22,7 @@ pub struct Cli {
 /// Options every command takes, before or after the subcommand (as helm's do).
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Print only errors and warnings
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -53,7 +53,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the chart values a profile produces (for review, GitOps or `helm -f`)
     #[command(
         after_help = "Helm reads only the last document of a multi-document values file: \
@@ -115,7 +115,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -152,7 +152,7 @@ pub struct InstallArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// Only this release (default: every release the profile installs)
     #[arg(value_enum)]
     pub chart: Option<ChartArg>,
@@ -170,7 +170,7 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ChartsCommand {
+pub(crate) enum ChartsCommand {
     /// For each pinned chart: the pinned, installed and newest versions
     Outdated(OutdatedArgs),
     /// Move a chart pin in the profile file (in place, comments kept) after checking the new chart
@@ -178,7 +178,7 @@ pub enum ChartsCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct OutdatedArgs {
+pub(crate) struct OutdatedArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -188,7 +188,7 @@ pub struct OutdatedArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BumpArgs {
+pub(crate) struct BumpArgs {
     /// The chart whose pin moves (default: every chart the profile installs)
     #[arg(value_enum)]
     pub chart: Option<ChartArg>,
@@ -206,7 +206,7 @@ pub struct BumpArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct UninstallArgs {
+pub(crate) struct UninstallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -229,7 +229,7 @@ pub struct UninstallArgs {
 
 /// For commands that report on the cluster (`status`, `doctor`).
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -240,7 +240,7 @@ pub struct ReportArgs {
 
 /// A list a profile makes (`alerts`, `dashboards`), read without contacting anything.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -250,7 +250,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct IamArgs {
+pub(crate) struct IamArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -266,7 +266,7 @@ pub struct IamArgs {
 
 /// `--output`: one name for the human format on every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// For people: tables, summaries, diffs
     #[value(alias = "table")]
     Text,
@@ -275,7 +275,7 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Start from this profile's values (a name or path, as `--profile` takes it)
     #[arg(long, value_name = "NAME|PATH")]
     pub from: Option<String>,
@@ -286,7 +286,7 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct GrafanaPasswordArgs {
+pub(crate) struct GrafanaPasswordArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
@@ -302,7 +302,7 @@ pub struct GrafanaPasswordArgs {
 
 /// Where settings come from; every command that reads a profile takes these.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ProfileArgs {
+pub(crate) struct ProfileArgs {
     /// A built-in profile, one in the config dir (`~/.config/eksmon/profiles/NAME.yaml`), or a
     /// path; repeat to layer them (later wins). Without it: $EKSMON_PROFILE, else ./eksmon.yaml
     #[arg(long = "profile", value_name = "NAME|PATH")]
@@ -319,7 +319,7 @@ pub struct ProfileArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// Only this chart's values (default: both, as a two-document YAML stream)
     #[arg(value_enum)]
     pub chart: Option<ChartArg>,
@@ -333,7 +333,7 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ProfilesCommand {
+pub(crate) enum ProfilesCommand {
     /// Built-in and user profiles, each with its one-line description
     List,
     /// Print a profile's YAML

@@ -14,11 +14,11 @@ use crate::yaml::Value;
 use anyhow::Result;
 use std::path::PathBuf;
 
-pub use crate::target::Target;
+pub(crate) use crate::target::Target;
 
 /// One run of eksmon: everything a command needs besides its own arguments.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(crate) struct Run {
     pub ui: Ui,
     pub target: Target,
     /// `-n`: the namespace, over every profile.
@@ -74,7 +74,7 @@ fn context_names(files: &[PathBuf]) -> Option<Vec<String>> {
 }
 
 impl Run {
-    pub fn new(global: &GlobalArgs) -> Self {
+    pub(crate) fn new(global: &GlobalArgs) -> Self {
         Self {
             ui: Ui::new(global.quiet, global.verbose),
             target: Target {
@@ -127,12 +127,12 @@ impl Run {
     }
 
     /// How much the tools and fetchers print (`--verbose`).
-    pub fn printer(&self) -> Printer {
+    pub(crate) fn printer(&self) -> Printer {
         self.ui.printer
     }
 
     /// The settings for `charts` from the profile options, `-n` and `--exposure`.
-    pub fn load(&self, profile: &ProfileArgs, charts: &[Chart]) -> Result<Loaded> {
+    pub(crate) fn load(&self, profile: &ProfileArgs, charts: &[Chart]) -> Result<Loaded> {
         let mut flags = Vec::new();
         if let Some(namespace) = &self.namespace {
             flags.push(FlagValue {
@@ -165,32 +165,32 @@ impl Run {
     }
 
     /// helm from `--helm`/`EKSMON_HELM` or PATH (not yet asked for its version).
-    pub fn helm_tool(&self) -> Result<Tool> {
+    pub(crate) fn helm_tool(&self) -> Result<Tool> {
         self.check_kube_context()?;
         Ok(Tool::find(ToolKind::Helm, self.helm.as_deref())?.with_printer(self.printer()))
     }
 
     /// helm with its version known.
-    pub fn helm(&self) -> Result<Helm> {
+    pub(crate) fn helm(&self) -> Result<Helm> {
         Helm::detect(self.helm_tool()?, self.helm_versions_cache().as_deref())
     }
 
     /// kubectl from `--kubectl`/`EKSMON_KUBECTL` or PATH.
-    pub fn kubectl(&self) -> Result<Tool> {
+    pub(crate) fn kubectl(&self) -> Result<Tool> {
         self.check_kube_context()?;
         Ok(Tool::find(ToolKind::Kubectl, self.kubectl.as_deref())?.with_printer(self.printer()))
     }
 
     /// Where helm binaries' versions are remembered (beside the chart cache); `None` when there is
     /// no cache directory (then each run asks helm).
-    pub fn helm_versions_cache(&self) -> Option<PathBuf> {
+    pub(crate) fn helm_versions_cache(&self) -> Option<PathBuf> {
         crate::charts::cache_root()
             .ok()
             .map(|root| root.join("helm-versions"))
     }
 
     /// eksmon's chart cache (`$EKSMON_CACHE_DIR`, else the user cache dir).
-    pub fn chart_cache(&self) -> Result<ChartCache> {
+    pub(crate) fn chart_cache(&self) -> Result<ChartCache> {
         ChartCache::from_env()
     }
 }

@@ -12,14 +12,14 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     Ok,
     Warn,
     Fail,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub check: &'static str,
     pub level: Level,
     pub message: String,
@@ -64,7 +64,7 @@ const LBC_SELECTOR: &str = "app.kubernetes.io/name=aws-load-balancer-controller"
 const EBS_CSI_DRIVER: &str = "ebs.csi.aws.com";
 
 /// Runs every check that applies to the settings, in a stable order.
-pub fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
+pub(crate) fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
     let cx = &Context {
         settings,
         target: &run.target,
@@ -488,7 +488,7 @@ fn existing_releases(cx: &Context<'_>, _: &Tool, helm: Option<&Helm>) -> Vec<Fin
 }
 
 /// The findings as a table of `ok / warn / fail` lines with hints under the non-ok ones.
-pub fn table(findings: &[Finding]) -> String {
+pub(crate) fn table(findings: &[Finding]) -> String {
     let mut rows = Vec::new();
     for finding in findings {
         let level = match finding.level {

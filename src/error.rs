@@ -119,7 +119,7 @@ impl UserError {
 
 /// Adds a `hint:` line to any error, keeping its message and its chain (the tool output and
 /// interrupts under it stay readable).
-pub fn with_hint(mut err: anyhow::Error, hint: impl Into<String>) -> anyhow::Error {
+pub(crate) fn with_hint(mut err: anyhow::Error, hint: impl Into<String>) -> anyhow::Error {
     if let Some(user) = err.downcast_mut::<UserError>() {
         user.hints.push(hint.into());
         return err;
@@ -129,13 +129,13 @@ pub fn with_hint(mut err: anyhow::Error, hint: impl Into<String>) -> anyhow::Err
 
 /// One release that failed, with what to do about it.
 #[derive(Debug)]
-pub struct ReleaseFailure {
+pub(crate) struct ReleaseFailure {
     pub release: String,
     pub error: anyhow::Error,
 }
 
 impl ReleaseFailure {
-    pub fn new(release: &str, error: impl Into<anyhow::Error>) -> Self {
+    pub(crate) fn new(release: &str, error: impl Into<anyhow::Error>) -> Self {
         Self {
             release: release.to_owned(),
             error: error.into(),
@@ -143,7 +143,7 @@ impl ReleaseFailure {
     }
 
     /// A `hint:` line under its error (how to recover what it left behind).
-    pub fn hint(&mut self, hint: impl Into<String>) {
+    pub(crate) fn hint(&mut self, hint: impl Into<String>) {
         let error = std::mem::replace(&mut self.error, anyhow::Error::msg(String::new()));
         self.error = with_hint(error, hint);
     }
@@ -151,7 +151,7 @@ impl ReleaseFailure {
 
 /// Several releases failed independently (each with its own cause); exit 1.
 #[derive(Debug)]
-pub struct ReleaseFailures(pub Vec<ReleaseFailure>);
+pub(crate) struct ReleaseFailures(pub Vec<ReleaseFailure>);
 
 impl fmt::Display for ReleaseFailures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -168,7 +168,7 @@ impl std::error::Error for ReleaseFailures {}
 
 impl ReleaseFailures {
     /// Ok when nothing failed, else every failure as one error.
-    pub fn check(failures: Vec<ReleaseFailure>) -> anyhow::Result<()> {
+    pub(crate) fn check(failures: Vec<ReleaseFailure>) -> anyhow::Result<()> {
         if failures.is_empty() {
             Ok(())
         } else {
@@ -195,7 +195,7 @@ impl Described {
 }
 
 /// Prints `error: …` (and any `hint:` or tool output lines) to stderr; how the run ends.
-pub fn report(err: &anyhow::Error) -> ExitStatus {
+pub(crate) fn report(err: &anyhow::Error) -> ExitStatus {
     let mut stderr = std::io::stderr().lock();
     let Some(ReleaseFailures(failures)) = err.downcast_ref::<ReleaseFailures>() else {
         let described = describe(err);
@@ -259,7 +259,7 @@ pub fn report(err: &anyhow::Error) -> ExitStatus {
 
 /// An error's line: its message and its causes', as anyhow's `{:#}` joins them, leaving out
 /// the layers that only add hints.
-pub fn line(err: &anyhow::Error) -> String {
+pub(crate) fn line(err: &anyhow::Error) -> String {
     let messages: Vec<String> = err
         .chain()
         .map(ToString::to_string)
@@ -339,7 +339,7 @@ fn tool_lines(err: &anyhow::Error) -> (Vec<String>, Option<String>) {
 }
 
 /// What to check when helm or kubectl got no answer from the cluster.
-pub fn unreachable_hint(stderr: &str) -> Option<String> {
+pub(crate) fn unreachable_hint(stderr: &str) -> Option<String> {
     if crate::kube::ApiFailure::from_stderr(stderr) != Some(crate::kube::ApiFailure::Unreachable) {
         return None;
     }
@@ -353,7 +353,7 @@ pub fn unreachable_hint(stderr: &str) -> Option<String> {
 
 /// A clap usage error in eksmon's shape: its `error:` line, then its tips as `hint:` lines
 /// (the usage synopsis is left to `--help`).
-pub fn report_usage(rendered: &str) {
+pub(crate) fn report_usage(rendered: &str) {
     let mut stderr = std::io::stderr().lock();
     let mut lines = rendered
         .lines()
@@ -406,14 +406,14 @@ fn case_suggestion(error_line: &str) -> Option<String> {
 }
 
 /// Keeps the error on one line even when a value in it spans several.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
 
 /// True when writing failed only because the reader went away (`eksmon render | head`).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()

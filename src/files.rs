@@ -6,19 +6,19 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// A file written next to its target, not yet in place.
-pub struct Staged {
+pub(crate) struct Staged {
     temp: tempfile::NamedTempFile,
     target: PathBuf,
 }
 
 /// Writes `contents` beside `target` (creating its directory), with mode 0644: values files and
 /// profiles hold no secrets.
-pub fn stage(target: &Path, contents: &[u8]) -> Result<Staged> {
+pub(crate) fn stage(target: &Path, contents: &[u8]) -> Result<Staged> {
     stage_with_mode(target, contents, 0o644)
 }
 
 /// [`stage`] with the given permission bits (those of the file it replaces, say).
-pub fn stage_with_mode(target: &Path, contents: &[u8], mode: u32) -> Result<Staged> {
+pub(crate) fn stage_with_mode(target: &Path, contents: &[u8], mode: u32) -> Result<Staged> {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = target
         .parent()
@@ -43,7 +43,7 @@ pub fn stage_with_mode(target: &Path, contents: &[u8], mode: u32) -> Result<Stag
 
 impl Staged {
     /// Renames the file into place.
-    pub fn commit(self) -> Result<PathBuf> {
+    pub(crate) fn commit(self) -> Result<PathBuf> {
         self.temp
             .persist(&self.target)
             .with_context(|| format!("cannot write `{}`", self.target.display()))?;

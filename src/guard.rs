@@ -6,13 +6,13 @@ use crate::settings::{Chart, Exposure, Scheme, Settings};
 
 /// One component anyone on the internet can reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicEndpoint {
+pub(crate) struct PublicEndpoint {
     pub chart: Chart,
     pub warning: String,
 }
 
 /// The components among `charts` that the settings make public.
-pub fn public_endpoints(s: &Settings, charts: &[Chart]) -> Vec<PublicEndpoint> {
+pub(crate) fn public_endpoints(s: &Settings, charts: &[Chart]) -> Vec<PublicEndpoint> {
     let (kind, open) = match s.exposure {
         Exposure::Alb => (
             "ALB",
@@ -47,7 +47,7 @@ pub fn public_endpoints(s: &Settings, charts: &[Chart]) -> Vec<PublicEndpoint> {
 
 /// Settings that look like a placeholder left from an example (the built-in `example` profile
 /// carries the seed's `certificate/xxxxx`): valid in shape, refused by AWS at deploy time.
-pub fn placeholders(s: &Settings) -> Vec<String> {
+pub(crate) fn placeholders(s: &Settings) -> Vec<String> {
     let certificate = match s.exposure {
         Exposure::Alb => s
             .alb
@@ -83,7 +83,7 @@ fn is_uuid(text: &str) -> bool {
 }
 
 /// How to close it, for the hint under the warnings.
-pub fn how_to_restrict(s: &Settings) -> &'static str {
+pub(crate) fn how_to_restrict(s: &Settings) -> &'static str {
     match s.exposure {
         Exposure::Nlb => "restrict it with nlb.sourceRanges, or use nlb.scheme: internal",
         _ => {

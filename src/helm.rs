@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// A helm release version such as `v3.17.2`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
+pub(crate) struct Version {
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
@@ -22,7 +22,7 @@ pub struct Version {
 impl Version {
     /// `v3.17.2`, `v4.1.4+g1234abc` (what `helm version` prints); the pre-release and build
     /// parts are not compared.
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let parsed = semver::Version::parse(text.trim().trim_start_matches('v')).ok()?;
         Some(Self {
             major: u32::try_from(parsed.major).ok()?,
@@ -39,7 +39,7 @@ impl std::fmt::Display for Version {
 }
 
 /// The oldest helm eksmon drives (OCI support without the experimental flag).
-pub const MINIMUM: Version = Version {
+pub(crate) const MINIMUM: Version = Version {
     major: 3,
     minor: 8,
     patch: 0,
@@ -47,7 +47,7 @@ pub const MINIMUM: Version = Version {
 
 /// A helm binary whose version is known.
 #[derive(Debug, Clone)]
-pub struct Helm {
+pub(crate) struct Helm {
     pub tool: Tool,
     pub version: Version,
 }
@@ -55,21 +55,20 @@ pub struct Helm {
 impl Helm {
     /// The binary's version: from `cache` (a file of eksmon's) when this very binary (same path,
     /// size and modification time) was asked before, else by asking it (`helm version`).
-    pub fn detect(tool: Tool, cache: Option<&Path>) -> anyhow::Result<Helm> {
+    pub(crate) fn detect(tool: Tool, cache: Option<&Path>) -> anyhow::Result<Helm> {
         let key = version_cache_key(&tool.path);
         let cached = cache
             .zip(key.as_deref())
             .and_then(|(cache, key)| cached_version(cache, key));
-        let version = match cached {
-            Some(version) => version,
-            None => {
-                let version = Helm::ask_version(&tool)?;
-                if let Some((cache, key)) = cache.zip(key.as_deref()) {
-                    // A cache that cannot be written only costs the next run a `helm version`.
-                    let _ = remember_version(cache, key, version);
-                }
-                version
+        let version = if let Some(version) = cached {
+            version
+        } else {
+            let version = Helm::ask_version(&tool)?;
+            if let Some((cache, key)) = cache.zip(key.as_deref()) {
+                // A cache that cannot be written only costs the next run a `helm version`.
+                let _ = remember_version(cache, key, version);
             }
+            version
         };
         if version < MINIMUM {
             anyhow::bail!(
@@ -98,7 +97,7 @@ impl Helm {
     }
 
     /// `helm upgrade --install` for one release from a local chart archive.
-    pub fn upgrade_install_args(&self, req: &Upgrade<'_>) -> Vec<OsString> {
+    pub(crate) fn upgrade_install_args(&self, req: &Upgrade<'_>) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec![
             "upgrade".into(),
             "--install".into(),
@@ -157,12 +156,12 @@ impl Helm {
 
     /// `--dry-run=server` (templates' `lookup` sees the cluster) and `--hide-secret` came in
     /// helm 3.13.
-    pub fn has_server_dry_run(&self) -> bool {
+    pub(crate) fn has_server_dry_run(&self) -> bool {
         self.helm4() || self.version.minor >= 13
     }
 
     /// `helm get manifest` of a release's current revision.
-    pub fn get_manifest_args(
+    pub(crate) fn get_manifest_args(
         &self,
         release: &str,
         namespace: &str,
@@ -180,7 +179,7 @@ impl Helm {
     }
 
     /// The manifest a release's current revision applied; `None` when it is not installed.
-    pub fn get_manifest(
+    pub(crate) fn get_manifest(
         &self,
         release: &str,
         namespace: &str,
@@ -197,7 +196,7 @@ impl Helm {
 
     /// `helm show chart` of the newest version of a chart in a repository (HTTP or OCI): helm
     /// reads the index, or the registry's tags.
-    pub fn show_chart_args(repo: &str, name: &str) -> Vec<OsString> {
+    pub(crate) fn show_chart_args(repo: &str, name: &str) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["show".into(), "chart".into()];
         if repo.starts_with("oci://") {
             args.push(format!("{}/{name}", repo.trim_end_matches('/')).into());
@@ -208,7 +207,12 @@ impl Helm {
     }
 
     /// `helm pull` of one pinned chart version into `destination`.
-    pub fn pull_args(repo: &str, name: &str, version: &str, destination: &Path) -> Vec<OsString> {
+    pub(crate) fn pull_args(
+        repo: &str,
+        name: &str,
+        version: &str,
+        destination: &Path,
+    ) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["pull".into()];
         if repo.starts_with("oci://") {
             args.push(format!("{}/{name}", repo.trim_end_matches('/')).into());
@@ -225,7 +229,7 @@ impl Helm {
     }
 
     /// `helm uninstall` for one release.
-    pub fn uninstall_args(
+    pub(crate) fn uninstall_args(
         &self,
         release: &str,
         namespace: &str,
@@ -255,7 +259,7 @@ impl Helm {
     /// `helm list` of the releases in a namespace (every status), as JSON; with `namespace`
     /// `None`, in every namespace. Helm 4 lists every status by default and has no `--all`;
     /// Helm 3 needs it, or it hides pending and superseded releases.
-    pub fn list_args(&self, namespace: Option<&str>, target: &Target) -> Vec<OsString> {
+    pub(crate) fn list_args(&self, namespace: Option<&str>, target: &Target) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["list".into()];
         match namespace {
             Some(namespace) => args.extend(["--namespace".into(), namespace.into()]),
@@ -272,7 +276,7 @@ impl Helm {
 
 impl Helm {
     /// The releases in `namespace` (every namespace with `None`), every status.
-    pub fn list(
+    pub(crate) fn list(
         &self,
         namespace: Option<&str>,
         target: &Target,
@@ -286,7 +290,7 @@ impl Helm {
 
 /// `helm WORDS… --namespace NS [--kube-context C] [--kubeconfig P]`, quoted for a shell: a
 /// command for the person to run, as printed in hints.
-pub fn command_line(words: &[&str], namespace: &str, target: &Target) -> String {
+pub(crate) fn command_line(words: &[&str], namespace: &str, target: &Target) -> String {
     use crate::tool::quote;
     let mut line = vec!["helm".to_owned()];
     line.extend(words.iter().map(|w| quote(w)));
@@ -359,7 +363,7 @@ fn remember_version(cache: &Path, key: &str, version: Version) -> std::io::Resul
 
 /// What `upgrade_install_args` needs.
 #[derive(Debug, Clone)]
-pub struct Upgrade<'a> {
+pub(crate) struct Upgrade<'a> {
     pub release: &'a str,
     pub chart: &'a Path,
     pub namespace: &'a str,
@@ -373,7 +377,7 @@ pub struct Upgrade<'a> {
 
 /// Whether (and how) an upgrade is only rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DryRun {
+pub(crate) enum DryRun {
     No,
     /// Rendered without the cluster (Helm 3 still asks it for its version).
     Client,
@@ -383,7 +387,7 @@ pub enum DryRun {
 
 /// The part of `helm upgrade --output json` eksmon reports.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ReleaseOutcome {
+pub(crate) struct ReleaseOutcome {
     pub name: String,
     #[serde(default)]
     pub version: u32,
@@ -393,12 +397,12 @@ pub struct ReleaseOutcome {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct ReleaseInfo {
+pub(crate) struct ReleaseInfo {
     pub status: String,
 }
 
 impl ReleaseOutcome {
-    pub fn parse(stdout: &str) -> anyhow::Result<Self> {
+    pub(crate) fn parse(stdout: &str) -> anyhow::Result<Self> {
         serde_json::from_str(stdout.trim()).map_err(|e| {
             anyhow::anyhow!("helm printed something other than its JSON release summary: {e}")
         })
@@ -407,7 +411,7 @@ impl ReleaseOutcome {
 
 /// One row of `helm list --output json`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
-pub struct ListedRelease {
+pub(crate) struct ListedRelease {
     pub name: String,
     pub namespace: String,
     pub revision: String,
@@ -420,7 +424,7 @@ pub struct ListedRelease {
 impl ListedRelease {
     /// True while an operation holds the release (`pending-install`, `pending-upgrade`,
     /// `pending-rollback`): helm refuses the next one with "another operation is in progress".
-    pub fn is_pending(&self) -> bool {
+    pub(crate) fn is_pending(&self) -> bool {
         self.status.starts_with("pending-")
     }
 }
@@ -429,7 +433,7 @@ impl Helm {
     /// The helm command that frees a release left pending (helm refuses every later operation
     /// on it until then): uninstall when nothing was ever deployed, else a rollback to the last
     /// revision that was deployed. `None` when the release needs nothing.
-    pub fn recovery(&self, release: &ListedRelease, target: &Target) -> Option<String> {
+    pub(crate) fn recovery(&self, release: &ListedRelease, target: &Target) -> Option<String> {
         let name = release.name.as_str();
         let command = |words: &[&str]| command_line(words, &release.namespace, target);
         match release.status.as_str() {
@@ -478,7 +482,7 @@ impl Helm {
     }
 }
 
-pub fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
+pub(crate) fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
     let text = stdout.trim();
     if text.is_empty() {
         return Ok(Vec::new());
@@ -489,7 +493,7 @@ pub fn parse_list(stdout: &str) -> anyhow::Result<Vec<ListedRelease>> {
 /// True when helm's error says the release does not exist (not an error for uninstall). Helm 3
 /// and 4 both say `Release not loaded: NAME: release: not found`; other "not found" errors (a
 /// missing kube context, say) are real failures.
-pub fn is_release_not_found(err: &ToolError) -> bool {
+pub(crate) fn is_release_not_found(err: &ToolError) -> bool {
     matches!(err, ToolError::Failed { stderr, .. } if stderr.contains("release: not found"))
 }
 

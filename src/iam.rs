@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// An IAM policy document, fields in the order AWS writes them (a JSON map would sort them).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Policy {
+pub(crate) struct Policy {
     version: &'static str,
     statement: Vec<Statement>,
 }
@@ -43,15 +43,15 @@ impl Statement {
 }
 
 /// Written where a value is not in the profile; the note next to it says how to find it.
-pub const ACCOUNT_PLACEHOLDER: &str = "<ACCOUNT_ID>";
-pub const OIDC_PLACEHOLDER: &str = "<OIDC_PROVIDER>";
-pub const CLUSTER_PLACEHOLDER: &str = "<CLUSTER_NAME>";
-pub const ROLE_PLACEHOLDER: &str = "<ROLE_ARN>";
+pub(crate) const ACCOUNT_PLACEHOLDER: &str = "<ACCOUNT_ID>";
+pub(crate) const OIDC_PLACEHOLDER: &str = "<OIDC_PROVIDER>";
+pub(crate) const CLUSTER_PLACEHOLDER: &str = "<CLUSTER_NAME>";
+pub(crate) const ROLE_PLACEHOLDER: &str = "<ROLE_ARN>";
 
 /// One IAM role a profile relies on.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RoleNeed {
+pub(crate) struct RoleNeed {
     /// What assumes the role, in words.
     pub purpose: String,
     pub auth: AmpAuth,
@@ -66,7 +66,7 @@ pub struct RoleNeed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceAccount {
+pub(crate) struct ServiceAccount {
     pub namespace: String,
     pub name: String,
 }
@@ -94,7 +94,7 @@ const AMP_QUERY_ACTIONS: [&str; 4] = [
 /// Every role the profile needs: AMP remote write for the server, AMP queries for Grafana,
 /// SNS publish for Alertmanager. Uses of one role ARN become one role: its policy holds every
 /// statement and its trust every account.
-pub fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
+pub(crate) fn needs(s: &Settings, oidc_provider: Option<&str>) -> Vec<RoleNeed> {
     let mut uses = amp_uses(s);
     uses.extend(sns_use(s));
     merge(uses)
@@ -201,7 +201,11 @@ fn sns_use(s: &Settings) -> Option<Use> {
     let role = sns.iter().find_map(|r| r.role_arn.as_ref())?;
     let topics: Vec<&str> = sns
         .iter()
-        .filter_map(|r| r.topic_arn.as_ref().map(|t| t.as_str()))
+        .filter_map(|r| {
+            r.topic_arn
+                .as_ref()
+                .map(super::settings::SnsTopicArn::as_str)
+        })
         .collect();
     Some(Use {
         purposes: vec!["Alertmanager: publish alerts to SNS"],
@@ -342,7 +346,7 @@ fn partition_of(region: &str) -> &'static str {
 }
 
 /// An OIDC provider as IAM names it: the issuer URL without `https://`.
-pub fn oidc_provider(s: &str) -> Result<String, String> {
+pub(crate) fn oidc_provider(s: &str) -> Result<String, String> {
     let provider = s
         .strip_prefix("https://")
         .unwrap_or(s)

@@ -113,12 +113,12 @@ pub fn pvc_list_args(namespace: &str, target: &Target, releases: &[&str]) -> Vec
 /// Deletes exactly these claims, by name (never by a selector that could match a claim made
 /// after it was listed); prints one `persistentvolumeclaim/NAME` line per deleted claim.
 pub fn pvc_delete_args(namespace: &str, target: &Target, names: &[&str]) -> Vec<OsString> {
-    let named: Vec<String> = names
+    let objects: Vec<String> = names
         .iter()
         .map(|name| format!("persistentvolumeclaim/{name}"))
         .collect();
-    let named: Vec<&str> = named.iter().map(String::as_str).collect();
-    delete_named_args(namespace, target, &named)
+    let objects: Vec<&str> = objects.iter().map(String::as_str).collect();
+    delete_named_args(namespace, target, &objects)
 }
 
 /// The named Secrets that exist (one object, or a List for several), as JSON; missing ones

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// Identifies an object within a release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ObjectKey {
+pub(crate) struct ObjectKey {
     pub kind: String,
     /// Empty for cluster-wide objects (null in JSON).
     #[serde(serialize_with = "empty_as_null")]
@@ -37,14 +37,14 @@ impl fmt::Display for ObjectKey {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Change {
+pub(crate) enum Change {
     Added,
     Changed,
     Removed,
 }
 
 impl Change {
-    pub fn sign(self) -> char {
+    pub(crate) fn sign(self) -> char {
         match self {
             Change::Added => '+',
             Change::Changed => '~',
@@ -56,7 +56,7 @@ impl Change {
 /// Which keys of a Secret's `data`/`stringData` changed; their values are never shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretKeys {
+pub(crate) struct SecretKeys {
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub removed: Vec<String>,
@@ -71,7 +71,7 @@ impl SecretKeys {
 /// One object that differs.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ObjectChange {
+pub(crate) struct ObjectChange {
     pub change: Change,
     #[serde(flatten)]
     pub key: ObjectKey,
@@ -83,7 +83,7 @@ pub struct ObjectChange {
 
 /// A change Kubernetes will not apply to an existing object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     #[serde(flatten)]
     pub key: ObjectKey,
     /// The field path, e.g. `spec.volumeClaimTemplates`.
@@ -94,31 +94,31 @@ pub struct Refusal {
 
 /// Everything that differs between two manifests.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ManifestDiff {
+pub(crate) struct ManifestDiff {
     pub changes: Vec<ObjectChange>,
     pub unchanged: usize,
     pub refusals: Vec<Refusal>,
 }
 
 impl ManifestDiff {
-    pub fn count(&self, change: Change) -> usize {
+    pub(crate) fn count(&self, change: Change) -> usize {
         self.changes.iter().filter(|c| c.change == change).count()
     }
 }
 
 /// The objects of a rendered manifest (`helm get manifest`, a dry run's `manifest`), in order.
-pub fn objects(manifest: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
+pub(crate) fn objects(manifest: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
     let documents = yaml::parse_all(manifest)
         .map_err(|e| anyhow::anyhow!("cannot read a manifest helm printed: {e}"))?;
     Ok(documents
         .into_iter()
-        .filter(|doc| doc.is_mapping())
+        .filter(serde_yaml::Value::is_mapping)
         .map(|doc| (key_of(&doc), doc))
         .collect())
 }
 
 /// The objects of a `kubectl get … --output json` list, keyed as in a manifest.
-pub fn listed_objects(json: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
+pub(crate) fn listed_objects(json: &str) -> anyhow::Result<Vec<(ObjectKey, Value)>> {
     let list = yaml::parse_all(json)
         .map_err(|e| anyhow::anyhow!("cannot read the object list kubectl printed: {e}"))?;
     let items = list
@@ -148,7 +148,7 @@ fn key_of(doc: &Value) -> ObjectKey {
 /// `cluster` holds the objects as they are in the cluster (claims and StatefulSets): a failed
 /// upgrade leaves a manifest that never took effect, so what Kubernetes would refuse is judged
 /// against these, not against the manifest.
-pub fn compare(
+pub(crate) fn compare(
     live: Option<&str>,
     desired: &str,
     cluster: &[(ObjectKey, Value)],
@@ -443,7 +443,7 @@ fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) 
                             "keep the size until a pod has mounted the claim; or, as a claim without a volume holds no data, delete it (`kubectl delete pvc {}{ns}`) and install again",
                             key.name
                         ),
-                    ))
+                    ));
                 }
                 _ => {}
             }
@@ -461,7 +461,6 @@ fn refusals(key: &ObjectKey, old: &Value, new: &Value, running: Option<&Value>) 
     }
     found
 }
-
 
 /// The first volume claim template's name and requested size, for the printed commands.
 fn first_claim_template(statefulset: &Value) -> (String, String) {
@@ -482,7 +481,7 @@ fn first_claim_template(statefulset: &Value) -> (String, String) {
 }
 
 /// ANSI colours for a diff on a terminal.
-pub fn colourize(diff: &str) -> String {
+pub(crate) fn colourize(diff: &str) -> String {
     let mut out = String::with_capacity(diff.len() + diff.len() / 8);
     for line in diff.split_inclusive('\n') {
         let colour = if line.starts_with("+++") || line.starts_with("---") {

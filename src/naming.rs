@@ -14,7 +14,7 @@ pub(crate) fn raw_string<'a>(values: &'a yaml::Mapping, path: &[&str]) -> Option
 }
 
 /// Helm's `trunc 63 | trimSuffix "-"`.
-fn helm_trunc(name: String) -> String {
+fn helm_trunc(name: &str) -> String {
     let mut name: String = name.chars().take(63).collect();
     if name.ends_with('-') {
         name.pop();
@@ -31,21 +31,21 @@ fn chart_fullname(
     fullname_override: Option<&str>,
 ) -> String {
     if let Some(name) = fullname_override {
-        return helm_trunc(name.to_owned());
+        return helm_trunc(name);
     }
     let name = raw_string(values, &["nameOverride"]).unwrap_or(chart_name);
     if release.contains(name) {
-        helm_trunc(release.to_owned())
+        helm_trunc(release)
     } else {
-        helm_trunc(format!("{release}-{name}"))
+        helm_trunc(&format!("{release}-{name}"))
     }
 }
 
 /// The Prometheus server's Service name, as the prometheus chart's `prometheus.server.fullname`.
-pub fn prometheus_server_fullname(s: &Settings) -> String {
+pub(crate) fn prometheus_server_fullname(s: &Settings) -> String {
     let values = &s.prometheus.values;
     if let Some(name) = raw_string(values, &["server", "fullnameOverride"]) {
-        return helm_trunc(name.to_owned());
+        return helm_trunc(name);
     }
     let component = raw_string(values, &["server", "name"]).unwrap_or("server");
     // Unlike the other charts, the server's name ignores the top-level fullnameOverride.
@@ -55,12 +55,12 @@ pub fn prometheus_server_fullname(s: &Settings) -> String {
         values,
         None,
     );
-    helm_trunc(format!("{base}-{component}"))
+    helm_trunc(&format!("{base}-{component}"))
 }
 
 /// Grafana's fullname: its Deployment and Service (and the chart's own admin Secret) are named
 /// this.
-pub fn grafana_fullname(s: &Settings) -> String {
+pub(crate) fn grafana_fullname(s: &Settings) -> String {
     chart_fullname(
         s.grafana.release.as_str(),
         s.charts.grafana.name.as_str(),
@@ -71,7 +71,7 @@ pub fn grafana_fullname(s: &Settings) -> String {
 
 /// Where Grafana's admin password lives, and who keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminSecret {
+pub(crate) struct AdminSecret {
     pub name: String,
     pub user_key: String,
     pub password_key: String,
@@ -80,8 +80,8 @@ pub struct AdminSecret {
 }
 
 /// The keys the chart reads from an admin Secret.
-pub const ADMIN_USER_KEY: &str = "admin-user";
-pub const ADMIN_PASSWORD_KEY: &str = "admin-password";
+pub(crate) const ADMIN_USER_KEY: &str = "admin-user";
+pub(crate) const ADMIN_PASSWORD_KEY: &str = "admin-password";
 
 /// Whether the profile's raw Grafana values set the admin password their own way (a Secret of
 /// their own, a password in values or env, or no initial admin at all).
@@ -106,7 +106,7 @@ fn admin_set_by_values(values: &yaml::Mapping) -> bool {
 
 /// Grafana's admin Secret: eksmon's own `<fullname>-admin`, unless the raw values chose one
 /// (`admin.existingSecret`) or set the password another way (then the chart's `<fullname>`).
-pub fn grafana_admin_secret(s: &Settings) -> AdminSecret {
+pub(crate) fn grafana_admin_secret(s: &Settings) -> AdminSecret {
     let values = &s.grafana.values;
     let key = |name: &str, default: &str| {
         raw_string(values, &["admin", name])
@@ -128,7 +128,7 @@ pub fn grafana_admin_secret(s: &Settings) -> AdminSecret {
             owned: false,
         },
         None => AdminSecret {
-            name: helm_trunc(format!("{fullname}-admin")),
+            name: helm_trunc(&format!("{fullname}-admin")),
             user_key: ADMIN_USER_KEY.into(),
             password_key: ADMIN_PASSWORD_KEY.into(),
             owned: true,
@@ -138,13 +138,13 @@ pub fn grafana_admin_secret(s: &Settings) -> AdminSecret {
 
 /// The Secret the chart's own admin Secret is named (`<fullname>`), where installs made before
 /// eksmon kept the password: adopted from there once.
-pub fn grafana_chart_admin_secret(s: &Settings) -> String {
+pub(crate) fn grafana_chart_admin_secret(s: &Settings) -> String {
     grafana_fullname(s)
 }
 
 /// eksmon's Secret for the image renderer's token, when the raw values switch the renderer on
 /// and give it neither a token nor a Secret (the chart would make a random one per render).
-pub fn renderer_token_secret(s: &Settings) -> Option<String> {
+pub(crate) fn renderer_token_secret(s: &Settings) -> Option<String> {
     let values = &s.grafana.values;
     let renderer = values
         .get("imageRenderer")
@@ -164,31 +164,31 @@ pub fn renderer_token_secret(s: &Settings) -> Option<String> {
 
 /// The chart's own Secret for the renderer's token: `grafana.imageRenderer.fullname` (the
 /// fullname cut to 47 characters) and `-image-renderer`.
-pub fn renderer_chart_secret(s: &Settings) -> String {
+pub(crate) fn renderer_chart_secret(s: &Settings) -> String {
     let base: String = grafana_fullname(s).chars().take(47).collect();
     format!("{}-image-renderer", base.trim_end_matches('-'))
 }
 
 /// The key the renderer's Secret holds its token under (fixed by the chart).
-pub const RENDERER_TOKEN_KEY: &str = "token";
+pub(crate) const RENDERER_TOKEN_KEY: &str = "token";
 
 /// The server's service account, as the chart's `prometheus.serviceAccountName.server`: the
 /// server's fullname unless `serviceAccounts.server.name` says otherwise.
-pub fn prometheus_server_account(s: &Settings) -> String {
+pub(crate) fn prometheus_server_account(s: &Settings) -> String {
     raw_string(&s.prometheus.values, &["serviceAccounts", "server", "name"])
         .map_or_else(|| prometheus_server_fullname(s), str::to_owned)
 }
 
 /// Grafana's service account: the chart names it after Grafana's fullname unless
 /// `serviceAccount.name` is set.
-pub fn grafana_account(s: &Settings) -> String {
+pub(crate) fn grafana_account(s: &Settings) -> String {
     raw_string(&s.grafana.values, &["serviceAccount", "name"])
         .map_or_else(|| grafana_fullname(s), str::to_owned)
 }
 
 /// Alertmanager's service account: the alertmanager subchart's fullname (it names its account
 /// after itself unless `alertmanager.serviceAccount.name` is set).
-pub fn alertmanager_account(s: &Settings) -> String {
+pub(crate) fn alertmanager_account(s: &Settings) -> String {
     let empty = yaml::Mapping::new();
     let values = s
         .prometheus

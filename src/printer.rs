@@ -6,20 +6,20 @@ use std::io::IsTerminal as _;
 
 /// The verbosity, as a value small enough to copy into every tool and thread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Printer {
+pub(crate) struct Printer {
     verbose: bool,
 }
 
 impl Printer {
     /// `--verbose`: print each command eksmon runs and each request it makes.
-    pub fn new(verbose: bool) -> Self {
+    pub(crate) fn new(verbose: bool) -> Self {
         Self { verbose }
     }
 
     /// A `--verbose` line: a command eksmon runs or a request it makes (`+ helm upgrade …`,
     /// `+ GET URL`), or why it takes a fallback. Never holds a secret. Made only when it is
     /// printed.
-    pub fn verbose_line(self, line: impl FnOnce() -> String) {
+    pub(crate) fn verbose_line(self, line: impl FnOnce() -> String) {
         if self.verbose {
             eprintln!("{}", line());
         }
@@ -28,13 +28,13 @@ impl Printer {
 
 /// The stream a coloured text goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything but empty.
-pub fn colour(stream: Stream) -> bool {
+pub(crate) fn colour(stream: Stream) -> bool {
     let terminal = match stream {
         Stream::Stdout => std::io::stdout().is_terminal(),
         Stream::Stderr => std::io::stderr().is_terminal(),

@@ -167,7 +167,11 @@ struct AmpDerived {
 
 impl From<&crate::settings::Amp> for AmpDerived {
     fn from(amp: &crate::settings::Amp) -> Self {
-        let alternatives: Vec<&str> = amp.keep_metrics.iter().map(|m| m.as_str()).collect();
+        let alternatives: Vec<&str> = amp
+            .keep_metrics
+            .iter()
+            .map(super::settings::MetricRegex::as_str)
+            .collect();
         Self {
             url: amp.url(),
             query_url: amp.query_url(),

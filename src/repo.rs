@@ -12,13 +12,14 @@ use crate::yaml;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Larger than any real index or chart; a guard against a misbehaving server.
 const MAX_BYTES: u64 = 128 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// This path could not do it; `helm pull` may.
     #[error("{0}")]
     Unsupported(String),
@@ -52,13 +53,13 @@ struct Entry {
 
 /// Where an archive is and the digest it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
+pub(crate) struct Located {
     pub url: String,
     pub digest: Option<String>,
 }
 
 /// Finds `chart`'s version in an index, resolving a relative archive URL against the repo.
-pub fn locate(index_text: &str, chart: &ChartRef) -> Result<Located, FetchError> {
+pub(crate) fn locate(index_text: &str, chart: &ChartRef) -> Result<Located, FetchError> {
     let index: Index = yaml::from_str(index_text).map_err(|e| {
         FetchError::Unsupported(format!("cannot read the repository index: {}", e.message))
     })?;
@@ -137,7 +138,7 @@ fn index_text(agent: &ureq::Agent, repo: &str, printer: Printer) -> Result<Strin
 }
 
 /// Every version of chart `name` an HTTP repository's index lists.
-pub fn list_versions(
+pub(crate) fn list_versions(
     repo: &str,
     name: &str,
     printer: Printer,
@@ -163,7 +164,7 @@ fn versions_in(index: &str, name: &str) -> Result<Vec<crate::chart_versions::Lis
 }
 
 /// The archive bytes for `chart`, verified against the index digest when the index has one.
-pub fn fetch(chart: &ChartRef, printer: Printer) -> Result<Vec<u8>, FetchError> {
+pub(crate) fn fetch(chart: &ChartRef, printer: Printer) -> Result<Vec<u8>, FetchError> {
     let agent = agent();
     let index = index_text(&agent, chart.repo.as_str(), printer)?;
     let located = locate(&index, chart)?;
@@ -182,11 +183,13 @@ pub fn fetch(chart: &ChartRef, printer: Printer) -> Result<Vec<u8>, FetchError> 
     Ok(archive)
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 #[cfg(test)]

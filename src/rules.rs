@@ -29,7 +29,7 @@ const NEED_ALERTMANAGER: &[&str] = &[
 
 /// Alerts renamed to their upstream name (old, new). For one release `alerting.disabled` still
 /// takes the old name (with a warning), and `eksmon alerts` and the README show it.
-pub const RENAMED: &[(&str, &str)] = &[
+pub(crate) const RENAMED: &[(&str, &str)] = &[
     ("NodeFilesystemAlmostFull", "NodeFilesystemAlmostOutOfSpace"),
     ("NodeFilesystemFull", "NodeFilesystemAlmostOutOfSpace"),
     ("NodeFilesystemFillingUp", "NodeFilesystemSpaceFillingUp"),
@@ -173,11 +173,11 @@ const UPSTREAM: &[(&str, &[&str])] = &[
 
 /// Where eksmon's own alerts are explained unless `alerting.runbookBaseUrl` says otherwise: the
 /// README's "Runbooks" section, one heading each.
-pub const OWN_RUNBOOKS: &str = "https://github.com/eksmon/eksmon/blob/main/README.md";
+pub(crate) const OWN_RUNBOOKS: &str = "https://github.com/eksmon/eksmon/blob/main/README.md";
 
 /// The runbook for an alert: prometheus-operator's for upstream names, eksmon's README (at
 /// `own`) else.
-pub fn runbook_url(alert: &str, own: &str) -> String {
+pub(crate) fn runbook_url(alert: &str, own: &str) -> String {
     match UPSTREAM.iter().find(|(_, names)| names.contains(&alert)) {
         Some((group, _)) => format!(
             "https://runbooks.prometheus-operator.dev/runbooks/{group}/{}",
@@ -188,12 +188,12 @@ pub fn runbook_url(alert: &str, own: &str) -> String {
 }
 
 /// Whether an alert carries an upstream mixin's name.
-pub fn is_upstream(alert: &str) -> bool {
+pub(crate) fn is_upstream(alert: &str) -> bool {
     UPSTREAM.iter().any(|(_, names)| names.contains(&alert))
 }
 
 /// The current name of an alert named `name` (itself, or what it was renamed to).
-pub fn current_name(name: &str) -> &str {
+pub(crate) fn current_name(name: &str) -> &str {
     RENAMED
         .iter()
         .find(|(old, _)| *old == name)
@@ -210,7 +210,7 @@ struct RuleFile {
 /// A rule group as Prometheus reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Group {
+pub(crate) struct Group {
     pub name: String,
     pub rules: Vec<Rule>,
 }
@@ -218,7 +218,7 @@ pub struct Group {
 /// One alerting or recording rule as Prometheus reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rule {
+pub(crate) struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,7 +245,7 @@ fn eks() -> &'static RuleFile {
 
 /// Every alert eksmon's rule set has, once each (a name may have a warning and a critical
 /// rule), for `alerting.disabled` and its suggestions.
-pub fn alert_names() -> Vec<&'static str> {
+pub(crate) fn alert_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = eks()
         .alerting
         .iter()
@@ -258,7 +258,7 @@ pub fn alert_names() -> Vec<&'static str> {
 }
 
 /// The recording and alerting groups the settings install (empty groups left out).
-pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
+pub(crate) fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
     // An agent evaluates no rules.
     if s.alerting.rules == RuleSet::None || s.agent_mode() {
         return (Vec::new(), Vec::new());
@@ -306,7 +306,7 @@ pub fn selected(s: &Settings) -> (Vec<Group>, Vec<Group>) {
 }
 
 /// The chart's `serverFiles` entries for the selected rules, or `None` when there are none.
-pub fn server_files(s: &Settings) -> Option<serde_json::Value> {
+pub(crate) fn server_files(s: &Settings) -> Option<serde_json::Value> {
     let (recording, alerting) = selected(s);
     if recording.is_empty() && alerting.is_empty() {
         return None;

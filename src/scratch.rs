@@ -16,12 +16,12 @@ pub(crate) fn remove_all() {
 }
 
 /// A private temp file (mode 0600) that is removed when dropped, and by the signal handler.
-pub struct ScratchFile {
+pub(crate) struct ScratchFile {
     file: tempfile::NamedTempFile,
 }
 
 impl ScratchFile {
-    pub fn with_contents(prefix: &str, contents: &[u8]) -> std::io::Result<Self> {
+    pub(crate) fn with_contents(prefix: &str, contents: &[u8]) -> std::io::Result<Self> {
         use std::io::Write as _;
         let mut file = tempfile::Builder::new()
             .prefix(prefix)
@@ -33,7 +33,7 @@ impl ScratchFile {
         Ok(Self { file })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }
 }

@@ -24,13 +24,13 @@ const SECRET_LENGTH: usize = 40;
 
 /// What a Secret is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     GrafanaAdmin,
     RendererToken,
 }
 
 impl Purpose {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Purpose::GrafanaAdmin => "Grafana's admin password",
             Purpose::RendererToken => "the image renderer's token",
@@ -40,7 +40,7 @@ impl Purpose {
 
 /// One Secret of eksmon's, and where an install made before eksmon kept its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owned {
+pub(crate) struct Owned {
     pub name: String,
     pub purpose: Purpose,
     /// The chart's Secret of the same purpose, whose value is adopted when it exists.
@@ -51,7 +51,7 @@ pub struct Owned {
 
 /// The Secrets eksmon keeps for this profile's Grafana (none when Grafana is off or the raw
 /// values manage them).
-pub fn owned(s: &Settings) -> Vec<Owned> {
+pub(crate) fn owned(s: &Settings) -> Vec<Owned> {
     if !s.grafana.enabled {
         return Vec::new();
     }
@@ -78,7 +78,7 @@ pub fn owned(s: &Settings) -> Vec<Owned> {
 
 /// What [`ensure`] found or did for one Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Made {
+pub(crate) enum Made {
     /// It was there already.
     Existing,
     /// Created with the value of the chart's Secret (an install made before eksmon).
@@ -90,7 +90,7 @@ pub enum Made {
 }
 
 /// kubectl, for one cluster and namespace.
-pub struct Kubectl<'a> {
+pub(crate) struct Kubectl<'a> {
     pub tool: &'a Tool,
     pub target: &'a Target,
     pub namespace: &'a str,
@@ -134,7 +134,7 @@ impl Kubectl<'_> {
 
 /// Makes each missing Secret of `secrets`: with the chart's value when an earlier install left
 /// one, else with a new random value.
-pub fn ensure(
+pub(crate) fn ensure(
     kubectl: &Kubectl<'_>,
     settings: &Settings,
     secrets: &[Owned],
@@ -179,7 +179,7 @@ pub fn ensure(
 
 /// Sets a new random value in an existing Secret of eksmon's; returns the old and new values
 /// (plain text), for the caller to put into the running Grafana or to restore.
-pub fn rotate(kubectl: &Kubectl<'_>, secret: &Owned) -> Result<Rotated> {
+pub(crate) fn rotate(kubectl: &Kubectl<'_>, secret: &Owned) -> Result<Rotated> {
     let existing = kubectl.secrets(&[secret.name.as_str()])?;
     let Some(current) = existing.get(&secret.name) else {
         anyhow::bail!(
@@ -203,7 +203,7 @@ pub fn rotate(kubectl: &Kubectl<'_>, secret: &Owned) -> Result<Rotated> {
 }
 
 /// A rotation under way: the values, and the Secret's other keys as they were.
-pub struct Rotated {
+pub(crate) struct Rotated {
     pub old: String,
     pub new: String,
     data_base: BTreeMap<String, String>,
@@ -211,7 +211,7 @@ pub struct Rotated {
 
 impl Rotated {
     /// Writes `value` (one of [`Rotated::old`] or [`Rotated::new`]) into the Secret.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         kubectl: &Kubectl<'_>,
         settings: &Settings,
@@ -278,7 +278,7 @@ fn manifest(settings: &Settings, secret: &Owned, data: &BTreeMap<String, String>
 }
 
 /// `length` letters and digits from the operating system's CSPRNG, without modulo bias.
-pub fn random_text(length: usize) -> Result<String> {
+pub(crate) fn random_text(length: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     // The largest multiple of the alphabet's size that fits a byte: bytes above it are drawn
     // again, so every character is equally likely.

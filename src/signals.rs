@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// The run was interrupted by this signal: exit 128 + signal, after cleaning up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("interrupted")]
-pub struct Interrupted {
+pub(crate) struct Interrupted {
     pub signal: i32,
 }
 
 impl Interrupted {
     /// How the run ends: 128 + the signal.
-    pub fn exit_status(self) -> crate::exit::ExitStatus {
+    pub(crate) fn exit_status(self) -> crate::exit::ExitStatus {
         crate::exit::ExitStatus::Interrupted(self.signal)
     }
 }
@@ -45,7 +45,7 @@ fn running_tools() -> String {
 }
 
 /// The interrupt that cancelled this run, if one did.
-pub fn cancelled() -> Option<Interrupted> {
+pub(crate) fn cancelled() -> Option<Interrupted> {
     match CANCELLED.load(Ordering::SeqCst) {
         0 => None,
         signal => Some(Interrupted { signal }),
@@ -106,7 +106,7 @@ static INTERRUPTS: AtomicI32 = AtomicI32::new(0);
 /// 2nd: the children are killed (the caller reports what that left behind).
 /// With no child running, or a 3rd: scratch files are removed, the cursor is shown again,
 /// and the process exits 128 + signal at once.
-pub fn handle_signals() {
+pub(crate) fn handle_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {

@@ -57,7 +57,7 @@ impl Target {
 fn printed(flags: &[OsString]) -> String {
     flags
         .iter()
-        .map(|f| format!(" {}", crate::tool::quote(&f.to_string_lossy())))
+        .map(|f| [" ", &crate::tool::quote(&f.to_string_lossy())].concat())
         .collect()
 }
 

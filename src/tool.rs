@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 /// A tool eksmon drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolKind {
+pub(crate) enum ToolKind {
     Helm,
     Kubectl,
 }
 
 impl ToolKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ToolKind::Helm => "helm",
             ToolKind::Kubectl => "kubectl",
@@ -26,7 +26,7 @@ impl ToolKind {
 }
 
 /// The interrupt behind an error, if it was one: a prompt's, or a signal while a tool ran.
-pub fn interrupted(err: &anyhow::Error) -> Option<Interrupted> {
+pub(crate) fn interrupted(err: &anyhow::Error) -> Option<Interrupted> {
     err.chain().find_map(|cause| {
         cause.downcast_ref::<Interrupted>().copied().or_else(|| {
             match cause.downcast_ref::<ToolError>() {
@@ -39,7 +39,7 @@ pub fn interrupted(err: &anyhow::Error) -> Option<Interrupted> {
 
 /// A located executable.
 #[derive(Debug, Clone)]
-pub struct Tool {
+pub(crate) struct Tool {
     pub kind: ToolKind,
     pub path: PathBuf,
     /// Prints each command line first with `--verbose` (arguments never hold secrets).
@@ -48,7 +48,7 @@ pub struct Tool {
 
 /// Why a tool did not do its job. All of these exit 1 (interrupts 128 + signal).
 #[derive(Debug, thiserror::Error)]
-pub enum ToolError {
+pub(crate) enum ToolError {
     #[error("{} not found ({searched})", kind.name())]
     NotFound { kind: ToolKind, searched: String },
     #[error("cannot run `{command}`: {source}")]
@@ -70,17 +70,17 @@ pub enum ToolError {
 
 impl ToolError {
     /// The tool's stderr under the error line (its reason is in the line already).
-    pub fn stderr_tail(&self) -> Vec<String> {
+    pub(crate) fn stderr_tail(&self) -> Vec<String> {
         self.stderr().map(stderr_tail).unwrap_or_default()
     }
 
     /// The tool's own one-line reason, when it ran and failed.
-    pub fn reason(&self) -> Option<&str> {
+    pub(crate) fn reason(&self) -> Option<&str> {
         self.stderr().and_then(reason)
     }
 
     /// The tool's stderr when it ran and failed.
-    pub fn stderr(&self) -> Option<&str> {
+    pub(crate) fn stderr(&self) -> Option<&str> {
         match self {
             ToolError::Failed { stderr, .. } => Some(stderr),
             _ => None,
@@ -130,13 +130,13 @@ fn stderr_tail(stderr: &str) -> Vec<String> {
 
 impl Tool {
     /// The same tool, printing its command lines as `printer` says.
-    pub fn with_printer(mut self, printer: Printer) -> Self {
+    pub(crate) fn with_printer(mut self, printer: Printer) -> Self {
         self.printer = printer;
         self
     }
 
     /// `explicit` (a flag or its environment variable) when given, else the first on PATH.
-    pub fn find(kind: ToolKind, explicit: Option<&Path>) -> Result<Tool, ToolError> {
+    pub(crate) fn find(kind: ToolKind, explicit: Option<&Path>) -> Result<Tool, ToolError> {
         if let Some(path) = explicit {
             return if is_executable(path) {
                 Ok(Tool {
@@ -174,7 +174,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// One run of a tool.
 #[derive(Debug, Clone)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     args: Vec<OsString>,
     stdin: Option<Vec<u8>>,
     /// eksmon's own limit; past it the child gets SIGTERM, then SIGKILL.
@@ -184,7 +184,7 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    pub fn new<I, S>(args: I) -> Self
+    pub(crate) fn new<I, S>(args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
@@ -198,19 +198,19 @@ impl Invocation {
     }
 
     /// Run even after an interrupt: for the short queries that say how to recover.
-    pub fn after_interrupt(mut self) -> Self {
+    pub(crate) fn after_interrupt(mut self) -> Self {
         self.after_interrupt = true;
         self
     }
 
     /// Stop the tool if it runs longer than this.
-    pub fn deadline(mut self, limit: Duration) -> Self {
+    pub(crate) fn deadline(mut self, limit: Duration) -> Self {
         self.deadline = Some(limit);
         self
     }
 
     /// Feed these bytes to the tool's stdin.
-    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
+    pub(crate) fn stdin(mut self, bytes: Vec<u8>) -> Self {
         self.stdin = Some(bytes);
         self
     }
@@ -218,7 +218,7 @@ impl Invocation {
 
 /// What a finished run printed.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(crate) struct Captured {
     pub success: bool,
     pub status: String,
     pub stdout: String,
@@ -226,7 +226,7 @@ pub struct Captured {
 }
 
 /// `tool args…` as one display line, with arguments quoted where a shell would need it.
-pub fn display_command(tool: &Tool, args: &[OsString]) -> String {
+pub(crate) fn display_command(tool: &Tool, args: &[OsString]) -> String {
     std::iter::once(tool.kind.name().to_owned())
         .chain(args.iter().map(|a| quote_arg(a)))
         .collect::<Vec<_>>()
@@ -238,7 +238,7 @@ fn quote_arg(arg: &OsStr) -> String {
 }
 
 /// One word as a POSIX shell reads it back: as it is when plain, else single-quoted.
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()
@@ -252,7 +252,7 @@ pub fn quote(text: &str) -> String {
 
 impl Tool {
     /// Runs and fails unless the tool exits 0.
-    pub fn run(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
+    pub(crate) fn run(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
         let captured = self.run_unchecked(invocation)?;
         if captured.success {
             Ok(captured)
@@ -266,7 +266,7 @@ impl Tool {
     }
 
     /// Runs and returns the output whatever the exit status.
-    pub fn run_unchecked(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
+    pub(crate) fn run_unchecked(&self, invocation: &Invocation) -> Result<Captured, ToolError> {
         let command = display_command(self, &invocation.args);
         self.printer.verbose_line(|| format!("+ {command}"));
         if let Some(interrupted) = signals::cancelled()

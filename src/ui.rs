@@ -10,7 +10,7 @@ use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
-pub struct Ui {
+pub(crate) struct Ui {
     pub quiet: bool,
     /// `--verbose`, handed to every tool the run context makes.
     pub printer: Printer,
@@ -18,7 +18,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(quiet: bool, verbose: bool) -> Self {
+    pub(crate) fn new(quiet: bool, verbose: bool) -> Self {
         let interactive = std::io::stderr().is_terminal() && std::io::stdin().is_terminal();
         Self {
             quiet,
@@ -28,32 +28,32 @@ impl Ui {
     }
 
     /// True when there is a person at a terminal to ask.
-    pub fn interactive(&self) -> bool {
+    pub(crate) fn interactive(&self) -> bool {
         self.interactive
     }
 
     /// A line of information, unless `--quiet`.
-    pub fn note(&self, line: &str) {
+    pub(crate) fn note(&self, line: &str) {
         if !self.quiet {
             eprintln!("{line}");
         }
     }
 
     /// A `hint:` line (what to do about what was just said), unless `--quiet`.
-    pub fn hint(&self, line: &str) {
+    pub(crate) fn hint(&self, line: &str) {
         if !self.quiet {
             eprintln!("hint: {line}");
         }
     }
 
     /// A warning, shown even with `--quiet`.
-    pub fn warn(&self, line: &str) {
+    pub(crate) fn warn(&self, line: &str) {
         eprintln!("warning: {line}");
     }
 
     /// Asks a yes/no question on the terminal (default no). Without a terminal there is no one
     /// to ask: `no_terminal` says what to do instead.
-    pub fn confirm(
+    pub(crate) fn confirm(
         &self,
         question: &str,
         no_terminal: impl Into<anyhow::Error>,
@@ -66,7 +66,7 @@ impl Ui {
 
     /// Asks the person to type a name (a namespace) before something that cannot be undone:
     /// one stray key press is not enough. What they typed (empty for nothing).
-    pub fn ask_to_type(
+    pub(crate) fn ask_to_type(
         &self,
         question: &str,
         no_terminal: impl Into<anyhow::Error>,
@@ -81,7 +81,7 @@ impl Ui {
     }
 
     /// Progress for concurrent tasks: spinners on a terminal, plain lines otherwise.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         let multi = (self.interactive && !self.quiet).then(MultiProgress::new);
         if let Some(multi) = &multi {
             // Printed above the bars, so a redraw never cuts the line.
@@ -97,7 +97,7 @@ impl Ui {
     }
 }
 
-pub struct Progress {
+pub(crate) struct Progress {
     multi: Option<MultiProgress>,
     quiet: bool,
 }
@@ -112,7 +112,7 @@ impl Drop for Progress {
 
 impl Progress {
     /// One line of progress, e.g. for one release.
-    pub fn task(&self, name: &str) -> Task {
+    pub(crate) fn task(&self, name: &str) -> Task {
         let bar = self.multi.as_ref().map(|multi| {
             let bar = multi.add(ProgressBar::new_spinner());
             bar.set_style(
@@ -132,7 +132,7 @@ impl Progress {
     }
 }
 
-pub struct Task {
+pub(crate) struct Task {
     name: String,
     bar: Option<ProgressBar>,
     quiet: bool,
@@ -140,7 +140,7 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn step(&self, message: &str) {
+    pub(crate) fn step(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(message.to_owned()),
             None if !self.quiet => eprintln!("{}: {message}", self.name),
@@ -149,7 +149,7 @@ impl Task {
     }
 
     /// The last line for this task, with the time it took.
-    pub fn finish(&self, message: &str) {
+    pub(crate) fn finish(&self, message: &str) {
         let line = format!("{message} ({:.1}s)", self.started.elapsed().as_secs_f64());
         match &self.bar {
             Some(bar) => {
@@ -166,12 +166,12 @@ impl Task {
 }
 
 /// The one prompt layer (the wizard's questions and every confirmation), with its theme.
-pub struct Prompter {
+pub(crate) struct Prompter {
     theme: Box<dyn Theme>,
 }
 
 impl Prompter {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let theme: Box<dyn Theme> = if crate::printer::colour(crate::printer::Stream::Stderr) {
             Box::new(ColorfulTheme::default())
         } else {
@@ -182,17 +182,17 @@ impl Prompter {
 
     /// Lines between questions (a warning, what comes next), wrapped to the prompts' width;
     /// the lines after the first are indented under it.
-    pub fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         eprintln!("{}", wrap(text, PROMPT_WIDTH).join("\n  "));
     }
 
     /// Text shown as it is (a profile to review before it is written).
-    pub fn show(&self, text: &str) {
+    pub(crate) fn show(&self, text: &str) {
         eprintln!("{text}");
     }
 
     /// Help for the question below it, indented; nothing when empty.
-    pub fn help(&self, help: &str) {
+    pub(crate) fn help(&self, help: &str) {
         for line in wrap(help, PROMPT_WIDTH - 2) {
             eprintln!("  {line}");
         }
@@ -202,7 +202,7 @@ impl Prompter {
     /// A rejected answer comes back as the text to edit (one typo is one fix, not a retype).
     /// `help`, when not empty, is a line shown above the prompt: prompts stay short, so they
     /// never wrap on a narrow terminal (dialoguer redraws a wrapped prompt badly).
-    pub fn text(
+    pub(crate) fn text(
         &self,
         prompt: &str,
         help: &str,
@@ -250,7 +250,7 @@ impl Prompter {
 
     /// A comma-separated list, each item checked, with at least `min` items unless empty, and
     /// then the whole list by `whole`.
-    pub fn list(
+    pub(crate) fn list(
         &self,
         prompt: &str,
         help: &str,
@@ -277,7 +277,12 @@ impl Prompter {
         Ok(answer.as_deref().map(split_list).unwrap_or_default())
     }
 
-    pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
+    pub(crate) fn choose(
+        &self,
+        prompt: &str,
+        items: &[&str],
+        default: usize,
+    ) -> anyhow::Result<usize> {
         Select::with_theme(self.theme.as_ref())
             .with_prompt(prompt)
             .items(items)
@@ -300,7 +305,7 @@ impl Prompter {
 
     /// A yes/no question, answered with Enter (a bare key press would leave the Enter meant
     /// for it to the next prompt). A long question is wrapped above a short prompt line.
-    pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
+    pub(crate) fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
         let prompt = lead_lines(prompt);
         Confirm::with_theme(self.theme.as_ref())
             .with_prompt(prompt)
@@ -310,7 +315,7 @@ impl Prompter {
             .map_err(prompt_error)
     }
 
-    pub fn pick(
+    pub(crate) fn pick(
         &self,
         prompt: &str,
         items: &[&str],
@@ -333,10 +338,10 @@ impl Default for Prompter {
 
 /// The widest a prompt or help line may be: an 80-column terminal, less the room dialoguer's
 /// `[y/N]`, `›` and the answer take.
-pub const PROMPT_WIDTH: usize = 78;
+pub(crate) const PROMPT_WIDTH: usize = 78;
 
 /// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
@@ -376,7 +381,7 @@ fn split_list(answer: &str) -> Vec<String> {
 
 /// Rows as aligned columns, two spaces apart, the last column unpadded (the first row may be a
 /// header). One renderer for every table eksmon prints (`status`, `doctor`).
-pub fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; columns];
     for row in rows {
@@ -399,7 +404,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
 
 /// A dialoguer failure: Ctrl-C (or a closed terminal) stops the prompt with nothing done; an
 /// interrupt is the same typed error as an interrupted child.
-pub fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
+pub(crate) fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
     match err {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
             // The prompt's line is still open; end it so the error starts a line of its own.

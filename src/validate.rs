@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-pub type Check = Result<(), String>;
+pub(crate) type Check = Result<(), String>;
 
 fn is_hex(s: &str) -> bool {
     s.chars()
@@ -25,7 +25,7 @@ fn is_tag_char(c: char) -> bool {
 }
 
 /// A subnet ID, or a `Name` tag the load balancer controller looks up.
-pub fn subnet(s: &str) -> Check {
+pub(crate) fn subnet(s: &str) -> Check {
     if is_aws_id(s, "subnet-") {
         return Ok(());
     }
@@ -38,7 +38,7 @@ pub fn subnet(s: &str) -> Check {
 }
 
 /// A security group ID, or a group name (AWS group names cannot start with `sg-`).
-pub fn security_group(s: &str) -> Check {
+pub(crate) fn security_group(s: &str) -> Check {
     if is_aws_id(s, "sg-") {
         return Ok(());
     }
@@ -96,7 +96,7 @@ fn arn_resource_chars(resource: &str) -> bool {
 }
 
 /// An ACM certificate ARN.
-pub fn certificate_arn(s: &str) -> Check {
+pub(crate) fn certificate_arn(s: &str) -> Check {
     let resource = arn(s, "acm", "an ACM certificate")?;
     match resource.strip_prefix("certificate/") {
         Some(id) if arn_resource_chars(id) && !id.contains('/') => Ok(()),
@@ -107,7 +107,7 @@ pub fn certificate_arn(s: &str) -> Check {
 }
 
 /// A WAFv2 web ACL ARN (regional, as ALBs need).
-pub fn wafv2_acl_arn(s: &str) -> Check {
+pub(crate) fn wafv2_acl_arn(s: &str) -> Check {
     let resource = arn(s, "wafv2", "a WAFv2 web ACL")?;
     if resource.starts_with("regional/webacl/") && arn_resource_chars(resource) {
         Ok(())
@@ -119,7 +119,7 @@ pub fn wafv2_acl_arn(s: &str) -> Check {
 }
 
 /// A Cognito user pool ARN.
-pub fn user_pool_arn(s: &str) -> Check {
+pub(crate) fn user_pool_arn(s: &str) -> Check {
     let resource = arn(s, "cognito-idp", "a Cognito user pool")?;
     match resource.strip_prefix("userpool/") {
         Some(id) if arn_resource_chars(id) && !id.contains('/') => Ok(()),
@@ -130,7 +130,7 @@ pub fn user_pool_arn(s: &str) -> Check {
 }
 
 /// A DNS host name as Ingress rules take it: RFC 1123, lower case, no scheme, port or path.
-pub fn host(s: &str) -> Check {
+pub(crate) fn host(s: &str) -> Check {
     if let Some((scheme, _)) = s.split_once("://") {
         return Err(format!("host `{s}` has a scheme: drop `{scheme}://`"));
     }
@@ -164,7 +164,7 @@ pub fn host(s: &str) -> Check {
 }
 
 /// RFC 1123 subdomain: dot-separated labels, 253 characters at most.
-pub fn dns_subdomain(s: &str) -> Check {
+pub(crate) fn dns_subdomain(s: &str) -> Check {
     if s.is_empty() {
         return Err("it is empty".into());
     }
@@ -194,7 +194,7 @@ fn dns_label_rule(label: &str, max: usize) -> Check {
 }
 
 /// A DNS-1123 label (receiver names): lower case letters, digits and `-`, 63 at most.
-pub fn dns_label(s: &str) -> Check {
+pub(crate) fn dns_label(s: &str) -> Check {
     dns_label_rule(s, 63).map_err(|why| format!("`{s}` is not a DNS-1123 label: {why}"))
 }
 
@@ -215,24 +215,24 @@ fn not_a_yaml11_word(s: &str, what: &str) -> Check {
 }
 
 /// A namespace: a DNS-1123 label that YAML 1.1 does not read as a boolean or null.
-pub fn namespace(s: &str) -> Check {
+pub(crate) fn namespace(s: &str) -> Check {
     dns_label(s)?;
     not_a_yaml11_word(s, "namespace")
 }
 
 /// A Helm release name: a DNS-1123 label of 53 characters at most, and not a YAML 1.1 word.
-pub fn release_name(s: &str) -> Check {
+pub(crate) fn release_name(s: &str) -> Check {
     dns_label_rule(s, 53).map_err(|why| format!("`{s}` is not a valid release name: {why}"))?;
     not_a_yaml11_word(s, "release name")
 }
 
 /// A StorageClass name (a DNS subdomain).
-pub fn storage_class(s: &str) -> Check {
+pub(crate) fn storage_class(s: &str) -> Check {
     dns_subdomain(s).map_err(|why| format!("`{s}` is not a valid StorageClass name: {why}"))
 }
 
 /// An IPv4 or IPv6 network in CIDR notation, with no host bits set.
-pub fn cidr(s: &str) -> Check {
+pub(crate) fn cidr(s: &str) -> Check {
     if s.contains(char::is_whitespace) {
         return Err(format!(
             "`{s}` holds a space: give one CIDR per item (in a list, separate them with commas)"
@@ -326,7 +326,7 @@ fn quantity_with(s: &str, what: &str, extra_suffixes: &[&str], example: &str) ->
 }
 
 /// The bytes a valid size quantity stands for (`50Gi` → 53687091200).
-pub fn quantity_bytes(s: &str) -> Option<f64> {
+pub(crate) fn quantity_bytes(s: &str) -> Option<f64> {
     let (number, suffix) = split_quantity(s)?;
     let number: f64 = number.parse().ok()?;
     let binary = BINARY_SUFFIXES.iter().position(|x| *x == suffix);
@@ -341,7 +341,7 @@ pub fn quantity_bytes(s: &str) -> Option<f64> {
 }
 
 /// An SNS topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
-pub fn sns_topic_arn(s: &str) -> Check {
+pub(crate) fn sns_topic_arn(s: &str) -> Check {
     let name = arn(s, "sns", "an SNS topic")?;
     let ok = !name.is_empty()
         && name.len() <= 256
@@ -358,12 +358,12 @@ pub fn sns_topic_arn(s: &str) -> Check {
 }
 
 /// The AWS region of an ARN with one (`arn:aws:sns:eu-west-1:…` → `eu-west-1`).
-pub fn arn_region(s: &str) -> Option<&str> {
+pub(crate) fn arn_region(s: &str) -> Option<&str> {
     s.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
 /// An IAM role ARN (`arn:aws:iam::ACCOUNT:role/NAME`), for IRSA.
-pub fn iam_role_arn(s: &str) -> Check {
+pub(crate) fn iam_role_arn(s: &str) -> Check {
     let bad = || format!("`{s}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     let [prefix, partition, service, region, account, resource] = parts[..] else {
@@ -385,7 +385,7 @@ pub fn iam_role_arn(s: &str) -> Check {
 }
 
 /// An EKS cluster name: 1 to 100 letters, digits, `-` and `_`, starting with a letter or digit.
-pub fn cluster_name(s: &str) -> Check {
+pub(crate) fn cluster_name(s: &str) -> Check {
     let ok = !s.is_empty()
         && s.len() <= 100
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -401,7 +401,7 @@ pub fn cluster_name(s: &str) -> Check {
 }
 
 /// An AWS region such as `eu-west-1` or `us-gov-west-1`.
-pub fn aws_region(s: &str) -> Check {
+pub(crate) fn aws_region(s: &str) -> Check {
     let parts: Vec<&str> = s.split('-').collect();
     let ok = parts.len() >= 3
         && parts[0].len() == 2
@@ -417,7 +417,7 @@ pub fn aws_region(s: &str) -> Check {
 }
 
 /// An Amazon Managed Service for Prometheus workspace ID (`ws-` and a UUID).
-pub fn amp_workspace_id(s: &str) -> Check {
+pub(crate) fn amp_workspace_id(s: &str) -> Check {
     let uuid = s.strip_prefix("ws-").map(|rest| {
         let groups: Vec<&str> = rest.split('-').collect();
         groups.len() == 5
@@ -438,7 +438,7 @@ pub fn amp_workspace_id(s: &str) -> Check {
 
 /// An AMP remote-write URL:
 /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WORKSPACE/api/v1/remote_write`.
-pub fn amp_remote_write_url(s: &str) -> Check {
+pub(crate) fn amp_remote_write_url(s: &str) -> Check {
     if s.contains("{{") {
         return Err(format!(
             "`{s}` holds `{{{{`: the chart runs remote-write URLs through its templates"
@@ -448,7 +448,7 @@ pub fn amp_remote_write_url(s: &str) -> Check {
 }
 
 /// The region and workspace of an AMP remote-write URL.
-pub fn amp_url_parts(s: &str) -> Result<(&str, &str), String> {
+pub(crate) fn amp_url_parts(s: &str) -> Result<(&str, &str), String> {
     let bad = || {
         format!(
             "`{s}` is not an AMP remote-write URL (https://aps-workspaces.REGION.amazonaws.com/workspaces/WORKSPACE/api/v1/remote_write)"
@@ -469,7 +469,7 @@ pub fn amp_url_parts(s: &str) -> Result<(&str, &str), String> {
 /// A regular expression over metric names (for `amp.keepMetrics`): one line, no templates, and
 /// a syntax Prometheus's RE2 accepts (checked by a parser of the same family), so a typo fails
 /// here and not as a configuration Prometheus refuses to load.
-pub fn metric_regex(s: &str) -> Check {
+pub(crate) fn metric_regex(s: &str) -> Check {
     if s.is_empty() || s.contains("{{") || s.chars().any(char::is_control) {
         return Err(format!(
             "`{s}` is not a metric-name regex (one line, no `{{{{`)"
@@ -487,7 +487,7 @@ pub fn metric_regex(s: &str) -> Check {
 }
 
 /// A Prometheus label name (`alertname`, `namespace`).
-pub fn label_name(s: &str) -> Check {
+pub(crate) fn label_name(s: &str) -> Check {
     let mut chars = s.chars();
     let ok = chars
         .next()
@@ -503,7 +503,7 @@ pub fn label_name(s: &str) -> Check {
 }
 
 /// A key of a Secret (`url`, `routing-key`).
-pub fn secret_key(s: &str) -> Check {
+pub(crate) fn secret_key(s: &str) -> Check {
     let ok = !s.is_empty()
         && s.len() <= 253
         && s.chars()
@@ -518,7 +518,7 @@ pub fn secret_key(s: &str) -> Check {
 }
 
 /// A Slack channel or user (`#alerts`, `@oncall`).
-pub fn slack_channel(s: &str) -> Check {
+pub(crate) fn slack_channel(s: &str) -> Check {
     let ok = (s.starts_with('#') || s.starts_with('@'))
         && s.len() > 1
         && s.len() <= 81
@@ -535,7 +535,7 @@ pub fn slack_channel(s: &str) -> Check {
 }
 
 /// A storage or memory size: `50Gi`, `512Mi`, `1G`.
-pub fn size_quantity(s: &str) -> Check {
+pub(crate) fn size_quantity(s: &str) -> Check {
     quantity_with(s, "size", &[], "50Gi")
 }
 
@@ -545,7 +545,7 @@ const EBS_MAX_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0;
 
 /// A volume's size: a quantity with a unit (a bare `50` is 50 bytes), within what an EBS gp3
 /// or gp2 volume can be.
-pub fn volume_size(s: &str) -> Check {
+pub(crate) fn volume_size(s: &str) -> Check {
     quantity_with(s, "size", &[], "50Gi")?;
     let bytes = quantity_bytes(s).unwrap_or_default();
     if split_quantity(s).is_some_and(|(_, suffix)| suffix.is_empty()) {
@@ -566,7 +566,7 @@ pub fn volume_size(s: &str) -> Check {
 
 /// Prometheus's size limit: a quantity with a unit, at least 1Mi (Prometheus counts in whole
 /// MB, and `0MB` turns the limit off).
-pub fn retention_size(s: &str) -> Check {
+pub(crate) fn retention_size(s: &str) -> Check {
     quantity_with(s, "size", &[], "45Gi")?;
     if split_quantity(s).is_some_and(|(_, suffix)| suffix.is_empty()) {
         return Err(format!(
@@ -582,12 +582,12 @@ pub fn retention_size(s: &str) -> Check {
 }
 
 /// A CPU amount: `500m`, `0.5`, `2`.
-pub fn cpu_quantity(s: &str) -> Check {
+pub(crate) fn cpu_quantity(s: &str) -> Check {
     quantity_with(s, "CPU", &["m"], "500m")
 }
 
 /// A Prometheus duration such as `15d`, `12h` or `1w3d`.
-pub fn retention(s: &str) -> Check {
+pub(crate) fn retention(s: &str) -> Check {
     let bad =
         || format!("`{s}` is not a duration (like `15d`, `12h` or `1w3d`; units ms s m h d w y)");
     if s.is_empty() {
@@ -618,7 +618,7 @@ pub fn retention(s: &str) -> Check {
 }
 
 /// A Go duration as helm's `--timeout` takes it: `10m`, `1h30m`, `90s`, `5m0s`.
-pub fn go_duration(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn go_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("`{s}` is not a duration (like `10m`, `1h30m` or `90s`)");
     let mut rest = s;
     let mut total = 0f64;
@@ -653,7 +653,7 @@ pub fn go_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// An AWS tag key: 1–128 tag characters, no `=` (it would split the annotation's `k=v`), no `aws:`.
-pub fn tag_key(s: &str) -> Check {
+pub(crate) fn tag_key(s: &str) -> Check {
     if s.is_empty() || s.chars().count() > 128 {
         return Err(format!("tag key `{s}` must be 1 to 128 characters"));
     }
@@ -672,7 +672,7 @@ pub fn tag_key(s: &str) -> Check {
 }
 
 /// An AWS tag value: up to 256 tag characters (a `,` would split the annotation's list).
-pub fn tag_value(s: &str) -> Check {
+pub(crate) fn tag_value(s: &str) -> Check {
     if s.chars().count() > 256 {
         return Err("a tag value must be 256 characters at most".into());
     }
@@ -686,7 +686,7 @@ pub fn tag_value(s: &str) -> Check {
 }
 
 /// An ALB IngressGroup name.
-pub fn group_name(s: &str) -> Check {
+pub(crate) fn group_name(s: &str) -> Check {
     let ok = !s.is_empty()
         && s.len() <= 63
         && s.chars()
@@ -703,7 +703,7 @@ pub fn group_name(s: &str) -> Check {
 }
 
 /// An Elastic Load Balancing name: 1–32 letters, digits and `-`.
-pub fn load_balancer_name(s: &str) -> Check {
+pub(crate) fn load_balancer_name(s: &str) -> Check {
     let ok = !s.is_empty()
         && s.len() <= 32
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -720,7 +720,7 @@ pub fn load_balancer_name(s: &str) -> Check {
 }
 
 /// An ELB security policy name such as `ELBSecurityPolicy-TLS13-1-2-2021-06`.
-pub fn ssl_policy(s: &str) -> Check {
+pub(crate) fn ssl_policy(s: &str) -> Check {
     if !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Ok(())
     } else {
@@ -729,7 +729,7 @@ pub fn ssl_policy(s: &str) -> Check {
 }
 
 /// HTTP status codes for target health: `200`, `200,302`, `200-399`.
-pub fn success_codes(s: &str) -> Check {
+pub(crate) fn success_codes(s: &str) -> Check {
     let code_ok = |c: &str| c.len() == 3 && c.parse::<u16>().is_ok_and(|n| (200..500).contains(&n));
     let ok = !s.is_empty()
         && s.split(',').all(|part| match part.split_once('-') {
@@ -746,7 +746,7 @@ pub fn success_codes(s: &str) -> Check {
 }
 
 /// An `https://` URL with a host and no spaces or template braces.
-pub fn https_url(s: &str) -> Check {
+pub(crate) fn https_url(s: &str) -> Check {
     let Some(rest) = s.strip_prefix("https://") else {
         return Err(format!("`{s}` is not an https:// URL"));
     };
@@ -762,7 +762,7 @@ pub fn https_url(s: &str) -> Check {
 }
 
 /// A chart repository: `https://`, `http://`, `oci://` or `file://`.
-pub fn chart_repo(s: &str) -> Check {
+pub(crate) fn chart_repo(s: &str) -> Check {
     let known = ["https://", "http://", "oci://", "file://"]
         .iter()
         .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
@@ -780,7 +780,7 @@ pub fn chart_repo(s: &str) -> Check {
 }
 
 /// A chart name as it appears in a repository index.
-pub fn chart_name(s: &str) -> Check {
+pub(crate) fn chart_name(s: &str) -> Check {
     let ok = !s.is_empty()
         && s.len() <= 63
         && s.chars()
@@ -794,19 +794,19 @@ pub fn chart_name(s: &str) -> Check {
 }
 
 /// An exact SemVer 2 version: pinned, never a range.
-pub fn chart_version(s: &str) -> Check {
+pub(crate) fn chart_version(s: &str) -> Check {
     semver::Version::parse(s).map(drop).map_err(|_| {
         format!("`{s}` is not an exact chart version (like `29.27.0`; ranges are not pinned)")
     })
 }
 
 /// A Kubernetes Secret name (a DNS subdomain).
-pub fn secret_name(s: &str) -> Check {
+pub(crate) fn secret_name(s: &str) -> Check {
     dns_subdomain(s).map_err(|why| format!("`{s}` is not a valid Secret name: {why}"))
 }
 
 /// A Cognito app client ID.
-pub fn user_pool_client_id(s: &str) -> Check {
+pub(crate) fn user_pool_client_id(s: &str) -> Check {
     if !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
@@ -817,12 +817,12 @@ pub fn user_pool_client_id(s: &str) -> Check {
 }
 
 /// A Cognito user pool domain prefix (the part before `.auth.REGION.amazoncognito.com`).
-pub fn user_pool_domain(s: &str) -> Check {
+pub(crate) fn user_pool_domain(s: &str) -> Check {
     dns_label_rule(s, 63).map_err(|why| format!("`{s}` is not a Cognito domain prefix: {why}"))
 }
 
 /// An OAuth scope list such as `openid email`.
-pub fn oauth_scope(s: &str) -> Check {
+pub(crate) fn oauth_scope(s: &str) -> Check {
     let ok = !s.trim().is_empty()
         && s.chars()
             .all(|c| c == ' ' || (c.is_ascii_graphic() && !"\"\\{},".contains(c)));

@@ -54,7 +54,7 @@ fn ever_asked() -> Vec<&'static str> {
 /// The profile YAML for `settings`: the keys the wizard asked about (their values from the
 /// settings' own serialization, so the keys are the profile's), over `base` (the `--from`
 /// profile, kept where nothing was asked). An answer left empty removes the key.
-pub fn profile_text(name: &str, settings: &Settings, base: Option<&Mapping>) -> String {
+pub(crate) fn profile_text(name: &str, settings: &Settings, base: Option<&Mapping>) -> String {
     let mut root = base.cloned().unwrap_or_default();
     let answered = yaml::to_value(settings);
     for path in asked(settings.exposure) {
@@ -165,7 +165,7 @@ fn rule_at<T, W: Fn(&mut Settings, T)>(
 /// Asks every question, starting from `defaults`, and returns the settings they give. Rules that
 /// tie answers together (two hosts must differ, a subnet listed twice) are checked at the
 /// question that breaks them, not after the last one.
-pub fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
+pub(crate) fn ask(p: &Prompter, defaults: &Settings) -> anyhow::Result<Settings> {
     let mut s = defaults.clone();
     s.namespace = required(ask_typed(
         p,
@@ -349,15 +349,12 @@ fn ask_tls_and_clients(p: &Prompter, defaults: &Settings, s: &mut Settings) -> a
     } else {
         Vec::new()
     };
-    match s.exposure {
-        Exposure::Nlb => {
-            s.nlb.certificate_arn = certificate;
-            s.nlb.source_ranges = allowed;
-        }
-        _ => {
-            s.alb.certificate_arn = certificate;
-            s.alb.inbound_cidrs = allowed;
-        }
+    if s.exposure == Exposure::Nlb {
+        s.nlb.certificate_arn = certificate;
+        s.nlb.source_ranges = allowed;
+    } else {
+        s.alb.certificate_arn = certificate;
+        s.alb.inbound_cidrs = allowed;
     }
     Ok(())
 }
@@ -446,7 +443,7 @@ fn required<T>(answer: Option<T>) -> anyhow::Result<T> {
 }
 
 /// The settings of `base` (a `--from` profile) that the wizard never asked about.
-pub fn carried_over(base: &Mapping) -> Vec<String> {
+pub(crate) fn carried_over(base: &Mapping) -> Vec<String> {
     fn walk(map: &Mapping, prefix: &str, asked: &[&str], out: &mut Vec<String>) {
         for (key, value) in map {
             let path = match (prefix, key.as_str()) {
@@ -457,7 +454,7 @@ pub fn carried_over(base: &Mapping) -> Vec<String> {
             match value.as_mapping() {
                 // Raw chart values are one setting, however deep.
                 Some(inner) if !path.ends_with("values") && !inner.is_empty() => {
-                    walk(inner, &path, asked, out)
+                    walk(inner, &path, asked, out);
                 }
                 _ if !asked.contains(&path.as_str()) => out.push(path),
                 _ => {}
@@ -471,7 +468,7 @@ pub fn carried_over(base: &Mapping) -> Vec<String> {
 
 /// A one-screen summary of what the profile does; `carried` lists the settings a `--from`
 /// profile brings along unasked.
-pub fn summary(name: &str, target: &str, s: &Settings, carried: &[String]) -> String {
+pub(crate) fn summary(name: &str, target: &str, s: &Settings, carried: &[String]) -> String {
     let url = |host: &Option<crate::settings::Host>| {
         host.as_ref()
             .map_or_else(|| "-".to_owned(), |h| format!("https://{h}"))
@@ -576,7 +573,7 @@ fn listed_or<T: std::fmt::Display>(items: impl Iterator<Item = T>, otherwise: &s
 }
 
 /// The error for `eksmon init` without a terminal.
-pub fn needs_terminal() -> UserError {
+pub(crate) fn needs_terminal() -> UserError {
     UserError::input("`eksmon init` asks questions and needs a terminal (stdin and stderr)")
         .hint("write a profile by hand instead: `eksmon profiles show example > my.yaml`, edit it, then `eksmon render --profile my.yaml`")
 }
@@ -650,7 +647,10 @@ mod tests {
         // Every asked key is one the settings have (a typo would write a dead key).
         let all = yaml::to_value(&Settings::default());
         for path in ever_asked() {
-            assert!(yaml::get(&all, &path.split('.').collect::<Vec<_>>()).is_some(), "{path}");
+            assert!(
+                yaml::get(&all, &path.split('.').collect::<Vec<_>>()).is_some(),
+                "{path}"
+            );
         }
         let base = yaml::parse(
             "namespace: x\nalb: {tags: {team: a}, scheme: internal}\nprometheus: {resources: {cpu: 1}, values: {server: {x: 1}}}\n",

@@ -12,6 +12,10 @@
 
 // Tests and benchmarks fail loudly: unwrapping is how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario or a table of cases reads top to bottom"
+)]
 
 use eksmon::profile;
 use eksmon::render::values_document;
@@ -531,6 +535,7 @@ fn hostile_text_in_any_field_never_changes_the_structure() {
                 Ok(())
             })
             .unwrap_or_else(|err| panic!("{}: {err}", field.path));
+        #[allow(clippy::cast_precision_loss, reason = "a count of a few hundred cases")]
         let share = accepted.get() as f64 / f64::from(cases);
         if share < MIN_ACCEPTED_SHARE {
             too_few.push(format!("{} ({share:.2})", field.path));

@@ -33,7 +33,7 @@ fn formerly(alert: &str) -> Option<String> {
     (!old.is_empty()).then(|| old.join(", "))
 }
 
-pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &ListArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let (_, groups) = crate::rules::selected(&loaded.settings);
     let rows: Vec<Row<'_>> = groups

@@ -21,7 +21,7 @@ use std::time::Duration;
 /// How long asking a repository (through helm) may take.
 const REPO_DEADLINE: Duration = Duration::from_secs(120);
 
-pub fn run(run: &Run, command: &ChartsCommand) -> Result<()> {
+pub(super) fn run(run: &Run, command: &ChartsCommand) -> Result<()> {
     match command {
         ChartsCommand::Outdated(args) => outdated(run, args),
         ChartsCommand::Bump(args) => bump(run, args),
@@ -357,17 +357,16 @@ fn check_all(
     let mut checked = Vec::new();
     for &chart in charts {
         let pinned = settings.chart_ref(chart);
-        let target = match to {
-            Some(version) => version.clone(),
-            None => {
-                let found = available(helm_tool, pinned)?;
-                ChartVersion::try_from(found.newest.as_str()).map_err(|why| {
-                    anyhow::anyhow!(
-                        "the repository's newest {} is not a version eksmon pins: {why}",
-                        pinned.name
-                    )
-                })?
-            }
+        let target = if let Some(version) = to {
+            version.clone()
+        } else {
+            let found = available(helm_tool, pinned)?;
+            ChartVersion::try_from(found.newest.as_str()).map_err(|why| {
+                anyhow::anyhow!(
+                    "the repository's newest {} is not a version eksmon pins: {why}",
+                    pinned.name
+                )
+            })?
         };
         if target == pinned.version {
             run.ui.note(&format!(

@@ -49,7 +49,7 @@ fn row(choice: &DashboardChoice) -> Row {
     }
 }
 
-pub fn run(run: &Run, args: &ListArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &ListArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let rows: Vec<Row> = if loaded.settings.grafana.enabled {
         crate::dashboards::selected(&loaded.settings)

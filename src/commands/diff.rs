@@ -26,7 +26,7 @@ const DRY_RUN_DEADLINE: Duration = Duration::from_secs(300);
 /// What installing one release would do.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReleaseReport {
+pub(super) struct ReleaseReport {
     pub release: String,
     pub namespace: String,
     /// The chart install would use, `name-version`.
@@ -42,7 +42,7 @@ pub struct ReleaseReport {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Installed {
+pub(super) struct Installed {
     #[serde(serialize_with = "as_number")]
     pub revision: String,
     pub status: String,
@@ -58,7 +58,7 @@ fn as_number<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S
 }
 
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub(super) struct Summary {
     pub added: usize,
     pub changed: usize,
     pub removed: usize,
@@ -96,7 +96,7 @@ impl ReleaseReport {
 
     /// True when install would do something: change an object, or bring a release that is not
     /// deployed (failed, or never installed) to a deployed revision.
-    pub fn has_changes(&self) -> bool {
+    pub(super) fn has_changes(&self) -> bool {
         !self.changes.is_empty()
             || self
                 .installed
@@ -138,7 +138,7 @@ impl ReleaseReport {
 }
 
 /// `ChangesFound` (exit 4) with `--exit-code` when install would change something.
-pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
+pub(super) fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
     let loaded = run.load(&args.profile, &super::selected(args.chart.map(Chart::from)))?;
     let charts = super::installed(&loaded, args.chart.map(Chart::from))?;
     let Compared { reports, failures } = compare(run, &loaded.settings, &charts)?;
@@ -171,7 +171,7 @@ pub fn run(run: &Run, args: &DiffArgs) -> Result<ExitStatus> {
 
 /// The report as text: each release's headline and object list, what Kubernetes will refuse,
 /// then a unified diff per object.
-pub fn text(reports: &[ReleaseReport], colour: bool) -> String {
+pub(super) fn text(reports: &[ReleaseReport], colour: bool) -> String {
     let mut out = String::new();
     for report in reports {
         out += &report.headline();
@@ -229,7 +229,7 @@ pub fn text(reports: &[ReleaseReport], colour: bool) -> String {
 /// What installing `charts` would change: for each release, its live manifest against a
 /// server-side dry run of the same upgrade `install` runs.
 /// What [`compare`] found: a report per release it could compare, and the releases it could not.
-pub struct Compared {
+pub(super) struct Compared {
     pub reports: Vec<ReleaseReport>,
     pub failures: Vec<ReleaseFailure>,
 }
@@ -243,7 +243,7 @@ type Fetching<'a> = (Chart, &'a ScratchFile, Task, Result<PathBuf>);
 /// Each release's live manifest (none when not installed) and the dry run's.
 type Rendered = Result<(Option<String>, String)>;
 
-pub fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compared> {
+pub(super) fn compare(run: &Run, settings: &Settings, charts: &[Chart]) -> Result<Compared> {
     // Rendered before any process starts: bad input stops the run here.
     let values = charts
         .iter()

@@ -7,7 +7,7 @@ use crate::error::UserError;
 use crate::settings::Chart;
 use anyhow::Result;
 
-pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &Chart::ALL)?;
     let findings = doctor::run(run, &loaded.settings);
     let text = match args.output {

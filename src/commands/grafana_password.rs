@@ -25,7 +25,7 @@ const RESET_COMMAND: &[&str] = &[
     "--password-from-stdin",
 ];
 
-pub fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &GrafanaPasswordArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let mut settings = loaded.settings;
     if !settings.grafana.enabled && args.release.is_none() {

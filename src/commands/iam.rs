@@ -7,7 +7,7 @@ use crate::settings::AmpAuth;
 use anyhow::Result;
 use std::fmt::Write as _;
 
-pub fn run(run: &Run, args: &IamArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &IamArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let roles = iam::needs(settings, args.oidc_provider.as_deref());

@@ -13,7 +13,7 @@ use crate::yaml;
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 
-pub fn run(run: &Run, args: &InitArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &InitArgs) -> Result<()> {
     if !run.ui.interactive() {
         return Err(wizard::needs_terminal().into());
     }

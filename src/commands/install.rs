@@ -66,7 +66,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-pub fn run(run: &Run, args: &InstallArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &InstallArgs) -> Result<()> {
     let result = install(run, args);
     match result {
         Err(err) if args.dry_run && unreachable(&err) => Err(dry_run_needs_a_cluster(err)),
@@ -167,7 +167,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         let release = settings.release(chart).as_str();
         match outcome {
             Ok(Ok(outcome)) if plan.dry_run => {
-                stdout_text += outcome.manifest.as_deref().unwrap_or_default()
+                stdout_text += outcome.manifest.as_deref().unwrap_or_default();
             }
             Ok(Ok(_)) => ui.note(&how_to_reach(run, settings, chart, plan)),
             Ok(Err(err)) => upgrades_failed.push(ReleaseFailure::new(release, err)),

@@ -21,7 +21,7 @@ use crate::settings::Chart;
 use anyhow::Result;
 
 /// Runs one command with the run context `main` built; how the run ends when nothing failed.
-pub fn run(run: &Run, command: Command) -> Result<ExitStatus> {
+pub(crate) fn run(run: &Run, command: Command) -> Result<ExitStatus> {
     if let Command::Diff(args) = &command {
         return diff::run(run, args);
     }

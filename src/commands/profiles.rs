@@ -5,7 +5,7 @@ use crate::context::Run;
 use crate::profile::source::{BUILTIN, description, read_file};
 use anyhow::Result;
 
-pub fn run(run: &Run, command: &ProfilesCommand) -> Result<()> {
+pub(super) fn run(run: &Run, command: &ProfilesCommand) -> Result<()> {
     let lookup = &run.lookup;
     let mut out = String::new();
     match command {

@@ -10,7 +10,7 @@ use anyhow::Result;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-pub fn run(run: &Run, args: &RenderArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = super::selected(args.chart.map(Chart::from));
     let loaded = run.load(&args.profile, &charts)?;
     let charts = super::installed(&loaded, args.chart.map(Chart::from))?;

@@ -48,7 +48,7 @@ struct Exposed {
     address: Option<String>,
 }
 
-pub fn run(run: &Run, args: &ReportArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &ReportArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(600);
 
-pub fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
+pub(super) fn run(run: &Run, args: &UninstallArgs) -> Result<()> {
     let loaded = run.load(&args.profile, &[])?;
     let settings = &loaded.settings;
     let namespace = settings.namespace.as_str();

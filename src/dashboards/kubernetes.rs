@@ -58,7 +58,7 @@ fn allotted(kind: &str, resource: &str, selector: &str, by: &str) -> String {
     )
 }
 
-pub fn cluster() -> Board {
+pub(super) fn cluster() -> Board {
     let pods_in = |phases: &str| {
         format!(
             "count(max by (namespace, pod) (kube_pod_status_phase{{{KSM},phase=~\"{phases}\"}}) == 1) or vector(0)"
@@ -138,7 +138,7 @@ pub fn cluster() -> Board {
     )
 }
 
-pub fn namespace() -> Board {
+pub(super) fn namespace() -> Board {
     let ns = ",namespace=\"$namespace\"";
     Board::new(
         uid::NAMESPACE,
@@ -194,7 +194,7 @@ fn workload_pods() -> String {
     )
 }
 
-pub fn workload() -> Board {
+pub(super) fn workload() -> Board {
     let of_workload = |metric_query: String| {
         format!(
             "{metric_query} * on (namespace, pod) group_left () {}",
@@ -242,7 +242,7 @@ pub fn workload() -> Board {
     )
 }
 
-pub fn pod() -> Board {
+pub(super) fn pod() -> Board {
     let pod = ",namespace=\"$namespace\",pod=\"$pod\"";
     let by_container = |kind: &str, resource: &str| {
         format!(
@@ -307,7 +307,7 @@ pub fn pod() -> Board {
     )
 }
 
-pub fn volumes() -> Board {
+pub(super) fn volumes() -> Board {
     let claim = ",namespace=\"$namespace\"";
     Board::new(
         uid::VOLUMES,

@@ -8,13 +8,13 @@
 //! `alerting.rules: none` and on an AMP workspace fed by an agent.
 
 mod kubernetes;
-pub mod model;
+pub(crate) mod model;
 mod monitoring;
 mod nodes;
 mod platform;
 
 use crate::settings::{Dashboard, DashboardChoice, GrafanaDatasource, Settings};
-pub use model::{Board, DataSource};
+pub(crate) use model::{Board, DataSource};
 
 /// Grafana's plugin for querying AMP with SigV4 (Grafana's core Prometheus data source dropped
 /// SigV4).
@@ -43,25 +43,25 @@ pub(crate) const ALERTMANAGER: &str =
 
 /// Board uids, stable across releases: links and bookmarks name them.
 pub(crate) mod uid {
-    pub const CLUSTER: &str = "eksmon-cluster";
-    pub const NAMESPACE: &str = "eksmon-namespace";
-    pub const WORKLOAD: &str = "eksmon-workload";
-    pub const POD: &str = "eksmon-pod";
-    pub const NODES: &str = "eksmon-nodes";
-    pub const NODE: &str = "eksmon-node";
-    pub const VOLUMES: &str = "eksmon-volumes";
-    pub const APISERVER: &str = "eksmon-apiserver";
-    pub const KUBELET: &str = "eksmon-kubelet";
-    pub const NETWORKING: &str = "eksmon-networking";
-    pub const COREDNS: &str = "eksmon-coredns";
-    pub const VPC_CNI: &str = "eksmon-vpc-cni";
-    pub const PROMETHEUS: &str = "eksmon-prometheus";
-    pub const ALERTMANAGER: &str = "eksmon-alertmanager";
-    pub const API_ENDPOINTS: &str = "eksmon-api-endpoints";
+    pub(crate) const CLUSTER: &str = "eksmon-cluster";
+    pub(crate) const NAMESPACE: &str = "eksmon-namespace";
+    pub(crate) const WORKLOAD: &str = "eksmon-workload";
+    pub(crate) const POD: &str = "eksmon-pod";
+    pub(crate) const NODES: &str = "eksmon-nodes";
+    pub(crate) const NODE: &str = "eksmon-node";
+    pub(crate) const VOLUMES: &str = "eksmon-volumes";
+    pub(crate) const APISERVER: &str = "eksmon-apiserver";
+    pub(crate) const KUBELET: &str = "eksmon-kubelet";
+    pub(crate) const NETWORKING: &str = "eksmon-networking";
+    pub(crate) const COREDNS: &str = "eksmon-coredns";
+    pub(crate) const VPC_CNI: &str = "eksmon-vpc-cni";
+    pub(crate) const PROMETHEUS: &str = "eksmon-prometheus";
+    pub(crate) const ALERTMANAGER: &str = "eksmon-alertmanager";
+    pub(crate) const API_ENDPOINTS: &str = "eksmon-api-endpoints";
 }
 
 /// The board for one of eksmon's dashboards.
-pub fn board(which: Dashboard) -> Board {
+pub(crate) fn board(which: Dashboard) -> Board {
     match which {
         Dashboard::KubernetesCluster => kubernetes::cluster(),
         Dashboard::NamespaceResources => kubernetes::namespace(),
@@ -83,7 +83,7 @@ pub fn board(which: Dashboard) -> Board {
 
 /// What Grafana provisions for the settings: eksmon's boards (Alertmanager's only when it is
 /// installed) and the grafana.com dashboards the profile names by id, in the profile's order.
-pub fn selected(s: &Settings) -> Vec<&DashboardChoice> {
+pub(crate) fn selected(s: &Settings) -> Vec<&DashboardChoice> {
     s.grafana
         .dashboards
         .iter()
@@ -95,7 +95,7 @@ pub fn selected(s: &Settings) -> Vec<&DashboardChoice> {
 }
 
 /// The data source the boards select by default, and the plugin their variable lists.
-pub fn data_source(s: &Settings) -> DataSource<'static> {
+pub(crate) fn data_source(s: &Settings) -> DataSource<'static> {
     // An agent answers no queries: AMP is then the only source, under the uid `prometheus`.
     if s.grafana.datasource == GrafanaDatasource::Amp && s.agent_mode() {
         return DataSource {
@@ -111,7 +111,7 @@ pub fn data_source(s: &Settings) -> DataSource<'static> {
 
 /// The dashboard JSON for one of eksmon's boards, compact (it goes into a ConfigMap). Made once
 /// per board and data source in a process: the boards are fixed, and a render makes fifteen.
-pub fn json(which: Dashboard, source: DataSource<'static>) -> String {
+pub(crate) fn json(which: Dashboard, source: DataSource<'static>) -> String {
     type Made = std::collections::BTreeMap<(Dashboard, &'static str, &'static str), String>;
     static MADE: std::sync::Mutex<Made> = std::sync::Mutex::new(Made::new());
     let mut made = MADE

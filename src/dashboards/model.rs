@@ -13,7 +13,7 @@ const GRID_WIDTH: u8 = 24;
 
 /// The panel types eksmon uses; all are core React panels of Grafana 13 (no Angular).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     TimeSeries,
     Stat,
     Gauge,
@@ -23,7 +23,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn grafana_type(self) -> &'static str {
+    pub(crate) fn grafana_type(self) -> &'static str {
         match self {
             Kind::TimeSeries => "timeseries",
             Kind::Stat => "stat",
@@ -45,7 +45,7 @@ impl Kind {
 
 /// Grafana's unit ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     /// A plain number.
     Short,
     /// A ratio from 0 to 1, shown as a percentage.
@@ -72,7 +72,7 @@ impl Unit {
 
 /// One PromQL query of a panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Query {
+pub(crate) struct Query {
     pub expr: String,
     /// Grafana's legend template (`{{pod}}`); empty: Grafana's default.
     pub legend: String,
@@ -81,7 +81,7 @@ pub struct Query {
 /// A link from a panel (or a table column) to another eksmon dashboard, carrying the data
 /// source and the variables it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub(crate) struct Link {
     pub title: &'static str,
     /// The target board's uid.
     pub uid: &'static str,
@@ -93,7 +93,7 @@ pub struct Link {
 
 /// One panel.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Panel {
+pub(crate) struct Panel {
     pub title: &'static str,
     pub description: &'static str,
     pub kind: Kind,
@@ -133,56 +133,56 @@ impl Panel {
         }
     }
 
-    pub fn timeseries(title: &'static str, unit: Unit) -> Self {
+    pub(crate) fn timeseries(title: &'static str, unit: Unit) -> Self {
         Self::new(Kind::TimeSeries, title, unit)
     }
-    pub fn stat(title: &'static str, unit: Unit) -> Self {
+    pub(crate) fn stat(title: &'static str, unit: Unit) -> Self {
         Self::new(Kind::Stat, title, unit)
     }
-    pub fn gauge(title: &'static str, unit: Unit) -> Self {
+    pub(crate) fn gauge(title: &'static str, unit: Unit) -> Self {
         Self::new(Kind::Gauge, title, unit).range(0.0, 1.0)
     }
-    pub fn bargauge(title: &'static str, unit: Unit) -> Self {
+    pub(crate) fn bargauge(title: &'static str, unit: Unit) -> Self {
         Self::new(Kind::BarGauge, title, unit)
     }
-    pub fn table(title: &'static str, unit: Unit) -> Self {
+    pub(crate) fn table(title: &'static str, unit: Unit) -> Self {
         Self::new(Kind::Table, title, unit)
     }
-    pub fn heatmap(title: &'static str) -> Self {
+    pub(crate) fn heatmap(title: &'static str) -> Self {
         Self::new(Kind::Heatmap, title, Unit::Seconds)
     }
     /// Adds a query; `legend` is Grafana's legend template.
-    pub fn query(mut self, expr: impl Into<String>, legend: &str) -> Self {
+    pub(crate) fn query(mut self, expr: impl Into<String>, legend: &str) -> Self {
         self.queries.push(Query {
             expr: expr.into(),
             legend: legend.to_owned(),
         });
         self
     }
-    pub fn about(mut self, description: &'static str) -> Self {
+    pub(crate) fn about(mut self, description: &'static str) -> Self {
         self.description = description;
         self
     }
-    pub fn size(mut self, width: u8, height: u8) -> Self {
+    pub(crate) fn size(mut self, width: u8, height: u8) -> Self {
         self.width = width.min(GRID_WIDTH);
         self.height = height;
         self
     }
-    pub fn range(mut self, min: f64, max: f64) -> Self {
+    pub(crate) fn range(mut self, min: f64, max: f64) -> Self {
         self.min = Some(min);
         self.max = Some(max);
         self
     }
     /// Green below the first step, then each colour from its value up.
-    pub fn steps(mut self, steps: &[(f64, &'static str)]) -> Self {
+    pub(crate) fn steps(mut self, steps: &[(f64, &'static str)]) -> Self {
         self.thresholds = steps.to_vec();
         self
     }
-    pub fn stacked(mut self) -> Self {
+    pub(crate) fn stacked(mut self) -> Self {
         self.stacked = true;
         self
     }
-    pub fn link(mut self, link: Link) -> Self {
+    pub(crate) fn link(mut self, link: Link) -> Self {
         self.links.push(link);
         self
     }
@@ -190,7 +190,7 @@ impl Panel {
 
 /// A dashboard variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variable {
+pub(crate) struct Variable {
     pub name: &'static str,
     pub label: &'static str,
     /// A Grafana Prometheus variable query (`label_values(metric{…}, label)`).
@@ -202,7 +202,7 @@ pub struct Variable {
 }
 
 impl Variable {
-    pub fn one(name: &'static str, label: &'static str, query: impl Into<String>) -> Self {
+    pub(crate) fn one(name: &'static str, label: &'static str, query: impl Into<String>) -> Self {
         Self {
             name,
             label,
@@ -213,7 +213,7 @@ impl Variable {
         }
     }
     /// One of a fixed list of values.
-    pub fn custom(
+    pub(crate) fn custom(
         name: &'static str,
         label: &'static str,
         values: &'static [&'static str],
@@ -224,7 +224,7 @@ impl Variable {
         }
     }
     /// Several values at once, "All" first.
-    pub fn many(name: &'static str, label: &'static str, query: impl Into<String>) -> Self {
+    pub(crate) fn many(name: &'static str, label: &'static str, query: impl Into<String>) -> Self {
         Self {
             multi: true,
             include_all: true,
@@ -235,7 +235,7 @@ impl Variable {
 
 /// One dashboard.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Board {
+pub(crate) struct Board {
     pub uid: &'static str,
     pub title: &'static str,
     pub description: &'static str,
@@ -246,7 +246,7 @@ pub struct Board {
 
 /// The data source the boards default to, and the plugin type their variable lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataSource<'a> {
+pub(crate) struct DataSource<'a> {
     /// The data source plugin (`prometheus`, or the AMP plugin).
     pub plugin: &'a str,
     /// The uid of the one selected by default.
@@ -254,7 +254,7 @@ pub struct DataSource<'a> {
 }
 
 impl Board {
-    pub fn new(uid: &'static str, title: &'static str, description: &'static str) -> Self {
+    pub(crate) fn new(uid: &'static str, title: &'static str, description: &'static str) -> Self {
         Self {
             uid,
             title,
@@ -264,25 +264,25 @@ impl Board {
             panels: Vec::new(),
         }
     }
-    pub fn tag(mut self, tag: &'static str) -> Self {
+    pub(crate) fn tag(mut self, tag: &'static str) -> Self {
         self.tags.push(tag);
         self
     }
-    pub fn variable(mut self, variable: Variable) -> Self {
+    pub(crate) fn variable(mut self, variable: Variable) -> Self {
         self.variables.push(variable);
         self
     }
-    pub fn panel(mut self, panel: Panel) -> Self {
+    pub(crate) fn panel(mut self, panel: Panel) -> Self {
         self.panels.push(panel);
         self
     }
-    pub fn panels(mut self, panels: impl IntoIterator<Item = Panel>) -> Self {
+    pub(crate) fn panels(mut self, panels: impl IntoIterator<Item = Panel>) -> Self {
         self.panels.extend(panels);
         self
     }
 
     /// The dashboard JSON Grafana provisions.
-    pub fn to_json(&self, source: DataSource<'_>) -> Value {
+    pub(crate) fn to_json(&self, source: DataSource<'_>) -> Value {
         let panel_source = json!({"type": source.plugin, "uid": "${datasource}"});
         let mut templating = vec![json!({
             "name": "datasource",

@@ -4,7 +4,7 @@
 use super::model::{Board, Panel, Unit};
 use super::{ALERTMANAGER, PROMETHEUS, uid};
 
-pub fn prometheus() -> Board {
+pub(super) fn prometheus() -> Board {
     let prom = PROMETHEUS;
     Board::new(
         uid::PROMETHEUS,
@@ -84,7 +84,7 @@ pub fn prometheus() -> Board {
     )
 }
 
-pub fn alertmanager() -> Board {
+pub(super) fn alertmanager() -> Board {
     let am = ALERTMANAGER;
     Board::new(
         uid::ALERTMANAGER,

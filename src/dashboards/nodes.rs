@@ -25,7 +25,7 @@ fn to_node() -> Link {
     }
 }
 
-pub fn use_method() -> Board {
+pub(super) fn use_method() -> Board {
     let ne = NODE_EXPORTER;
     Board::new(
         uid::NODES,
@@ -94,7 +94,7 @@ pub fn use_method() -> Board {
     )
 }
 
-pub fn node() -> Board {
+pub(super) fn node() -> Board {
     let ne = format!("{NODE_EXPORTER},node=\"$node\"");
     let stat = |title, unit, query: String| Panel::stat(title, unit).query(query, "").size(4, 4);
     Board::new(

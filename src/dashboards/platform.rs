@@ -14,7 +14,7 @@ fn p99(metric: &str, selector: &str, by: &str) -> String {
     format!("histogram_quantile(0.99, sum by ({by}) (rate({metric}_bucket{{{selector}}}[5m])))")
 }
 
-pub fn apiserver() -> Board {
+pub(super) fn apiserver() -> Board {
     let api = APISERVER;
     Board::new(
         uid::APISERVER,
@@ -92,7 +92,7 @@ pub fn apiserver() -> Board {
     )
 }
 
-pub fn kubelet() -> Board {
+pub(super) fn kubelet() -> Board {
     let kubelet = format!("{KUBELET},node=~\"$node\"");
     Board::new(
         uid::KUBELET,
@@ -185,7 +185,7 @@ fn network_totals() -> Vec<Panel> {
     .collect()
 }
 
-pub fn networking() -> Board {
+pub(super) fn networking() -> Board {
     let top = |metric: &str| format!("topk(10, {})", network_rate(metric, "namespace, pod"));
     Board::new(
         uid::NETWORKING,
@@ -233,7 +233,7 @@ pub fn networking() -> Board {
     )
 }
 
-pub fn coredns() -> Board {
+pub(super) fn coredns() -> Board {
     let dns = COREDNS;
     Board::new(
         uid::COREDNS,
@@ -276,7 +276,7 @@ pub fn coredns() -> Board {
     )
 }
 
-pub fn vpc_cni() -> Board {
+pub(super) fn vpc_cni() -> Board {
     let cni = AWS_NODE;
     Board::new(
         uid::VPC_CNI,
@@ -332,7 +332,7 @@ pub fn vpc_cni() -> Board {
     )
 }
 
-pub fn api_endpoints() -> Board {
+pub(super) fn api_endpoints() -> Board {
     let endpoints = format!(
         "sum(kube_endpoint_address{{{KSM},namespace=\"default\",endpoint=\"kubernetes\"}})"
     );

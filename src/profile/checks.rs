@@ -8,7 +8,7 @@ use crate::yaml;
 
 /// Settings that still load but no longer do what they once did: one line each, with the
 /// field's origin.
-pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
+pub(super) fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
     let mut warnings = Vec::new();
     if s.grafana.dashboard_source.is_some() {
         let path = FieldPath::keys("grafana.dashboardSource");
@@ -35,7 +35,7 @@ pub fn warnings(s: &Settings, provenance: &Provenance) -> Vec<String> {
 type Checked = Result<(), UserError>;
 
 /// Fails on the first rule the merged settings break, naming the field and its origin.
-pub fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Checked {
+pub(super) fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> Checked {
     // A chart the profile leaves out needs none of its fields.
     let charts: Vec<Chart> = charts
         .iter()
@@ -68,6 +68,10 @@ struct Rules<'a> {
 }
 
 impl Rules<'_> {
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "each rule builds its path and message for this one call"
+    )]
     fn fail(&self, path: FieldPath, message: String) -> Checked {
         let origin = self.provenance.origin_of(&path);
         Err(UserError::input(format!("{path}: {message}")).at(origin))
@@ -108,15 +112,27 @@ impl Rules<'_> {
         for (name, list) in [
             (
                 "alb.subnets",
-                s.alb.subnets.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+                s.alb
+                    .subnets
+                    .iter()
+                    .map(super::super::settings::SubnetRef::as_str)
+                    .collect::<Vec<_>>(),
             ),
             (
                 "alb.securityGroups",
-                s.alb.security_groups.iter().map(|x| x.as_str()).collect(),
+                s.alb
+                    .security_groups
+                    .iter()
+                    .map(super::super::settings::SecurityGroupRef::as_str)
+                    .collect(),
             ),
             (
                 "alb.inboundCidrs",
-                s.alb.inbound_cidrs.iter().map(|x| x.as_str()).collect(),
+                s.alb
+                    .inbound_cidrs
+                    .iter()
+                    .map(super::super::settings::Cidr::as_str)
+                    .collect(),
             ),
         ] {
             if let Some(index) = first_repeat(&list) {
@@ -441,7 +457,7 @@ impl Rules<'_> {
             &s.nlb
                 .source_ranges
                 .iter()
-                .map(|x| x.as_str())
+                .map(super::super::settings::Cidr::as_str)
                 .collect::<Vec<_>>(),
         ) {
             let mut path = FieldPath::keys("nlb.sourceRanges");

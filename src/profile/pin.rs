@@ -145,7 +145,7 @@ fn check_edit(before: &str, after: &str, chart: &str, version: &str) -> Result<(
         yaml::parse(t).map_err(|e| format!("the edited profile is not valid YAML: {}", e.message))
     };
     let mut expected = match parse(before)? {
-        Value::Null => Value::Mapping(Default::default()),
+        Value::Null => Value::Mapping(crate::yaml::Mapping::new()),
         value => value,
     };
     let pin = crate::yaml::nest(

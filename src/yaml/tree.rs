@@ -108,7 +108,10 @@ mod tests {
             Segment::Index(1),
         ]);
         assert_eq!(get_path(&doc, &path).and_then(Value::as_str), Some("b"));
-        assert_eq!(get(&doc, &["alb", "subnets"]).map(Value::is_sequence), Some(true));
+        assert_eq!(
+            get(&doc, &["alb", "subnets"]).map(Value::is_sequence),
+            Some(true)
+        );
         assert_eq!(depth(&doc, &path), 3);
         assert_eq!(depth(&doc, &FieldPath::keys("alb.tags.team")), 1);
         assert_eq!(depth(&doc, &FieldPath::keys("nlb")), 0);

@@ -50,7 +50,7 @@ fn generated() -> Vec<Case> {
         ]
     };
     let garbage: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     vec![
         Case {

@@ -5,28 +5,28 @@ use eksmon::yaml::Value;
 use std::path::{Path, PathBuf};
 
 /// A test's private world: a temp dir used as cwd, HOME and config dir.
-pub struct World {
+pub(crate) struct World {
     pub dir: tempfile::TempDir,
 }
 
 impl World {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `eksmon` with a scrubbed environment, run in this world's dir.
-    pub fn eksmon(&self) -> Command {
+    pub(crate) fn eksmon(&self) -> Command {
         Command::from_std(self.std_eksmon())
     }
 
     /// The same as a plain `std::process::Command`, for redirects and signals.
-    pub fn std_eksmon(&self) -> std::process::Command {
+    pub(crate) fn std_eksmon(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("eksmon"));
         for (key, _) in std::env::vars_os() {
             let key_text = key.to_string_lossy();
@@ -45,7 +45,7 @@ impl World {
     }
 
     /// Writes a file under this world's dir and returns its path.
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("mkdir");
@@ -65,7 +65,7 @@ fn helm_path(major: u8) -> PathBuf {
 }
 
 /// A real helm binary of the given major version (3 or 4), as `scripts/fetch-tools` installs it.
-pub fn helm(major: u8) -> PathBuf {
+pub(crate) fn helm(major: u8) -> PathBuf {
     let path = helm_path(major);
     assert!(
         path.is_file(),
@@ -76,11 +76,11 @@ pub fn helm(major: u8) -> PathBuf {
 }
 
 /// Set (by `.ci/run`) to make missing helm binaries a failure instead of a skip.
-pub const REQUIRE_HELM_VAR: &str = "EKSMON_REQUIRE_HELM";
+pub(crate) const REQUIRE_HELM_VAR: &str = "EKSMON_REQUIRE_HELM";
 
 /// True when both real helms are there. Otherwise false after one loud line (a plain
 /// `cargo test` on a fresh checkout), or a panic when [`REQUIRE_HELM_VAR`] is set.
-pub fn helm_available() -> bool {
+pub(crate) fn helm_available() -> bool {
     let missing: Vec<String> = [3, 4]
         .iter()
         .map(|&major| helm_path(major))
@@ -91,11 +91,10 @@ pub fn helm_available() -> bool {
         return true;
     }
     let why = format!("no helm at {}", missing.join(", "));
-    if std::env::var_os(REQUIRE_HELM_VAR).is_some_and(|v| !v.is_empty()) {
-        panic!(
-            "tests with real helm required ({REQUIRE_HELM_VAR}) but {why}: run scripts/fetch-tools"
-        );
-    }
+    assert!(
+        std::env::var_os(REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
+        "tests with real helm required ({REQUIRE_HELM_VAR}) but {why}: run scripts/fetch-tools"
+    );
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
         // Straight to the process's stderr: the test harness captures eprintln!, not this.
@@ -119,7 +118,7 @@ macro_rules! skip_without_helm {
 }
 
 /// stdout of a successful run, as text.
-pub fn stdout_of(cmd: &mut Command) -> String {
+pub(crate) fn stdout_of(cmd: &mut Command) -> String {
     let output = cmd.output().expect("run");
     assert!(
         output.status.success(),
@@ -130,7 +129,7 @@ pub fn stdout_of(cmd: &mut Command) -> String {
 }
 
 /// The value at a dotted path (`metadata.annotations`); keys with dots are given as `[key]`.
-pub fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
+pub(crate) fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
     let mut node = value;
     for key in path {
         node = match key.parse::<usize>() {
@@ -142,7 +141,7 @@ pub fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
     node
 }
 
-pub fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
+pub(crate) fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
     at(value, path)
         .as_str()
         .unwrap_or_else(|| panic!("{path:?} is not a string"))
@@ -151,10 +150,11 @@ pub fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
 /// The folder with the real chart archives eksmon pins (`../shared/charts`, or
 /// `$EKSMON_TEST_CHARTS`); `None` after one loud line when it is absent (a failure when
 /// `EKSMON_REQUIRE_CLUSTER` is set, as in CI).
-pub fn real_charts_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("EKSMON_TEST_CHARTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
+pub(crate) fn real_charts_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("EKSMON_TEST_CHARTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"),
+        PathBuf::from,
+    );
     if dir.join("prometheus-29.27.0.tgz").is_file() && dir.join("grafana-12.11.1.tgz").is_file() {
         return Some(dir);
     }
@@ -176,7 +176,7 @@ pub fn real_charts_dir() -> Option<PathBuf> {
 }
 
 /// The real archive of `chart` (`prometheus` or `grafana`), when the real charts are there.
-pub fn real_chart(chart: &str) -> Option<PathBuf> {
+pub(crate) fn real_chart(chart: &str) -> Option<PathBuf> {
     let version = match chart {
         "prometheus" => "29.27.0",
         _ => "12.11.1",
@@ -187,7 +187,7 @@ pub fn real_chart(chart: &str) -> Option<PathBuf> {
 /// The JSON conventions every `--output json` keeps: keys in camelCase, and no number written
 /// as text. Values under a key in `opaque` (AWS policy documents, Kubernetes objects) are their
 /// own format and left alone.
-pub fn assert_json_conventions(json: &serde_json::Value, opaque: &[&str]) {
+pub(crate) fn assert_json_conventions(json: &serde_json::Value, opaque: &[&str]) {
     fn walk(value: &serde_json::Value, path: &str, opaque: &[&str]) {
         match value {
             serde_json::Value::Object(map) => {

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// A chart repository with the two real charts eksmon pins, served on 127.0.0.1.
-pub struct Repo {
+pub(crate) struct Repo {
     pub server: Server,
     pub dir: PathBuf,
 }
@@ -17,7 +17,7 @@ pub struct Repo {
 impl Repo {
     /// A repository of its own (for tests that count requests). Callers skip first when the
     /// real charts are absent (`skip_without_helm!` does).
-    pub fn new() -> Repo {
+    pub(crate) fn new() -> Repo {
         let dir = tempfile::tempdir().unwrap().keep();
         for chart in ["prometheus", "grafana"] {
             let archive = real_chart(chart).expect("the real charts (../shared/charts)");
@@ -35,7 +35,7 @@ impl Repo {
     }
 
     /// One repository shared by the tests that do not count requests.
-    pub fn shared() -> &'static Repo {
+    pub(crate) fn shared() -> &'static Repo {
         static SHARED: OnceLock<Repo> = OnceLock::new();
         SHARED.get_or_init(Repo::new)
     }
@@ -48,13 +48,13 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// A world wired to `repo` and helm `major` (3 or 4), with `eksmon.yaml` naming the repo.
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub world: World,
     pub helm_major: u8,
 }
 
 impl Cluster {
-    pub fn new(repo: &Repo, helm_major: u8) -> Cluster {
+    pub(crate) fn new(repo: &Repo, helm_major: u8) -> Cluster {
         let world = World::new();
         world.write(
             "eksmon.yaml",
@@ -79,11 +79,11 @@ impl Cluster {
     }
 
     /// `eksmon ARGS` against this stand-in cluster.
-    pub fn eksmon(&self) -> assert_cmd::Command {
+    pub(crate) fn eksmon(&self) -> assert_cmd::Command {
         assert_cmd::Command::from_std(self.std_eksmon())
     }
 
-    pub fn std_eksmon(&self) -> Command {
+    pub(crate) fn std_eksmon(&self) -> Command {
         let dir = self.world.path();
         let mut cmd = self.world.std_eksmon();
         cmd.env("EKSMON_HELM", fixture("recording-helm"))
@@ -103,7 +103,7 @@ impl Cluster {
     }
 
     /// Files eksmon left in its temp dir (there should be none).
-    pub fn temp_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn temp_files(&self) -> Vec<PathBuf> {
         std::fs::read_dir(self.world.path().join("tmp"))
             .unwrap()
             .filter_map(Result::ok)
@@ -112,7 +112,7 @@ impl Cluster {
     }
 
     /// Every recorded helm/kubectl call, one per line.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         std::fs::read_to_string(self.world.path().join("calls.log"))
             .unwrap()
             .lines()
@@ -121,7 +121,7 @@ impl Cluster {
     }
 
     /// Recorded helm calls of one subcommand, as (start, end, values mode, argv).
-    pub fn helm_calls(&self, subcommand: &str) -> Vec<HelmCall> {
+    pub(crate) fn helm_calls(&self, subcommand: &str) -> Vec<HelmCall> {
         self.calls()
             .iter()
             .filter_map(|line| HelmCall::parse(line))
@@ -131,7 +131,7 @@ impl Cluster {
 }
 
 #[derive(Debug, Clone)]
-pub struct HelmCall {
+pub(crate) struct HelmCall {
     pub start: f64,
     pub end: f64,
     pub values_mode: String,
@@ -153,12 +153,12 @@ impl HelmCall {
         })
     }
 
-    pub fn has(&self, flag: &str) -> bool {
+    pub(crate) fn has(&self, flag: &str) -> bool {
         self.argv.iter().any(|a| a == flag)
     }
 
     /// The value after `flag`.
-    pub fn value_of(&self, flag: &str) -> Option<&str> {
+    pub(crate) fn value_of(&self, flag: &str) -> Option<&str> {
         let at = self.argv.iter().position(|a| a == flag)?;
         self.argv.get(at + 1).map(String::as_str)
     }

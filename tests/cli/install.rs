@@ -263,7 +263,11 @@ fn a_chart_that_does_not_match_its_digest_is_refused() {
         .flatten()
         .flat_map(|repo_dir| std::fs::read_dir(repo_dir.path()).unwrap().flatten())
         .map(|file| file.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".tgz"))
+        .filter(|name| {
+            std::path::Path::new(name)
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("tgz"))
+        })
         .collect();
     // The index lists grafana first, so its digest is the one tampered with.
     assert_eq!(

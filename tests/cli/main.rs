@@ -7,6 +7,10 @@
 
 // Tests and benchmarks fail loudly: unwrapping is how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario test reads top to bottom, as the steps a user takes"
+)]
 
 mod bad_inputs;
 mod common;

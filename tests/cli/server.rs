@@ -8,19 +8,19 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub struct Server {
+pub(crate) struct Server {
     pub url: String,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Server {
     #[allow(dead_code)] // the benchmark shares this file and always sets a delay
-    pub fn start(root: PathBuf) -> Server {
+    pub(crate) fn start(root: PathBuf) -> Server {
         Server::start_with_delay(root, std::time::Duration::ZERO)
     }
 
     /// A server that waits `delay` before answering each request (a distant CDN, in benchmarks).
-    pub fn start_with_delay(root: PathBuf, delay: std::time::Duration) -> Server {
+    pub(crate) fn start_with_delay(root: PathBuf, delay: std::time::Duration) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(Mutex::new(HashMap::new()));
@@ -40,7 +40,7 @@ impl Server {
 
     /// How many GETs `path` has had.
     #[allow(dead_code)] // the benchmark shares this file and does not count
-    pub fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 }
@@ -62,15 +62,14 @@ fn serve(
     let target = request.split_whitespace().nth(1).unwrap_or("/");
     let path = target.split('?').next().unwrap_or("/").to_owned();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-    let (status, content_type, body) = match discovery(&path) {
-        Some(json) => ("200 OK", "application/json", json.into_bytes()),
-        None => {
-            let file = root.join(path.trim_start_matches('/'));
-            let inside = !path.contains("..");
-            match std::fs::read(&file) {
-                Ok(bytes) if inside => ("200 OK", "application/octet-stream", bytes),
-                _ => ("404 Not Found", "text/plain", b"not found".to_vec()),
-            }
+    let (status, content_type, body) = if let Some(json) = discovery(&path) {
+        ("200 OK", "application/json", json.into_bytes())
+    } else {
+        let file = root.join(path.trim_start_matches('/'));
+        let inside = !path.contains("..");
+        match std::fs::read(&file) {
+            Ok(bytes) if inside => ("200 OK", "application/octet-stream", bytes),
+            _ => ("404 Not Found", "text/plain", b"not found".to_vec()),
         }
     };
     let mut stream = stream;

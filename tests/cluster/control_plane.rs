@@ -19,9 +19,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Set (by `.ci/run`) to make missing assets a failure instead of a skip.
-pub const REQUIRE_VAR: &str = "EKSMON_REQUIRE_CLUSTER";
+pub(crate) const REQUIRE_VAR: &str = "EKSMON_REQUIRE_CLUSTER";
 
-pub struct ControlPlane {
+pub(crate) struct ControlPlane {
     dir: tempfile::TempDir,
     /// The admin's kubeconfig (group system:masters).
     pub kubeconfig: PathBuf,
@@ -35,12 +35,12 @@ pub struct ControlPlane {
 static SHARED: OnceLock<Result<Option<ControlPlane>, String>> = OnceLock::new();
 
 /// A second identity with no rights until a test grants some (RBAC tests).
-pub const LIMITED_USER: &str = "limited";
+pub(crate) const LIMITED_USER: &str = "limited";
 
 impl ControlPlane {
     /// The instance shared by this test binary, started on first use; `None` (after one loud
     /// line) when the assets are absent and the cluster is not required.
-    pub fn shared() -> Option<&'static ControlPlane> {
+    pub(crate) fn shared() -> Option<&'static ControlPlane> {
         let shared = SHARED.get_or_init(|| {
             let Some(assets) = assets() else {
                 return Ok(None);
@@ -76,7 +76,7 @@ impl ControlPlane {
 
     /// A control plane of the caller's own (for tests that stop or break it); `None` as for
     /// [`ControlPlane::shared`].
-    pub fn start() -> Option<ControlPlane> {
+    pub(crate) fn start() -> Option<ControlPlane> {
         Some(ControlPlane::start_in(&assets()?))
     }
 
@@ -214,7 +214,7 @@ impl ControlPlane {
     }
 
     /// A kubeconfig for [`LIMITED_USER`], who may do only what a test grants.
-    pub fn limited_kubeconfig(&self) -> PathBuf {
+    pub(crate) fn limited_kubeconfig(&self) -> PathBuf {
         self.dir.path().join("kubeconfig-limited")
     }
 
@@ -282,7 +282,7 @@ impl ControlPlane {
     }
 
     /// The real kubectl with the admin kubeconfig.
-    pub fn kubectl(&self) -> Command {
+    pub(crate) fn kubectl(&self) -> Command {
         let mut command = Command::new(kubectl_path());
         command.env("KUBECONFIG", &self.kubeconfig);
         command
@@ -299,7 +299,7 @@ impl ControlPlane {
     }
 
     /// Stops the API server alone (etcd and the controller-manager keep running).
-    pub fn stop_apiserver(&self) {
+    pub(crate) fn stop_apiserver(&self) {
         let mut processes = self.processes.lock().unwrap();
         for (name, child) in processes.iter_mut() {
             if *name == "kube-apiserver" {
@@ -310,7 +310,7 @@ impl ControlPlane {
     }
 
     /// Stops a control plane that a test started and leaked (to hand out `'static` borrows).
-    pub fn shutdown(&self) {
+    pub(crate) fn shutdown(&self) {
         self.stop();
     }
 
@@ -366,9 +366,10 @@ fn assets() -> Option<PathBuf> {
         return dir;
     }
     let why = missing.join("; ");
-    if std::env::var_os(REQUIRE_VAR).is_some_and(|v| !v.is_empty()) {
-        panic!("real-cluster tests required ({REQUIRE_VAR}) but {why}: run scripts/fetch-tools");
-    }
+    assert!(
+        std::env::var_os(REQUIRE_VAR).is_none_or(|v| v.is_empty()),
+        "real-cluster tests required ({REQUIRE_VAR}) but {why}: run scripts/fetch-tools"
+    );
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
         // Straight to the process's stderr: the test harness captures eprintln!, not this.
@@ -382,10 +383,11 @@ fn assets() -> Option<PathBuf> {
 }
 
 /// The real kubectl (`scripts/fetch-tools` puts it beside helm 4).
-pub fn kubectl_path() -> PathBuf {
-    std::env::var_os("EKSMON_TEST_KUBECTL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/helm4/kubectl"))
+pub(crate) fn kubectl_path() -> PathBuf {
+    std::env::var_os("EKSMON_TEST_KUBECTL").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/helm4/kubectl"),
+        PathBuf::from,
+    )
 }
 
 fn free_port() -> u16 {
@@ -402,7 +404,11 @@ fn random_token() -> String {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .expect("/dev/urandom");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut hex, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 fn write_private(path: &Path, text: &str) {

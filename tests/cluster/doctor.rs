@@ -297,7 +297,7 @@ fn unreachable_cluster_stops_early() {
         return;
     };
     let kubeconfig = kube.closed_kubeconfig();
-    let kube = kube.as_identity(kubeconfig);
+    let kube = kube.with_identity(kubeconfig);
     let (code, stdout, _) = run(kube.eksmon().arg("doctor").args(kube.profile()));
     assert_eq!(code, 1);
     assert!(

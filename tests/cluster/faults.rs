@@ -62,7 +62,7 @@ fn raw_failures_are_explained(helm: u8) {
     };
     let kubeconfig = kube.closed_kubeconfig();
     let missing = kube.world.path().join("no-such-kubeconfig");
-    let gone = kube.as_identity(kubeconfig);
+    let gone = kube.with_identity(kubeconfig);
     let one_error = |stderr: &str| {
         assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
         assert!(!stderr.contains("memcache.go"), "{stderr}");

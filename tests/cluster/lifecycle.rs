@@ -694,7 +694,7 @@ fn status_with_one_release_missing(helm: u8) {
 }
 
 /// Polls `done` for up to 30 s.
-pub fn wait_for(done: impl Fn() -> bool, what: &str) {
+pub(crate) fn wait_for(done: impl Fn() -> bool, what: &str) {
     let started = std::time::Instant::now();
     while !done() {
         assert!(

@@ -8,6 +8,11 @@
 
 // Tests and benchmarks fail loudly: unwrapping is how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario test reads top to bottom, as the steps a user takes"
+)]
+#![allow(private_interfaces, reason = "a test binary exports nothing")]
 
 #[path = "../cli/common.rs"]
 #[allow(dead_code)]
@@ -37,9 +42,10 @@ struct ChartRepo {
 
 /// One of the real chart archives (`../shared/charts`, or `$EKSMON_TEST_CHARTS`).
 pub fn chart_archive(name: &str) -> PathBuf {
-    let source = std::env::var_os("EKSMON_TEST_CHARTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
+    let source = std::env::var_os("EKSMON_TEST_CHARTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"),
+        PathBuf::from,
+    );
     let path = source.join(name);
     assert!(
         path.is_file(),
@@ -134,7 +140,7 @@ impl Kube {
     }
 
     /// The same corner seen with another kubeconfig (another identity).
-    pub fn as_identity(mut self, kubeconfig: PathBuf) -> Kube {
+    pub fn with_identity(mut self, kubeconfig: PathBuf) -> Kube {
         self.kubeconfig = kubeconfig;
         self
     }
@@ -160,7 +166,7 @@ impl Kube {
             &format!("--user={}", control_plane::LIMITED_USER),
         ]);
         let limited = self.cluster.limited_kubeconfig();
-        self.as_identity(limited)
+        self.with_identity(limited)
     }
 
     /// `--profile example --profile test.yaml`: the seed's settings, then this test's names.

@@ -12,16 +12,16 @@ use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{self, Expr, LabelModifier, VectorMatchCardinality, VectorSelector};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub type Labels = BTreeSet<String>;
+pub(super) type Labels = BTreeSet<String>;
 
 /// One metric an exporter exposes, and its own labels.
 #[derive(Debug, Clone)]
-pub struct Metric {
+pub(super) struct Metric {
     pub labels: Labels,
 }
 
 /// The series that exist: every target, and what its exporter exposes.
-pub struct World<'a> {
+pub(super) struct World<'a> {
     pub targets: &'a [Target],
     /// Exporter → metric name → metric.
     pub catalogs: &'a BTreeMap<String, BTreeMap<String, Metric>>,
@@ -31,7 +31,7 @@ pub struct World<'a> {
 
 /// What an expression yields: a scalar, or vectors with one of these label sets each.
 #[derive(Debug, Clone)]
-pub enum Shape {
+pub(super) enum Shape {
     Scalar,
     Vector(Vec<Labels>),
 }
@@ -75,7 +75,7 @@ fn can_match(matcher: &Matcher, value: Value<'_>) -> bool {
 
 impl World<'_> {
     /// Parses and walks `expr`, pushing each problem onto `problems`.
-    pub fn shape_of(&self, expr: &str, problems: &mut Vec<String>) -> Shape {
+    pub(super) fn shape_of(&self, expr: &str, problems: &mut Vec<String>) -> Shape {
         match parser::parse(expr) {
             Ok(ast) => self.walk(&ast, problems),
             Err(err) => {
@@ -178,7 +178,7 @@ impl World<'_> {
 
     fn walk(&self, expr: &Expr, problems: &mut Vec<String>) -> Shape {
         match expr {
-            Expr::NumberLiteral(_) | Expr::StringLiteral(_) => Shape::Scalar,
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Shape::Scalar,
             Expr::VectorSelector(selector) => self.select(selector, problems),
             Expr::MatrixSelector(matrix) => self.select(&matrix.vs, problems),
             Expr::Paren(paren) => self.walk(&paren.expr, problems),
@@ -187,7 +187,6 @@ impl World<'_> {
             Expr::Aggregate(aggregate) => self.aggregate(aggregate, problems),
             Expr::Binary(binary) => self.binary(binary, problems),
             Expr::Call(call) => self.call(call, problems),
-            Expr::Extension(_) => Shape::Scalar,
         }
     }
 
@@ -357,7 +356,7 @@ impl World<'_> {
 }
 
 /// `{{label}}` references in a Grafana legend or `$labels.label` in an alert's annotation.
-pub fn referenced(template: &str, alert: bool) -> Vec<String> {
+pub(super) fn referenced(template: &str, alert: bool) -> Vec<String> {
     let pattern = if alert {
         r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)"
     } else {
@@ -371,7 +370,7 @@ pub fn referenced(template: &str, alert: bool) -> Vec<String> {
 }
 
 /// Labels some result of `shape` lacks.
-pub fn missing(shape: &Shape, labels: &[String]) -> Vec<String> {
+pub(super) fn missing(shape: &Shape, labels: &[String]) -> Vec<String> {
     let sets = shape.sets();
     labels
         .iter()

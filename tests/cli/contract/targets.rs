@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// One scrape target after relabeling.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(super) struct Target {
     pub job: String,
     /// The target's labels (job and instance included).
     pub labels: BTreeMap<String, String>,
@@ -223,7 +223,7 @@ fn pods(objects: &[Value]) -> Vec<(Value, String, String)> {
 }
 
 /// Runs one job's `relabel_configs` on a target's meta labels: `None` when dropped.
-pub fn relabel(
+pub(super) fn relabel(
     rules: &Value,
     mut labels: BTreeMap<String, String>,
 ) -> Option<BTreeMap<String, String>> {
@@ -287,7 +287,7 @@ pub fn relabel(
 }
 
 /// Every target of every job in `prometheus_yml`, fed the chart's objects and EKS's.
-pub fn targets(
+pub(super) fn targets(
     prometheus_yml: &Value,
     chart_objects: &[Value],
     eks_objects: &[Value],
