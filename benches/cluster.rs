@@ -18,18 +18,17 @@
     reason = "a scenario or a table of cases reads top to bottom"
 )]
 
-#[path = "../tests/cluster/control_plane.rs"]
-#[allow(dead_code)]
-mod control_plane;
-#[path = "../tests/cli/server.rs"]
-mod server;
+use eksmon_test_support::{control_plane, pins, server};
 
 use control_plane::ControlPlane;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CHARTS: [(&str, &str); 2] = [("prometheus", "29.27.0"), ("grafana", "12.11.1")];
+/// The charts eksmon pins, with their versions.
+fn charts() -> [(&'static str, &'static str); 2] {
+    ["prometheus", "grafana"].map(|chart| (chart, crate::pins::version(chart)))
+}
 
 fn helm4() -> PathBuf {
     std::env::var_os("EKSMON_TEST_HELM4").map_or_else(
@@ -81,9 +80,8 @@ impl Bench {
         std::fs::write(
             &profile,
             format!(
-                "namespace: {name}\nexposure: none\nprometheus: {{release: {name}-prometheus}}\ngrafana: {{release: {name}-grafana}}\ncharts:\n  prometheus: {{repo: '{url}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{url}', name: grafana, version: 12.11.1}}\n",
-                url = self.repo_url
-            ),
+                "namespace: {name}\nexposure: none\nprometheus: {{release: {name}-prometheus}}\ngrafana: {{release: {name}-grafana}}\n{charts}",
+                charts = crate::pins::charts_yaml(&self.repo_url)),
         )
         .expect("profile");
         profile
@@ -141,7 +139,7 @@ impl Bench {
 
     fn manual_upgrades(&self, home: &Path, name: &str) {
         let values = self.values(home, name);
-        for ((chart, version), values) in CHARTS.iter().zip(&values) {
+        for ((chart, version), values) in charts().iter().zip(&values) {
             let repo = if *chart == "grafana" {
                 "grafana-community"
             } else {
@@ -170,7 +168,7 @@ impl Bench {
     /// The two dry-run upgrades eksmon runs, started by hand in parallel: the floor.
     fn dry_run_floor(&self, home: &Path, name: &str, archives: &[PathBuf; 2]) {
         let values = self.values(home, name);
-        let children: Vec<_> = CHARTS
+        let children: Vec<_> = charts()
             .iter()
             .zip(archives)
             .zip(&values)
@@ -197,7 +195,7 @@ impl Bench {
     fn diff_floor(&self, home: &Path, name: &str, archives: &[PathBuf; 2]) {
         let values = self.values(home, name);
         let mut children = Vec::new();
-        for (((chart, _), archive), values) in CHARTS.iter().zip(archives).zip(&values) {
+        for (((chart, _), archive), values) in charts().iter().zip(archives).zip(&values) {
             let release = format!("{name}-{chart}");
             children.push(
                 self.helm(home)
@@ -232,7 +230,7 @@ fn main() {
     let repo_dir = dir.path().join("repo");
     std::fs::create_dir_all(&repo_dir).expect("repo dir");
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/charts");
-    for (chart, version) in CHARTS {
+    for (chart, version) in charts() {
         let name = format!("{chart}-{version}.tgz");
         std::fs::copy(shared.join(&name), repo_dir.join(&name))
             .expect("the real charts in ../shared/charts");
@@ -247,7 +245,7 @@ fn main() {
         repo_url: server.url.clone(),
         kubeconfig: cluster.kubeconfig.clone(),
     };
-    let archives = CHARTS.map(|(chart, version)| repo_dir.join(format!("{chart}-{version}.tgz")));
+    let archives = charts().map(|(chart, version)| repo_dir.join(format!("{chart}-{version}.tgz")));
 
     let (mut manual_first, mut eksmon_first, mut manual_repeat, mut eksmon_repeat) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

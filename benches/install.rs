@@ -11,8 +11,7 @@
 // Tests and benchmarks fail loudly: unwrapping is how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-#[path = "../tests/cli/server.rs"]
-mod server;
+use eksmon_test_support::{pins, server};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -76,9 +75,9 @@ fn make_repo(dir: &Path, url: &str, charts: &[&str], megabytes: usize) {
         .map_or_else(|| root().join("../shared/charts"), PathBuf::from);
     for chart in charts {
         let version = if *chart == "prometheus" {
-            "29.27.0"
+            crate::pins::version("prometheus")
         } else {
-            "12.11.1"
+            crate::pins::version("grafana")
         };
         let name = format!("{chart}-{version}.tgz");
         std::fs::copy(source.join(&name), dir.join(&name))
@@ -155,9 +154,11 @@ fn fixture(delay: Duration) -> Fixture {
         format!(
             // The admin Secret is the profile's own: without a cluster (helm's memory driver)
             // eksmon cannot make one; benches/cluster.rs measures the path that does.
-            "grafana: {{values: {{admin: {{existingSecret: grafana-admin}}}}}}\ncharts:\n  prometheus: {{repo: '{}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{}', name: grafana, version: 12.11.1}}\n",
-            fx.url("prometheus-community"),
-            fx.url("grafana")
+            "grafana: {{values: {{admin: {{existingSecret: grafana-admin}}}}}}\ncharts:\n  prometheus: {{repo: '{prometheus_repo}', name: prometheus, version: {prometheus_pin}}}\n  grafana: {{repo: '{grafana_repo}', name: grafana, version: {grafana_pin}}}\n",
+            prometheus_repo = fx.url("prometheus-community"),
+            grafana_repo = fx.url("grafana"),
+            prometheus_pin = crate::pins::version("prometheus"),
+            grafana_pin = crate::pins::version("grafana"),
         ),
     )
     .unwrap();
@@ -199,11 +200,11 @@ fn manual(fx: &Fixture, home: &Path) -> Duration {
     let steps: Vec<Vec<String>> = vec![
         vec!["repo".into(), "add".into(), "prometheus-community".into(), fx.url("prometheus-community")],
         vec!["repo".into(), "update".into()],
-        format!("upgrade -i prometheus prometheus-community/prometheus --version 29.27.0 -n prometheus --create-namespace -f {} --dry-run=client", values.join("prometheus-values.yaml").display())
+        format!("upgrade -i prometheus prometheus-community/prometheus --version {prometheus_pin} -n prometheus --create-namespace -f {} --dry-run=client", values.join("prometheus-values.yaml").display(), prometheus_pin = crate::pins::version("prometheus"))
             .split(' ').map(str::to_owned).collect(),
         vec!["repo".into(), "add".into(), "grafana".into(), fx.url("grafana")],
         vec!["repo".into(), "update".into()],
-        format!("upgrade -i grafana grafana/grafana --version 12.11.1 -n prometheus -f {} --dry-run=client", values.join("grafana-values.yaml").display())
+        format!("upgrade -i grafana grafana/grafana --version {grafana_pin} -n prometheus -f {} --dry-run=client", values.join("grafana-values.yaml").display(), grafana_pin = crate::pins::version("grafana"))
             .split(' ').map(str::to_owned).collect(),
     ];
     let started = Instant::now();

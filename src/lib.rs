@@ -43,6 +43,23 @@ pub mod yaml;
 use clap::Parser as _;
 use std::process::ExitCode;
 
+/// Every command and subcommand, as the words that name it (`["charts", "bump"]`), in the order
+/// `--help` lists them; for the help snapshot, so that a new command is in it.
+#[doc(hidden)]
+pub fn command_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, above: &[String], paths: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = above.to_vec();
+            path.push(sub.get_name().to_owned());
+            paths.push(path.clone());
+            walk(sub, &path, paths);
+        }
+    }
+    let mut paths = vec![Vec::new()];
+    walk(&<cli::Cli as clap::CommandFactory>::command(), &[], &mut paths);
+    paths
+}
+
 /// Parses the command line, runs the command and reports any error; the process's exit code.
 pub fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

@@ -69,7 +69,11 @@ fn outdated_without_a_cluster() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(
         stdout,
-        "CHART       PINNED   INSTALLED  NEWEST   NOTES\nprometheus  29.27.0  -          29.27.0  up to date\ngrafana     12.11.1  -          12.11.1  up to date\n"
+        &*format!(
+            "CHART       PINNED   INSTALLED  NEWEST   NOTES\nprometheus  {prometheus_pin}  -          {prometheus_pin}  up to date\ngrafana     {grafana_pin}  -          {grafana_pin}  up to date\n",
+            prometheus_pin = crate::pins::version("prometheus"),
+            grafana_pin = crate::pins::version("grafana")
+        )
     );
     assert!(
         stderr.starts_with("warning: cannot list the installed releases ("),

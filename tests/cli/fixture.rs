@@ -61,9 +61,8 @@ impl Cluster {
             &format!(
                 // Grafana's admin Secret is the profile's own here: making eksmon's needs
                 // kubectl and a cluster (tests/cluster covers it).
-                "namespace: monitoring\ngrafana: {{values: {{admin: {{existingSecret: grafana-admin}}}}}}\ncharts:\n  prometheus: {{repo: '{url}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{url}', name: grafana, version: 12.11.1}}\n",
-                url = repo.server.url
-            ),
+                "namespace: monitoring\ngrafana: {{values: {{admin: {{existingSecret: grafana-admin}}}}}}\n{charts}",
+                charts = crate::pins::charts_yaml(&repo.server.url)),
         );
         world.write(
             "kubeconfig",

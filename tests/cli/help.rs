@@ -7,25 +7,9 @@ use crate::common::World;
 fn help_texts() {
     let world = World::new();
     let mut pages = String::new();
-    for command in [
-        &[][..],
-        &["render"],
-        &["install"],
-        &["diff"],
-        &["charts", "outdated"],
-        &["charts", "bump"],
-        &["uninstall"],
-        &["status"],
-        &["grafana-password"],
-        &["init"],
-        &["doctor"],
-        &["alerts"],
-        &["profiles"],
-        &["profiles", "list"],
-        &["profiles", "show"],
-        &["completions"],
-        &["man"],
-    ] {
+    let commands = eksmon::command_paths();
+    assert!(commands.len() > 15, "{commands:?}");
+    for command in &commands {
         let output = world
             .eksmon()
             .args(command)
@@ -35,7 +19,7 @@ fn help_texts() {
             .expect("eksmon --help");
         assert!(output.status.success(), "{command:?}");
         let line: Vec<&str> = std::iter::once("eksmon")
-            .chain(command.iter().copied())
+            .chain(command.iter().map(String::as_str))
             .collect();
         pages += &format!(
             "=== {} --help\n{}",

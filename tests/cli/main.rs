@@ -12,8 +12,9 @@
     reason = "a scenario test reads top to bottom, as the steps a user takes"
 )]
 
+use eksmon_test_support::{common, pins, server, skip_without_helm};
+
 mod bad_inputs;
-mod common;
 mod contract;
 mod dashboards;
 mod diff;
@@ -30,5 +31,4 @@ mod real_data;
 mod render;
 mod render_errors;
 mod rules;
-mod server;
 mod shell;

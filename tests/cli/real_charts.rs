@@ -182,8 +182,11 @@ fn every_rendered_value_path_exists_in_the_real_chart() {
         return;
     };
     let scratch = tempfile::tempdir().expect("temp dir");
-    let prometheus = chart_values(&dir.join("prometheus-29.27.0.tgz"), scratch.path());
-    let grafana = chart_values(&dir.join("grafana-12.11.1.tgz"), scratch.path());
+    let prometheus = chart_values(
+        &dir.join(&*crate::pins::archive("prometheus")),
+        scratch.path(),
+    );
+    let grafana = chart_values(&dir.join(&*crate::pins::archive("grafana")), scratch.path());
     let world = World::new();
     // Between them, these render every optional part eksmon writes.
     let variants: &[&[&str]] = &[
@@ -217,6 +220,31 @@ fn every_rendered_value_path_exists_in_the_real_chart() {
             "small",
             "--set",
             "grafana.dashboardSource=bundled",
+        ],
+        // AMP with IRSA: remote write with a keep rule, the server's role annotation, and
+        // Grafana querying the workspace (its plugin and role); the EKS control-plane jobs and
+        // their RBAC.
+        &[
+            "--profile",
+            "example",
+            "--set",
+            "amp={workspaceId: ws-0a1b2c3d-1111-2222-3333-444455556666, region: ap-northeast-2, roleArn: 'arn:aws:iam::123456789012:role/amp', keepMetrics: [up, 'node_.*']}",
+            "--set",
+            "grafana.datasource=amp",
+            "--set",
+            "prometheus.eksControlPlane=true",
+        ],
+        // An agent on Pod Identity: the agent's flags and no rules or Alertmanager, the fixed
+        // service account name, and AMP as Grafana's only source.
+        &[
+            "--profile",
+            "example",
+            "--set",
+            "amp={remoteWriteUrl: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0a1b2c3d-1111-2222-3333-444455556666/api/v1/remote_write', region: eu-west-1, auth: podIdentity, agentMode: true}",
+            "--set",
+            "grafana.datasource=amp",
+            "--set",
+            "alerting.receivers=[]",
         ],
     ];
     let mut problems = Vec::new();

@@ -23,16 +23,9 @@ pub(crate) fn prom_tool(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    assert!(
-        std::env::var_os(crate::common::REQUIRE_HELM_VAR).is_none_or(|v| v.is_empty()),
-        "{name} is required but not at {} (scripts/fetch-tools)",
-        path.display()
-    );
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "!!! SKIPPING A TEST THAT NEEDS {name}: none at {} (scripts/fetch-tools)",
-        path.display()
+    eksmon_test_support::skip::skip(
+        &format!("no {name} at {}", path.display()),
+        crate::common::REQUIRE_HELM_VAR,
     );
     None
 }

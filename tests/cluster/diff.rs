@@ -22,7 +22,7 @@ fn helm_template(kube: &Kube, values: &Path) -> String {
     let output = kube
         .helm()
         .args(["template", &kube.grafana])
-        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .arg(chart_archive(&crate::pins::archive("grafana")))
         .args(["--namespace", &kube.namespace, "--values"])
         .arg(values)
         .output()
@@ -47,7 +47,7 @@ fn grafana_admin_secret_of_eksmon(helm: u8) {
     let output = kube
         .helm()
         .args(["install", &grafana])
-        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .arg(chart_archive(&crate::pins::archive("grafana")))
         .args(["--namespace", &ns, "--create-namespace"])
         .args(["--set", "deploymentStrategy.type=Recreate"])
         .output()
@@ -371,7 +371,8 @@ fn diff_after_install_and_after_a_change(helm: u8) {
     assert_eq!(code, 4, "{stderr}");
     assert!(
         stdout.contains(&format!(
-            "{grafana} (diff{helm}, not installed → grafana-12.11.1)"
+            "{grafana} (diff{helm}, not installed → grafana-{grafana_pin})",
+            grafana_pin = crate::pins::version("grafana")
         )),
         "{stdout}"
     );
@@ -602,14 +603,17 @@ fn refused_volume_resize(helm: u8) {
 /// refuses the `persistence.size` eksmon writes).
 fn newer_grafana_repo(dir: &Path) -> Server {
     let helm = common::helm(4);
-    for name in ["prometheus-29.27.0.tgz", "grafana-12.11.1.tgz"] {
+    for name in [
+        &*crate::pins::archive("prometheus"),
+        &*crate::pins::archive("grafana"),
+    ] {
         std::fs::copy(chart_archive(name), dir.join(name)).unwrap();
     }
     let unpacked = dir.join("src");
     std::fs::create_dir_all(&unpacked).unwrap();
     let status = Command::new("tar")
         .arg("xzf")
-        .arg(chart_archive("grafana-12.11.1.tgz"))
+        .arg(chart_archive(&crate::pins::archive("grafana")))
         .arg("-C")
         .arg(&unpacked)
         .status()
@@ -671,11 +675,13 @@ fn outdated_and_bump(helm: u8) {
     let repo = newer_grafana_repo(repo_dir.path());
     // The team's profile, block style with comments: the pin moves, nothing else does.
     let team = format!(
-        "# team monitoring\nnamespace: {ns}   # ours\nprometheus: {{release: {p}}}\ngrafana: {{release: {g}}}\ncharts:\n  prometheus:\n    repo: {url}\n    version: 29.27.0\n  grafana:\n    repo: {url}  # loopback mirror\n    version: 12.11.1  # pinned by hand\n",
+        "# team monitoring\nnamespace: {ns}   # ours\nprometheus: {{release: {p}}}\ngrafana: {{release: {g}}}\ncharts:\n  prometheus:\n    repo: {url}\n    version: {prometheus_pin}\n  grafana:\n    repo: {url}  # loopback mirror\n    version: {grafana_pin}  # pinned by hand\n",
         ns = kube.namespace,
         p = kube.prometheus,
         g = kube.grafana,
-        url = repo.url
+        url = repo.url,
+        prometheus_pin = crate::pins::version("prometheus"),
+        grafana_pin = crate::pins::version("grafana")
     );
     // Kept in a dotfiles folder behind a symlink, private: both stay as they are.
     let real_path = kube.world.write("dotfiles/team.yaml", &team);
@@ -709,19 +715,20 @@ fn outdated_and_bump(helm: u8) {
     assert_eq!(rows[0]["chart"], "prometheus");
     assert_eq!(
         (rows[0]["newest"].as_str(), rows[0]["upToDate"].as_bool()),
-        (Some("29.27.0"), Some(true))
+        (Some(crate::pins::version("prometheus")), Some(true))
     );
-    assert_eq!(rows[1]["pinned"], "12.11.1");
-    assert_eq!(rows[1]["installed"], "12.11.1");
+    assert_eq!(rows[1]["pinned"], crate::pins::version("grafana"));
+    assert_eq!(rows[1]["installed"], crate::pins::version("grafana"));
     assert_eq!(rows[1]["newest"], "13.1.0");
     assert_eq!(rows[1]["newMajor"], true);
     let (code, table, _) = run(kube.eksmon().args(["charts", "outdated"]).args(profile));
     assert_eq!(code, 0);
     assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("grafana")
-                && l.contains("12.11.1  12.11.1    13.1.0   new major")),
+        table.lines().any(|l| l.starts_with("grafana")
+            && l.contains(&*format!(
+                "{grafana_pin}  {grafana_pin}    13.1.0   new major",
+                grafana_pin = crate::pins::version("grafana")
+            ))),
         "{table}"
     );
 
@@ -751,12 +758,18 @@ fn outdated_and_bump(helm: u8) {
     assert_eq!(stdout, dry);
     assert_eq!(
         stdout,
-        "grafana: 12.11.1 → 13.0.0 (new major)\n  grafana 13.0.0 renders the values eksmon writes\n  values eksmon writes that grafana 13.0.0 no longer has (they would be ignored):\n  - deploymentStrategy: {\"type\":\"Recreate\"}\n\n  grafana README, To 13.0.0:\n  | `deploymentStrategy` is gone: use `strategy`.\n"
+        &*format!(
+            "grafana: {grafana_pin} → 13.0.0 (new major)\n  grafana 13.0.0 renders the values eksmon writes\n  values eksmon writes that grafana 13.0.0 no longer has (they would be ignored):\n  - deploymentStrategy: {{\"type\":\"Recreate\"}}\n\n  grafana README, To 13.0.0:\n  | `deploymentStrategy` is gone: use `strategy`.\n",
+            grafana_pin = crate::pins::version("grafana")
+        )
     );
     assert_eq!(
         std::fs::read_to_string(&team_path).unwrap(),
         team.replace(
-            "version: 12.11.1  # pinned by hand",
+            &*format!(
+                "version: {grafana_pin}  # pinned by hand",
+                grafana_pin = crate::pins::version("grafana")
+            ),
             "version: 13.0.0  # pinned by hand"
         )
     );
@@ -779,12 +792,17 @@ fn outdated_and_bump(helm: u8) {
     let (code, stdout, stderr) = run(kube.eksmon().args(["diff", "grafana"]).args(profile));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("revision 1 deployed, grafana-12.11.1 → grafana-13.0.0"),
+        stdout.contains(&*format!(
+            "revision 1 deployed, grafana-{grafana_pin} → grafana-13.0.0",
+            grafana_pin = crate::pins::version("grafana")
+        )),
         "{stdout}"
     );
     assert!(
-        stdout
-            .contains("-    helm.sh/chart: grafana-12.11.1\n+    helm.sh/chart: grafana-13.0.0\n"),
+        stdout.contains(&*format!(
+            "-    helm.sh/chart: grafana-{grafana_pin}\n+    helm.sh/chart: grafana-13.0.0\n",
+            grafana_pin = crate::pins::version("grafana")
+        )),
         "{stdout}"
     );
     assert!(
@@ -804,7 +822,10 @@ fn outdated_and_bump(helm: u8) {
         .args(profile));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("prometheus: already at 29.27.0; nothing to bump"),
+        stderr.contains(&*format!(
+            "prometheus: already at {prometheus_pin}; nothing to bump",
+            prometheus_pin = crate::pins::version("prometheus")
+        )),
         "{stderr}"
     );
 }

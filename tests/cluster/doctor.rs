@@ -183,7 +183,7 @@ fn doctor_on_real_objects() {
 
 fn pending_and_elsewhere(cluster: &'static ControlPlane, helm: u8) {
     let kube = Kube::on(cluster, &format!("pend{helm}"), helm);
-    let grafana_chart = crate::chart_archive("grafana-12.11.1.tgz");
+    let grafana_chart = crate::chart_archive(&crate::pins::archive("grafana"));
     let mut install = kube.helm();
     install
         .args(["upgrade", "--install", &kube.grafana])

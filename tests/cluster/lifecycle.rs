@@ -203,7 +203,13 @@ fn alb_lifecycle(helm: u8) {
     assert_eq!(rows[0]["release"], kube.prometheus.as_str());
     assert_eq!(rows[0]["status"], "deployed");
     assert_eq!(rows[0]["revision"], 2);
-    assert_eq!(rows[0]["chart"], "prometheus-29.27.0");
+    assert_eq!(
+        rows[0]["chart"],
+        &*format!(
+            "prometheus-{prometheus_pin}",
+            prometheus_pin = crate::pins::version("prometheus")
+        )
+    );
     assert_eq!(rows[0]["namespace"], ns.as_str());
     assert_eq!(rows[0]["exposed"]["kind"], "Ingress");
     assert_eq!(

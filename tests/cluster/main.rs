@@ -14,12 +14,7 @@
 )]
 #![allow(private_interfaces, reason = "a test binary exports nothing")]
 
-#[path = "../cli/common.rs"]
-#[allow(dead_code)]
-mod common;
-mod control_plane;
-#[path = "../cli/server.rs"]
-mod server;
+use eksmon_test_support::{common, control_plane, pins, server};
 
 mod diff;
 mod doctor;
@@ -59,7 +54,10 @@ fn chart_repo() -> &'static ChartRepo {
     static REPO: OnceLock<ChartRepo> = OnceLock::new();
     REPO.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        for name in ["prometheus-29.27.0.tgz", "grafana-12.11.1.tgz"] {
+        for name in [
+            &*crate::pins::archive("prometheus"),
+            &*crate::pins::archive("grafana"),
+        ] {
             std::fs::copy(chart_archive(name), dir.path().join(name)).expect("copy chart");
         }
         let server = Server::start(dir.path().to_owned());
@@ -128,12 +126,11 @@ impl Kube {
         kube.world.write(
             "test.yaml",
             &format!(
-                "namespace: {ns}\nprometheus: {{release: {p}}}\ngrafana: {{release: {g}}}\ncharts:\n  prometheus: {{repo: '{url}', name: prometheus, version: 29.27.0}}\n  grafana: {{repo: '{url}', name: grafana, version: 12.11.1}}\n",
+                "namespace: {ns}\nprometheus: {{release: {p}}}\ngrafana: {{release: {g}}}\n{charts}",
                 ns = kube.namespace,
                 p = kube.prometheus,
                 g = kube.grafana,
-                url = chart_repo().server.url
-            ),
+                charts = crate::pins::charts_yaml(&chart_repo().server.url)),
         );
         std::fs::create_dir_all(kube.world.path().join("tmp")).expect("tmp");
         kube

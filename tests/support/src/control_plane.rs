@@ -18,10 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Set (by `.ci/run`) to make missing assets a failure instead of a skip.
-pub(crate) const REQUIRE_VAR: &str = "EKSMON_REQUIRE_CLUSTER";
+pub use crate::skip::REQUIRE_CLUSTER_VAR as REQUIRE_VAR;
 
-pub(crate) struct ControlPlane {
+pub struct ControlPlane {
     dir: tempfile::TempDir,
     /// The admin's kubeconfig (group system:masters).
     pub kubeconfig: PathBuf,
@@ -35,12 +34,12 @@ pub(crate) struct ControlPlane {
 static SHARED: OnceLock<Result<Option<ControlPlane>, String>> = OnceLock::new();
 
 /// A second identity with no rights until a test grants some (RBAC tests).
-pub(crate) const LIMITED_USER: &str = "limited";
+pub const LIMITED_USER: &str = "limited";
 
 impl ControlPlane {
     /// The instance shared by this test binary, started on first use; `None` (after one loud
     /// line) when the assets are absent and the cluster is not required.
-    pub(crate) fn shared() -> Option<&'static ControlPlane> {
+    pub fn shared() -> Option<&'static ControlPlane> {
         let shared = SHARED.get_or_init(|| {
             let Some(assets) = assets() else {
                 return Ok(None);
@@ -76,7 +75,7 @@ impl ControlPlane {
 
     /// A control plane of the caller's own (for tests that stop or break it); `None` as for
     /// [`ControlPlane::shared`].
-    pub(crate) fn start() -> Option<ControlPlane> {
+    pub fn start() -> Option<ControlPlane> {
         Some(ControlPlane::start_in(&assets()?))
     }
 
@@ -214,7 +213,7 @@ impl ControlPlane {
     }
 
     /// A kubeconfig for [`LIMITED_USER`], who may do only what a test grants.
-    pub(crate) fn limited_kubeconfig(&self) -> PathBuf {
+    pub fn limited_kubeconfig(&self) -> PathBuf {
         self.dir.path().join("kubeconfig-limited")
     }
 
@@ -282,7 +281,7 @@ impl ControlPlane {
     }
 
     /// The real kubectl with the admin kubeconfig.
-    pub(crate) fn kubectl(&self) -> Command {
+    pub fn kubectl(&self) -> Command {
         let mut command = Command::new(kubectl_path());
         command.env("KUBECONFIG", &self.kubeconfig);
         command
@@ -299,7 +298,7 @@ impl ControlPlane {
     }
 
     /// Stops the API server alone (etcd and the controller-manager keep running).
-    pub(crate) fn stop_apiserver(&self) {
+    pub fn stop_apiserver(&self) {
         let mut processes = self.processes.lock().unwrap();
         for (name, child) in processes.iter_mut() {
             if *name == "kube-apiserver" {
@@ -310,7 +309,7 @@ impl ControlPlane {
     }
 
     /// Stops a control plane that a test started and leaked (to hand out `'static` borrows).
-    pub(crate) fn shutdown(&self) {
+    pub fn shutdown(&self) {
         self.stop();
     }
 
@@ -365,27 +364,17 @@ fn assets() -> Option<PathBuf> {
     if missing.is_empty() {
         return dir;
     }
-    let why = missing.join("; ");
-    assert!(
-        std::env::var_os(REQUIRE_VAR).is_none_or(|v| v.is_empty()),
-        "real-cluster tests required ({REQUIRE_VAR}) but {why}: run scripts/fetch-tools"
+    crate::skip::skip(
+        &format!("no control plane: {}", missing.join("; ")),
+        REQUIRE_VAR,
     );
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        // Straight to the process's stderr: the test harness captures eprintln!, not this.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "!!! SKIPPING THE REAL-CLUSTER TESTS: {why} (scripts/fetch-tools prepares target/tools/k8s; set {REQUIRE_VAR}=1 to fail instead)"
-        );
-    });
     None
 }
 
 /// The real kubectl (`scripts/fetch-tools` puts it beside helm 4).
-pub(crate) fn kubectl_path() -> PathBuf {
+pub fn kubectl_path() -> PathBuf {
     std::env::var_os("EKSMON_TEST_KUBECTL").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/helm4/kubectl"),
+        || crate::repo_root().join("target/tools/helm4/kubectl"),
         PathBuf::from,
     )
 }

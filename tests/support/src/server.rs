@@ -8,19 +8,18 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub(crate) struct Server {
+pub struct Server {
     pub url: String,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Server {
-    #[allow(dead_code)] // the benchmark shares this file and always sets a delay
-    pub(crate) fn start(root: PathBuf) -> Server {
+    pub fn start(root: PathBuf) -> Server {
         Server::start_with_delay(root, std::time::Duration::ZERO)
     }
 
     /// A server that waits `delay` before answering each request (a distant CDN, in benchmarks).
-    pub(crate) fn start_with_delay(root: PathBuf, delay: std::time::Duration) -> Server {
+    pub fn start_with_delay(root: PathBuf, delay: std::time::Duration) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(Mutex::new(HashMap::new()));
@@ -39,8 +38,7 @@ impl Server {
     }
 
     /// How many GETs `path` has had.
-    #[allow(dead_code)] // the benchmark shares this file and does not count
-    pub(crate) fn hits(&self, path: &str) -> usize {
+    pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 }
