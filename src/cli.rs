@@ -60,6 +60,13 @@ pub(crate) enum Command {
         pipe one chart at a time (`eksmon render prometheus > prometheus-values.yaml`) or use --out-dir."
     )]
     Render(RenderArgs),
+    /// Print the Argo CD Applications, or the Flux sources and HelmReleases, that install the
+    /// releases with exactly the values `render` prints (for a GitOps repository)
+    #[command(
+        after_help = "The objects hold no secret: Grafana's admin password is in a Secret eksmon names, which \
+        you bring with your secret tool (eksmon says which). Values that would put a password into git are refused."
+    )]
+    Export(ExportArgs),
     /// Install or upgrade both releases (helm upgrade --install, in parallel)
     Install(InstallArgs),
     /// Show what `install` would change in the live releases, object by object
@@ -330,6 +337,52 @@ pub(crate) struct RenderArgs {
     /// Write `prometheus-values.yaml` and `grafana-values.yaml` into DIR instead of stdout
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The GitOps engine the objects are for
+    #[arg(value_enum)]
+    pub engine: EngineArg,
+
+    /// Only this release (default: every release the profile installs)
+    #[arg(value_enum)]
+    pub chart: Option<ChartArg>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Write one file per object into DIR (`prometheus.application.yaml`, …) instead of a YAML
+    /// stream on stdout
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// The namespace the Applications or the Flux objects live in [default: argocd, or
+    /// flux-system]
+    #[arg(long, value_name = "NAMESPACE")]
+    pub gitops_namespace: Option<String>,
+
+    /// Argo CD: sync on its own, pruning and healing drift (default: a person syncs)
+    #[arg(long)]
+    pub auto_sync: bool,
+
+    /// Argo CD: the API server of the cluster to deploy to [default: https://kubernetes.default.svc,
+    /// the cluster Argo CD runs in]
+    #[arg(long, value_name = "URL", conflicts_with = "destination_name")]
+    pub destination_server: Option<String>,
+
+    /// Argo CD: the cluster to deploy to, by the name it is registered under
+    #[arg(long, value_name = "NAME")]
+    pub destination_name: Option<String>,
+}
+
+/// A GitOps engine on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// Argo CD: one Application per release
+    Argocd,
+    /// Flux: a HelmRepository (or OCIRepository) and a HelmRelease per release
+    Flux,
 }
 
 #[derive(Debug, Subcommand)]

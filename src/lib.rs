@@ -13,6 +13,7 @@ mod dashboards;
 mod doctor;
 mod error;
 mod exit;
+mod export;
 mod field_path;
 mod files;
 mod guard;
@@ -56,7 +57,11 @@ pub fn command_paths() -> Vec<Vec<String>> {
         }
     }
     let mut paths = vec![Vec::new()];
-    walk(&<cli::Cli as clap::CommandFactory>::command(), &[], &mut paths);
+    walk(
+        &<cli::Cli as clap::CommandFactory>::command(),
+        &[],
+        &mut paths,
+    );
     paths
 }
 

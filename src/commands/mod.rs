@@ -5,6 +5,7 @@ mod charts;
 mod dashboards;
 mod diff;
 mod doctor;
+mod export;
 mod grafana_password;
 mod iam;
 mod init;
@@ -32,6 +33,7 @@ pub(crate) fn run(run: &Run, command: Command) -> Result<ExitStatus> {
 fn finish(run: &Run, command: Command) -> Result<()> {
     match command {
         Command::Render(args) => render::run(run, &args),
+        Command::Export(args) => export::run(run, &args),
         Command::Install(args) => install::run(run, &args),
         Command::Diff(args) => diff::run(run, &args).map(drop),
         Command::Charts(command) => charts::run(run, &command),

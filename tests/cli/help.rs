@@ -82,6 +82,7 @@ fn every_profile_command_takes_the_profile_options() {
         &["iam"],
         &["charts", "outdated"],
         &["charts", "bump"],
+        &["export"],
     ] {
         let output = world.eksmon().args(command).arg("--help").output().unwrap();
         let help = String::from_utf8_lossy(&output.stdout);

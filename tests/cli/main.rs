@@ -18,6 +18,7 @@ mod bad_inputs;
 mod contract;
 mod dashboards;
 mod diff;
+mod export;
 mod fixture;
 mod helm_template;
 mod help;

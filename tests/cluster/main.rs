@@ -18,6 +18,7 @@ use eksmon_test_support::{common, control_plane, pins, server};
 
 mod diff;
 mod doctor;
+mod export;
 mod faults;
 mod lifecycle;
 

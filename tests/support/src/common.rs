@@ -59,9 +59,7 @@ impl World {
 /// `scripts/fetch-tools` installs it.
 fn helm_path(major: u8) -> PathBuf {
     let from_env = std::env::var_os(format!("EKSMON_TEST_HELM{major}")).map(PathBuf::from);
-    from_env.unwrap_or_else(|| {
-        crate::repo_root().join(format!("target/tools/helm{major}/helm"))
-    })
+    from_env.unwrap_or_else(|| crate::repo_root().join(format!("target/tools/helm{major}/helm")))
 }
 
 /// A real helm binary of the given major version (3 or 4), as `scripts/fetch-tools` installs it.

@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn skips_are_counted() {
         let before = super::count();
-        super::skip("nothing is missing, this only counts", "EKSMON_TEST_NEVER_SET_VARIABLE");
+        super::skip(
+            "nothing is missing, this only counts",
+            "EKSMON_TEST_NEVER_SET_VARIABLE",
+        );
         assert_eq!(super::count(), before + 1);
     }
 }

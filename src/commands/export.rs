@@ -1,0 +1,97 @@
+//! `eksmon export argocd|flux`: the GitOps objects, on stdout as a YAML stream or one file per
+//! object.
+
+use crate::cli::{EngineArg, ExportArgs};
+use crate::context::Run;
+use crate::error::{Origin, UserError};
+use crate::export::{Destination, Engine, Options};
+use crate::files;
+use crate::settings::{Chart, HttpsUrl, Namespace};
+use anyhow::Result;
+
+pub(super) fn run(run: &Run, args: &ExportArgs) -> Result<()> {
+    let options = options(args)?;
+    let charts: Vec<Chart> = super::selected(args.chart.map(Chart::from));
+    let loaded = run.load(&args.profile, &charts)?;
+    let charts = super::installed(&loaded, args.chart.map(Chart::from))?;
+    let settings = &loaded.settings;
+    crate::export::check_gitops_safe(settings, &charts, &loaded.provenance)?;
+    for placeholder in crate::guard::placeholders(settings) {
+        run.ui.warn(&placeholder);
+    }
+    let exported = crate::export::objects(settings, &charts, &options)?;
+    match &args.out_dir {
+        Some(dir) => {
+            // Staged first, then renamed into place: never a half-written set.
+            let staged = exported
+                .iter()
+                .map(|e| files::stage(&dir.join(&e.file), crate::yaml::emit(&e.object).as_bytes()))
+                .collect::<Result<Vec<_>>>()?;
+            for file in staged {
+                let path = file.commit()?;
+                run.ui.note(&format!("wrote {}", path.display()));
+            }
+        }
+        None => super::write_stdout(crate::export::stream(&exported).as_bytes())?,
+    }
+    for (namespace, name, keys) in crate::export::secrets_to_bring(settings, &charts) {
+        run.ui.note(&format!(
+            "bring Secret `{name}` in namespace `{namespace}` (keys {}) with your secret tool: the objects name it and hold no password",
+            keys.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The flags, checked: bad input stops the run before anything is read.
+fn options(args: &ExportArgs) -> Result<Options, UserError> {
+    let engine = match args.engine {
+        EngineArg::Argocd => Engine::ArgoCd,
+        EngineArg::Flux => Engine::Flux,
+    };
+    if engine == Engine::Flux {
+        for (flag, given) in [
+            ("--auto-sync", args.auto_sync),
+            ("--destination-server", args.destination_server.is_some()),
+            ("--destination-name", args.destination_name.is_some()),
+        ] {
+            if given {
+                return Err(UserError::input(format!(
+                    "{flag} is for Argo CD: Flux syncs on its interval, into the cluster it runs in"
+                ))
+                .at(Origin::Flag(flag.into())));
+            }
+        }
+    }
+    let namespace = args
+        .gitops_namespace
+        .as_deref()
+        .unwrap_or(engine.default_namespace());
+    let namespace = Namespace::try_from(namespace).map_err(|why| {
+        UserError::input(format!("--gitops-namespace: {why}"))
+            .at(Origin::Flag("--gitops-namespace".into()))
+    })?;
+    let destination = match (&args.destination_server, &args.destination_name) {
+        (Some(url), _) => {
+            let url = HttpsUrl::try_from(url.as_str()).map_err(|why| {
+                UserError::input(format!("--destination-server: {why}"))
+                    .at(Origin::Flag("--destination-server".into()))
+            })?;
+            Destination::Server(url.to_string())
+        }
+        (None, Some(name)) => {
+            crate::validate::dns_subdomain(name).map_err(|why| {
+                UserError::input(format!("--destination-name: `{name}`: {why}"))
+                    .at(Origin::Flag("--destination-name".into()))
+            })?;
+            Destination::Name(name.clone())
+        }
+        (None, None) => Destination::Server("https://kubernetes.default.svc".into()),
+    };
+    Ok(Options {
+        engine,
+        namespace,
+        destination,
+        auto_sync: args.auto_sync,
+    })
+}

@@ -1,0 +1,135 @@
+//! `eksmon export argocd|flux`: the objects carry exactly the values `render` prints, the pins,
+//! and no secret. (tests/cluster checks them against the real CRDs.)
+
+use crate::common::World;
+use eksmon::yaml::{self, Value};
+
+fn documents(stream: &str) -> Vec<Value> {
+    yaml::parse_all(stream).expect("a YAML stream")
+}
+
+fn rendered(world: &World, chart: &str, extra: &[&str]) -> Value {
+    let out = crate::common::stdout_of(
+        world
+            .eksmon()
+            .args(["render", chart, "--profile", "example"])
+            .args(extra),
+    );
+    yaml::parse(&out).expect("rendered values")
+}
+
+fn kind(doc: &Value) -> &str {
+    doc.get("kind").and_then(Value::as_str).unwrap_or_default()
+}
+
+#[test]
+fn argo_cd_applications_hold_the_rendered_values_and_the_pins() {
+    let world = World::new();
+    let out = world
+        .eksmon()
+        .args(["export", "argocd", "--profile", "example", "--auto-sync"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = String::from_utf8(out.stdout).unwrap();
+    let docs = documents(&stream);
+    let kinds: Vec<&str> = docs.iter().map(kind).collect();
+    assert_eq!(kinds, ["Namespace", "Application", "Application"]);
+    for (app, chart) in docs[1..].iter().zip(["prometheus", "grafana"]) {
+        let source = crate::common::at(app, &["spec", "source"]);
+        assert_eq!(crate::common::text(source, &["chart"]), chart);
+        assert_eq!(
+            crate::common::text(source, &["targetRevision"]),
+            crate::pins::version(chart)
+        );
+        assert_eq!(
+            crate::common::at(source, &["helm", "valuesObject"]),
+            &rendered(&world, chart, &[]),
+            "{chart}"
+        );
+        assert_eq!(
+            crate::common::at(app, &["spec", "syncPolicy", "automated", "selfHeal"]),
+            &Value::Bool(true)
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bring Secret `grafana-admin` in namespace `prometheus` (keys admin-user, admin-password)"),
+        "{stderr}"
+    );
+    assert!(!stream.contains("kind: Secret"), "no Secret is exported");
+}
+
+#[test]
+fn flux_objects_land_one_per_file() {
+    let world = World::new();
+    let dir = world.path().join("gitops");
+    let out = world
+        .eksmon()
+        .args(["export", "flux", "--profile", "example", "--out-dir"])
+        .arg(&dir)
+        .args(["--set", "createStorageClass=true"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "grafana.helmrelease.yaml",
+            "grafana.helmrepository.yaml",
+            "namespace.yaml",
+            "prometheus.helmrelease.yaml",
+            "prometheus.helmrepository.yaml",
+            "storageclass.yaml",
+        ]
+    );
+    for chart in ["prometheus", "grafana"] {
+        let text = std::fs::read_to_string(dir.join(format!("{chart}.helmrelease.yaml"))).unwrap();
+        let release = yaml::parse(&text).unwrap();
+        assert_eq!(
+            crate::common::text(&release, &["spec", "chart", "spec", "version"]),
+            crate::pins::version(chart)
+        );
+        assert_eq!(
+            crate::common::text(&release, &["spec", "targetNamespace"]),
+            "prometheus"
+        );
+        assert_eq!(
+            crate::common::at(&release, &["spec", "values"]),
+            &rendered(&world, chart, &["--set", "createStorageClass=true"]),
+            "{chart}"
+        );
+    }
+}
+
+#[test]
+fn export_is_the_same_every_time() {
+    let world = World::new();
+    let once =
+        crate::common::stdout_of(
+            world
+                .eksmon()
+                .args(["export", "flux", "--profile", "example"]),
+        );
+    let again =
+        crate::common::stdout_of(
+            world
+                .eksmon()
+                .args(["export", "flux", "--profile", "example"]),
+        );
+    assert_eq!(once, again);
+}
