@@ -190,6 +190,51 @@ impl Bench {
 }
 
 impl Bench {
+    /// Two real `helm upgrade --install`s of the same charts and values, in parallel: what a
+    /// no-change install cost before eksmon left such releases alone.
+    fn bare_upgrades(
+        &self,
+        home: &Path,
+        name: &str,
+        archives: &[PathBuf; 2],
+        values: &[PathBuf; 2],
+    ) {
+        let children: Vec<_> = charts()
+            .iter()
+            .zip(archives)
+            .zip(values)
+            .map(|(((chart, _), archive), values)| {
+                self.helm(home)
+                    .args(["upgrade", "--install", &format!("{name}-{chart}")])
+                    .arg(archive)
+                    .args(["--namespace", name, "--values"])
+                    .arg(values)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("helm")
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().expect("helm").success());
+        }
+    }
+
+    /// The revision of each of `name`'s releases.
+    fn revisions(&self, home: &Path, name: &str) -> String {
+        let output = self
+            .helm(home)
+            .args(["list", "--namespace", name, "--output", "json"])
+            .output()
+            .expect("helm list");
+        let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        rows.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| format!("{}={}", r["name"], r["revision"]))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// What `eksmon diff` asks helm, started by hand all at once: the live manifest of each
     /// release and a server-side dry run of each upgrade. The floor for `eksmon diff`.
     fn diff_floor(&self, home: &Path, name: &str, archives: &[PathBuf; 2]) {
@@ -281,6 +326,22 @@ fn main() {
         again.push(timed(|| ok(&mut bench.eksmon(&home, "e0"))));
         again_diff.push(timed(|| ok(bench.eksmon(&home, "e0").arg("--diff"))));
     }
+    // The same no-change install against two bare helm upgrades of the same charts and values,
+    // and it must leave no new revision.
+    let (mut bare, mut unchanged) = (Vec::new(), Vec::new());
+    let values = bench.values(&home, "e0");
+    for _ in 0..=(runs * 2) {
+        bare.push(timed(|| {
+            bench.bare_upgrades(&home, "e0", &archives, &values);
+        }));
+        let before = bench.revisions(&home, "e0");
+        unchanged.push(timed(|| ok(&mut bench.eksmon(&home, "e0"))));
+        assert_eq!(
+            bench.revisions(&home, "e0"),
+            before,
+            "a no-change install made a revision"
+        );
+    }
 
     let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
     let row = |case: &str, a: &mut Vec<Duration>, b: &mut Vec<Duration>, goal: &str| {
@@ -331,6 +392,12 @@ fn main() {
         &mut again,
         &mut again_diff,
         "",
+    );
+    row(
+        "no-change install: two bare parallel `helm upgrade`s of the same charts and values (a) vs `eksmon install` (b), no new revision",
+        &mut bare,
+        &mut unchanged,
+        "≤ 0.35",
     );
     cluster.shutdown();
 }

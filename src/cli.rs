@@ -152,6 +152,11 @@ pub(crate) struct InstallArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub diff: bool,
 
+    /// Upgrade even a release whose chart and values are as deployed (helm then puts back what
+    /// was changed in its objects by hand). Without it such a release is left alone: `unchanged`
+    #[arg(long, conflicts_with = "dry_run")]
+    pub reconcile: bool,
+
     /// Install even when Prometheus or Grafana would be open to the whole internet
     /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
     #[arg(long)]

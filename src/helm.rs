@@ -275,6 +275,26 @@ impl Helm {
 }
 
 impl Helm {
+    /// `helm get values` of a release's current revision: the values it was given, as JSON.
+    pub(crate) fn get_values_args(
+        &self,
+        release: &str,
+        namespace: &str,
+        target: &Target,
+    ) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "get".into(),
+            "values".into(),
+            release.into(),
+            "--namespace".into(),
+            namespace.into(),
+            "--output".into(),
+            "json".into(),
+        ];
+        args.extend(target.helm_flags());
+        args
+    }
+
     /// The releases in `namespace` (every namespace with `None`), every status.
     pub(crate) fn list(
         &self,

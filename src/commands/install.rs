@@ -5,7 +5,7 @@ use crate::charts::{ChartCache, Fetched};
 use crate::cli::{InstallArgs, ProfileArgs};
 use crate::context::{Run, Target};
 use crate::error::{Origin, ReleaseFailure, ReleaseFailures, UserError};
-use crate::helm::{DryRun, Helm, ReleaseOutcome, Upgrade};
+use crate::helm::{DryRun, Helm, ListedRelease, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
 use crate::naming::{grafana_fullname, prometheus_server_fullname};
 use crate::render::values_document;
@@ -40,6 +40,8 @@ struct Plan<'a> {
     force: bool,
     dry_run: bool,
     diff: bool,
+    /// Upgrade releases whose chart and values are as deployed, too.
+    reconcile: bool,
     allow_public: bool,
     /// The profile options as given, for the commands printed afterwards.
     profile: &'a ProfileArgs,
@@ -59,6 +61,7 @@ impl<'a> Plan<'a> {
             wait: args.wait,
             force: args.force,
             dry_run: args.dry_run,
+            reconcile: args.reconcile,
             diff: args.diff,
             allow_public: args.allow_public,
             profile: &args.profile,
@@ -156,6 +159,10 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         plan,
         target: &run.target,
         deadline,
+        rendered: documents
+            .iter()
+            .filter_map(|(chart, text)| Some((*chart, crate::yaml::parse(text).ok()?)))
+            .collect(),
     };
     let (helm, outcomes, made) = run_releases(run, &job, &helm_tool, &values, &owned, &progress);
     let helm = helm?;
@@ -166,7 +173,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     for (chart, outcome) in outcomes {
         let release = settings.release(chart).as_str();
         match outcome {
-            Ok(Ok(outcome)) if plan.dry_run => {
+            Ok(Ok(Applied::Ran(outcome))) if plan.dry_run => {
                 stdout_text += outcome.manifest.as_deref().unwrap_or_default();
             }
             Ok(Ok(_)) => ui.note(&how_to_reach(run, settings, chart, plan)),
@@ -187,7 +194,14 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
 
 /// Each release's upgrade, as far as it got: outer error, helm never ran for it; inner, what its
 /// upgrade did.
-type Outcome = Result<Result<ReleaseOutcome>>;
+type Outcome = Result<Result<Applied>>;
+
+/// What happened to a release whose helm ran, or that was left alone.
+enum Applied {
+    Ran(ReleaseOutcome),
+    /// Deployed with this very chart and these values: no upgrade, no new revision.
+    Unchanged,
+}
 
 /// helm with its version, shared by the release threads.
 type SharedHelm = Result<std::sync::Arc<Helm>>;
@@ -209,14 +223,13 @@ fn run_releases(
     std::thread::scope(|scope| {
         // Grafana's Secrets exist before its release names them; made while the charts come.
         let secrets = scope.spawn(|| grafana_secrets(run, settings, owned, plan));
-        let version = scope.spawn(|| -> Result<(Helm, Option<Vec<String>>)> {
+        let version = scope.spawn(|| -> Result<(Helm, Option<Vec<ListedRelease>>)> {
             let helm = Helm::detect(helm_tool.clone(), run.helm_versions_cache().as_deref())?;
             // Which releases exist, for the word on each progress line; unknown if helm cannot
             // tell (the upgrade then says why).
             let existing = (!plan.dry_run)
                 .then(|| helm.list(Some(settings.namespace.as_str()), &run.target))
-                .and_then(Result::ok)
-                .map(|listed| listed.into_iter().map(|r| r.name).collect());
+                .and_then(Result::ok);
             Ok((helm, existing))
         });
         let fetching: Vec<_> = values
@@ -256,13 +269,19 @@ fn run_releases(
                         return Err(err);
                     }
                     let helm = helm.ok_or_else(|| anyhow::anyhow!("helm is not usable"))?;
+                    if let Some(revision) = job.unchanged(&helm, chart, existing.as_deref()) {
+                        task.finish(&format!("unchanged (revision {revision})"));
+                        return Ok(Ok(Applied::Unchanged));
+                    }
                     task.step(&job.step(chart, how, existing.as_deref()));
-                    Ok(job.upgrade(&helm, chart, &archive, file.path(), &task))
+                    Ok(job
+                        .upgrade(&helm, chart, &archive, file.path(), &task)
+                        .map(Applied::Ran))
                 });
                 (chart, upgrade)
             })
             .collect();
-        let outcomes: Vec<(Chart, Result<Result<ReleaseOutcome>>)> = upgrading
+        let outcomes: Vec<(Chart, Outcome)> = upgrading
             .into_iter()
             .map(|(chart, upgrade)| (chart, joined(upgrade.join())))
             .collect();
@@ -441,6 +460,8 @@ struct Job<'a> {
     plan: &'a Plan<'a>,
     target: &'a Target,
     deadline: Duration,
+    /// Each release's values as a tree, to compare with what is deployed.
+    rendered: Vec<(Chart, crate::yaml::Value)>,
 }
 
 impl Job<'_> {
@@ -451,11 +472,11 @@ impl Job<'_> {
 
     /// The progress line while helm works: `installing` a release that is not there yet,
     /// `upgrading` one that is.
-    fn step(&self, chart: Chart, how: Fetched, existing: Option<&[String]>) -> String {
+    fn step(&self, chart: Chart, how: Fetched, existing: Option<&[ListedRelease]>) -> String {
         let release = self.settings.release(chart).as_str();
         let verb = match existing {
             _ if self.plan.dry_run => "rendering",
-            Some(names) if names.iter().any(|n| n == release) => "upgrading",
+            Some(listed) if listed.iter().any(|r| r.name == release) => "upgrading",
             Some(_) => "installing",
             None => "installing or upgrading",
         };
@@ -469,6 +490,34 @@ impl Job<'_> {
             "{verb} with {source}chart {} {}",
             chart_ref.name, chart_ref.version
         )
+    }
+
+    /// The revision of a release deployed with this very chart and these values (read back with
+    /// `helm get values`, so an upgrade made by hand is noticed), when it can be left alone:
+    /// never on a dry run, with --reconcile or --force, or for a release that is not `deployed`.
+    fn unchanged(
+        &self,
+        helm: &Helm,
+        chart: Chart,
+        existing: Option<&[ListedRelease]>,
+    ) -> Option<String> {
+        if self.plan.dry_run || self.plan.reconcile || self.plan.force {
+            return None;
+        }
+        let release = self.settings.release(chart).as_str();
+        let pinned = self.settings.chart_ref(chart);
+        let deployed = existing?.iter().find(|r| {
+            r.name == release
+                && r.status == "deployed"
+                && r.chart == format!("{}-{}", pinned.name, pinned.version)
+        })?;
+        let (_, wanted) = self.rendered.iter().find(|(c, _)| *c == chart)?;
+        let namespace = self.settings.namespace.as_str();
+        let get = Invocation::new(helm.get_values_args(release, namespace, self.target))
+            .deadline(Duration::from_secs(60));
+        let live: serde_json::Value =
+            serde_json::from_str(&helm.tool.run(&get).ok()?.stdout).ok()?;
+        (crate::yaml::to_value(&live) == *wanted).then(|| deployed.revision.clone())
     }
 
     fn upgrade(

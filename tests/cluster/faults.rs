@@ -142,7 +142,8 @@ fn ctrl_c_on_a_terminal_keeps_the_notice_whole(helm: u8) {
     };
     let (code, _, stderr) = run(&mut assert_cmd::Command::from_std(install(&[])));
     assert_eq!(code, 0, "{stderr}");
-    let mut cmd = install(&["--wait", "--timeout", "20s"]);
+    // Nothing changed since the first install: --reconcile makes helm run (and wait).
+    let mut cmd = install(&["--wait", "--timeout", "20s", "--reconcile"]);
     cmd.env("TERM", "xterm").env("NO_COLOR", "1");
     let mut p = rexpect::session::spawn_command(cmd, Some(90_000)).expect("spawn in a pty");
     let mut seen = p.exp_string(&kube.grafana).expect("the progress lines");
@@ -220,7 +221,10 @@ fn wait_timeout_lets_helm_roll_back(helm: u8) {
     // The upgrade waits 5 s for a pod that never starts, then helm rolls back (another 5 s
     // wait): eksmon lets it finish and shows helm's reason.
     let started = Instant::now();
-    let (code, _, stderr) = run(&mut install_grafana(&kube, &["--wait", "--timeout", "5s"]));
+    let (code, _, stderr) = run(&mut install_grafana(
+        &kube,
+        &["--wait", "--timeout", "5s", "--reconcile"],
+    ));
     assert_eq!(code, 1, "{stderr}");
     assert!(started.elapsed() >= Duration::from_secs(5), "helm waited");
     assert!(
@@ -253,7 +257,8 @@ fn wait_timeout_lets_helm_roll_back(helm: u8) {
 fn upgrade_in_wait(kube: &Kube, timeout: &str) -> std::process::Child {
     let (code, _, stderr) = run(&mut install_grafana(kube, &[]));
     assert_eq!(code, 0, "{stderr}");
-    let child = install_grafana_std(kube, &["--wait", "--timeout", timeout])
+    // Nothing changed since the first install: --reconcile makes helm run (and wait).
+    let child = install_grafana_std(kube, &["--wait", "--timeout", timeout, "--reconcile"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

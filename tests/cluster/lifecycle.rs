@@ -176,13 +176,35 @@ fn alb_lifecycle(helm: u8) {
         "the alertmanager claim",
     );
 
-    // A second install is an upgrade: revision 2.
-    let (code, _, install_stderr) = run(kube.eksmon().arg("install").args(kube.profile()).args([
-        "--allow-public",
-        "--kube-context",
-        "test",
-    ]));
-    assert_eq!(code, 0, "{install_stderr}");
+    // A second install with nothing changed leaves both releases alone: no new revision.
+    let install = |extra: &[&str]| {
+        let (code, _, stderr) = run(kube
+            .eksmon()
+            .arg("install")
+            .args(kube.profile())
+            .args(["--allow-public", "--kube-context", "test"])
+            .args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    let revision_of = |release: &str| -> String {
+        let releases = kube.releases();
+        let found = releases.iter().find(|(name, _, _)| name == release);
+        found
+            .map(|(_, revision, _)| revision.clone())
+            .unwrap_or_default()
+    };
+    let revisions = || [revision_of(&kube.prometheus), revision_of(&kube.grafana)];
+    let install_stderr = install(&[]);
+    assert_eq!(revisions(), ["1", "1"], "{install_stderr}");
+    for release in [&kube.prometheus, &kube.grafana] {
+        assert!(
+            install_stderr.contains(&format!("{release}: unchanged (revision 1)")),
+            "{install_stderr}"
+        );
+    }
+    // --reconcile upgrades anyway (helm repairs what was changed by hand): revision 2.
+    let install_stderr = install(&["--reconcile"]);
     assert!(
         kube.releases()
             .iter()
@@ -192,6 +214,36 @@ fn alb_lifecycle(helm: u8) {
         install_stderr.contains(&format!("{}: upgrading with cached chart", kube.grafana)),
         "{install_stderr}"
     );
+    // An upgrade made by hand with other values is noticed: only that release is upgraded.
+    let grafana_chart = crate::chart_archive(&crate::pins::archive("grafana"));
+    let hand = kube
+        .helm()
+        .args(["upgrade", &kube.grafana])
+        .arg(&grafana_chart)
+        .args([
+            "--namespace",
+            &kube.namespace,
+            "--reuse-values",
+            "--set",
+            "podLabels.by=hand",
+        ])
+        .output()
+        .expect("helm upgrade");
+    assert!(
+        hand.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hand.stderr)
+    );
+    let install_stderr = install(&[]);
+    assert!(
+        install_stderr.contains(&format!("{}: unchanged (revision 2)", kube.prometheus)),
+        "{install_stderr}"
+    );
+    assert!(
+        install_stderr.contains(&format!("{}: upgrading with cached chart", kube.grafana)),
+        "{install_stderr}"
+    );
+    assert_eq!(revisions(), ["2", "4"], "{install_stderr}");
 
     // status: both releases, then the ALB's address once the controller would have set it.
     let (code, stdout, stderr) = run(kube
