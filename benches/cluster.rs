@@ -224,6 +224,7 @@ impl Bench {
         let output = self
             .helm(home)
             .args(["list", "--namespace", name, "--output", "json"])
+            .stdout(Stdio::piped())
             .output()
             .expect("helm list");
         let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
