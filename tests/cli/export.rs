@@ -18,6 +18,14 @@ fn rendered(world: &World, chart: &str, extra: &[&str]) -> Value {
     yaml::parse(&out).expect("rendered values")
 }
 
+/// `eksmon export ARGS`, which must succeed: its stdout and stderr.
+fn export(world: &World, args: &[&std::ffi::OsStr]) -> (String, String) {
+    let out = world.eksmon().arg("export").args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
 fn kind(doc: &Value) -> &str {
     doc.get("kind").and_then(Value::as_str).unwrap_or_default()
 }
@@ -25,17 +33,8 @@ fn kind(doc: &Value) -> &str {
 #[test]
 fn argo_cd_applications_hold_the_rendered_values_and_the_pins() {
     let world = World::new();
-    let out = world
-        .eksmon()
-        .args(["export", "argocd", "--profile", "example", "--auto-sync"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stream = String::from_utf8(out.stdout).unwrap();
+    let args = ["argocd", "--profile", "example", "--auto-sync"].map(std::ffi::OsStr::new);
+    let (stream, stderr) = export(&world, &args);
     let docs = documents(&stream);
     let kinds: Vec<&str> = docs.iter().map(kind).collect();
     assert_eq!(kinds, ["Namespace", "Application", "Application"]);
@@ -56,7 +55,6 @@ fn argo_cd_applications_hold_the_rendered_values_and_the_pins() {
             &Value::Bool(true)
         );
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("bring Secret `grafana-admin` in namespace `prometheus` (keys admin-user, admin-password)"),
         "{stderr}"
@@ -68,19 +66,17 @@ fn argo_cd_applications_hold_the_rendered_values_and_the_pins() {
 fn flux_objects_land_one_per_file() {
     let world = World::new();
     let dir = world.path().join("gitops");
-    let out = world
-        .eksmon()
-        .args(["export", "flux", "--profile", "example", "--out-dir"])
-        .arg(&dir)
-        .args(["--set", "createStorageClass=true"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty());
+    let args = [
+        "flux".as_ref(),
+        "--profile".as_ref(),
+        "example".as_ref(),
+        "--out-dir".as_ref(),
+        dir.as_os_str(),
+        "--set".as_ref(),
+        "createStorageClass=true".as_ref(),
+    ];
+    let (stdout, _) = export(&world, &args);
+    assert!(stdout.is_empty());
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
