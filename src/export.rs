@@ -88,16 +88,7 @@ pub(crate) fn check_gitops_safe(
     if !charts.contains(&Chart::Grafana) {
         return Ok(());
     }
-    let values = &s.grafana.values;
-    let set = |keys: &[&str]| crate::naming::raw_string(values, keys).is_some();
-    let offending = if set(&["adminPassword"]) {
-        Some("grafana.values.adminPassword")
-    } else if set(&["env", "GF_SECURITY_ADMIN_PASSWORD"]) {
-        Some("grafana.values.env.GF_SECURITY_ADMIN_PASSWORD")
-    } else {
-        None
-    };
-    if let Some(path) = offending {
+    if let Some(path) = crate::naming::admin_password_in_values(&s.grafana.values) {
         let field = FieldPath::keys(path);
         return Err(UserError::input(format!(
             "{path}: a password in the values would be written into git with them"
@@ -325,6 +316,27 @@ mod tests {
             Some(&crate::render::values(&s, Chart::Prometheus).unwrap())
         );
         assert!(yaml::get(app, &["spec", "syncPolicy", "automated"]).is_none());
+    }
+
+    #[test]
+    fn a_password_in_the_values_is_refused_as_a_string_or_a_number() {
+        let provenance = crate::profile::check_text("t.yaml", "namespace: mon\n", &Chart::ALL)
+            .unwrap()
+            .provenance;
+        for password in ["hunter2", "123456"] {
+            let mut s = Settings::default();
+            s.grafana.values = yaml::parse(&format!("adminPassword: {password}\n"))
+                .unwrap()
+                .as_mapping()
+                .cloned()
+                .unwrap();
+            let err = check_gitops_safe(&s, &Chart::ALL, &provenance).unwrap_err();
+            assert!(
+                err.message.starts_with("grafana.values.adminPassword:"),
+                "{err}"
+            );
+        }
+        assert!(check_gitops_safe(&Settings::default(), &Chart::ALL, &provenance).is_ok());
     }
 
     #[test]

@@ -167,14 +167,18 @@ impl Helm {
         namespace: &str,
         target: &Target,
     ) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec![
-            "get".into(),
-            "manifest".into(),
-            release.into(),
-            "--namespace".into(),
-            namespace.into(),
-        ];
-        args.extend(target.helm_flags());
+        get_args("manifest", release, namespace, target)
+    }
+
+    /// `helm get values` of a release's current revision: the values it was given, as JSON.
+    pub(crate) fn get_values_args(
+        &self,
+        release: &str,
+        namespace: &str,
+        target: &Target,
+    ) -> Vec<OsString> {
+        let mut args = get_args("values", release, namespace, target);
+        args.extend(["--output".into(), "json".into()]);
         args
     }
 
@@ -275,26 +279,6 @@ impl Helm {
 }
 
 impl Helm {
-    /// `helm get values` of a release's current revision: the values it was given, as JSON.
-    pub(crate) fn get_values_args(
-        &self,
-        release: &str,
-        namespace: &str,
-        target: &Target,
-    ) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec![
-            "get".into(),
-            "values".into(),
-            release.into(),
-            "--namespace".into(),
-            namespace.into(),
-            "--output".into(),
-            "json".into(),
-        ];
-        args.extend(target.helm_flags());
-        args
-    }
-
     /// The releases in `namespace` (every namespace with `None`), every status.
     pub(crate) fn list(
         &self,
@@ -306,6 +290,19 @@ impl Helm {
             .after_interrupt();
         parse_list(&self.tool.run(&invocation)?.stdout)
     }
+}
+
+/// `helm get WHAT RELEASE --namespace NS` and the cluster's flags.
+fn get_args(what: &str, release: &str, namespace: &str, target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "get".into(),
+        what.into(),
+        release.into(),
+        "--namespace".into(),
+        namespace.into(),
+    ];
+    args.extend(target.helm_flags());
+    args
 }
 
 /// `helm WORDS… --namespace NS [--kube-context C] [--kubeconfig P]`, quoted for a shell: a

@@ -83,25 +83,43 @@ pub(crate) struct AdminSecret {
 pub(crate) const ADMIN_USER_KEY: &str = "admin-user";
 pub(crate) const ADMIN_PASSWORD_KEY: &str = "admin-password";
 
+/// A value the chart takes as given: present, not null and not empty.
+fn is_set(values: &yaml::Mapping, path: &[&str]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    values
+        .get(*first)
+        .and_then(|v| yaml::get(v, rest))
+        .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+}
+
+/// Where the raw Grafana values write the admin password itself (a string or a number), as a
+/// profile path; `None` when they do not.
+pub(crate) fn admin_password_in_values(values: &yaml::Mapping) -> Option<&'static str> {
+    [
+        (&["adminPassword"][..], "grafana.values.adminPassword"),
+        (
+            &["env", "GF_SECURITY_ADMIN_PASSWORD"][..],
+            "grafana.values.env.GF_SECURITY_ADMIN_PASSWORD",
+        ),
+    ]
+    .into_iter()
+    .find(|(path, _)| is_set(values, path))
+    .map(|(_, field)| field)
+}
+
 /// Whether the profile's raw Grafana values set the admin password their own way (a Secret of
 /// their own, a password in values or env, or no initial admin at all).
 fn admin_set_by_values(values: &yaml::Mapping) -> bool {
-    let env_set = |key: &str| {
-        values
-            .get("env")
-            .and_then(yaml::Value::as_mapping)
-            .and_then(|env| env.get(key))
-            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
-    };
     raw_string(values, &["admin", "existingSecret"]).is_some()
-        || raw_string(values, &["adminPassword"]).is_some()
+        || admin_password_in_values(values).is_some()
         || [
-            "GF_SECURITY_ADMIN_PASSWORD",
             "GF_SECURITY_ADMIN_PASSWORD__FILE",
             "GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION",
         ]
         .into_iter()
-        .any(env_set)
+        .any(|key| is_set(values, &["env", key]))
 }
 
 /// Grafana's admin Secret: eksmon's own `<fullname>-admin`, unless the raw values chose one

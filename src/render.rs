@@ -30,16 +30,20 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 /// The values for one chart: a YAML document headed by `# eksmon: <chart> values`.
 pub fn values_document(settings: &Settings, chart: Chart) -> Result<String> {
-    let values = values(settings, chart)?;
+    Ok(document(settings, chart, &values(settings, chart)?))
+}
+
+/// `values` as the document [`values_document`] writes, for a caller that keeps the tree too.
+pub fn document(settings: &Settings, chart: Chart, values: &Value) -> String {
     let source = settings.chart_ref(chart);
-    Ok(format!(
+    format!(
         "# eksmon: {chart} values\n# chart: {name} {version} from {repo}\n{body}",
         chart = chart.name(),
         name = source.name,
         version = source.version,
         repo = source.repo,
-        body = yaml::emit(&values),
-    ))
+        body = yaml::emit(values),
+    )
 }
 
 /// The values for one chart, as a YAML tree.

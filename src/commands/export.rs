@@ -5,7 +5,6 @@ use crate::cli::{EngineArg, ExportArgs};
 use crate::context::Run;
 use crate::error::{Origin, UserError};
 use crate::export::{Destination, Engine, Options};
-use crate::files;
 use crate::settings::{Chart, HttpsUrl, Namespace};
 use anyhow::Result;
 
@@ -22,15 +21,11 @@ pub(super) fn run(run: &Run, args: &ExportArgs) -> Result<()> {
     let exported = crate::export::objects(settings, &charts, &options)?;
     match &args.out_dir {
         Some(dir) => {
-            // Staged first, then renamed into place: never a half-written set.
-            let staged = exported
+            let named: Vec<(String, String)> = exported
                 .iter()
-                .map(|e| files::stage(&dir.join(&e.file), crate::yaml::emit(&e.object).as_bytes()))
-                .collect::<Result<Vec<_>>>()?;
-            for file in staged {
-                let path = file.commit()?;
-                run.ui.note(&format!("wrote {}", path.display()));
-            }
+                .map(|e| (e.file.clone(), crate::yaml::emit(&e.object)))
+                .collect();
+            super::write_files(&run.ui, dir, &named)?;
         }
         None => super::write_stdout(crate::export::stream(&exported).as_bytes())?,
     }

@@ -8,7 +8,6 @@ use crate::error::{Origin, ReleaseFailure, ReleaseFailures, UserError};
 use crate::helm::{DryRun, Helm, ListedRelease, ReleaseOutcome, Upgrade};
 use crate::kube::{self, ApiFailure};
 use crate::naming::{grafana_fullname, prometheus_server_fullname};
-use crate::render::values_document;
 use crate::scratch::ScratchFile;
 use crate::settings::{Chart, Exposure, Settings};
 use crate::tool::{Invocation, Tool};
@@ -107,11 +106,16 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     let settings = &loaded.settings;
     plan.charts = super::installed(&loaded, args.only.map(Chart::from))?;
     // Everything is rendered before any process starts: bad input stops the run here.
-    let documents = plan
+    // Each tree is kept beside its text, to compare with what is deployed.
+    let rendered = plan
         .charts
         .iter()
-        .map(|&chart| Ok((chart, values_document(settings, chart)?)))
+        .map(|&chart| Ok((chart, crate::render::values(settings, chart)?)))
         .collect::<Result<Vec<_>>>()?;
+    let documents: Vec<(Chart, String)> = rendered
+        .iter()
+        .map(|(chart, tree)| (*chart, crate::render::document(settings, *chart, tree)))
+        .collect();
 
     let ui = &run.ui;
     for placeholder in crate::guard::placeholders(settings) {
@@ -159,10 +163,7 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
         plan,
         target: &run.target,
         deadline,
-        rendered: documents
-            .iter()
-            .filter_map(|(chart, text)| Some((*chart, crate::yaml::parse(text).ok()?)))
-            .collect(),
+        rendered,
     };
     let (helm, outcomes, made) = run_releases(run, &job, &helm_tool, &values, &owned, &progress);
     let helm = helm?;

@@ -112,6 +112,23 @@ fn fetch_chart(
         .inspect_err(|_| task.finish("failed"))
 }
 
+/// Writes each `(file name, text)` into `dir`, saying so. Every file is staged first, then all are
+/// renamed into place: a failure (or a concurrent run) never leaves a half-written set.
+fn write_files(
+    ui: &crate::ui::Ui,
+    dir: &std::path::Path,
+    named: &[(String, String)],
+) -> Result<()> {
+    let staged = named
+        .iter()
+        .map(|(name, text)| crate::files::stage(&dir.join(name), text.as_bytes()))
+        .collect::<Result<Vec<_>>>()?;
+    for file in staged {
+        ui.note(&format!("wrote {}", file.commit()?.display()));
+    }
+    Ok(())
+}
+
 /// Both charts, or the one `--only` names.
 fn selected(only: Option<Chart>) -> Vec<Chart> {
     only.map_or_else(|| Chart::ALL.to_vec(), |chart| vec![chart])

@@ -2,13 +2,11 @@
 
 use crate::cli::RenderArgs;
 use crate::context::Run;
-use crate::files;
 use crate::render::values_document;
 use crate::settings::Chart;
 use crate::ui::Ui;
 use anyhow::Result;
 use std::io::IsTerminal as _;
-use std::path::Path;
 
 pub(super) fn run(run: &Run, args: &RenderArgs) -> Result<()> {
     let charts: Vec<Chart> = super::selected(args.chart.map(Chart::from));
@@ -24,7 +22,11 @@ pub(super) fn run(run: &Run, args: &RenderArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     if let Some(dir) = &args.out_dir {
-        return write_files(&run.ui, dir, &documents);
+        let named: Vec<(String, String)> = documents
+            .iter()
+            .map(|(chart, text)| (format!("{}-values.yaml", chart.name()), text.clone()))
+            .collect();
+        return super::write_files(&run.ui, dir, &named);
     }
     if documents.len() > 1 && stdout_is_file() {
         run.ui.hint(
@@ -49,24 +51,6 @@ fn warn_public(ui: &Ui, settings: &crate::settings::Settings, charts: &[Chart]) 
     if !public.is_empty() {
         ui.hint(crate::guard::how_to_restrict(settings));
     }
-}
-
-/// Stages every file first, then renames them all into place: a failure (or a concurrent run)
-/// never leaves a half-written values file.
-fn write_files(ui: &Ui, dir: &Path, documents: &[(Chart, String)]) -> Result<()> {
-    let staged = documents
-        .iter()
-        .map(|(chart, text)| {
-            files::stage(
-                &dir.join(format!("{}-values.yaml", chart.name())),
-                text.as_bytes(),
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
-    for file in staged {
-        ui.note(&format!("wrote {}", file.commit()?.display()));
-    }
-    Ok(())
 }
 
 /// True when stdout is redirected into a regular file (where the multi-document hint matters).
