@@ -126,7 +126,9 @@ impl Shape {
                 "oci://([a-z0-9]{1,8}\\.){1,2}[a-z]{2,4}(/[a-z0-9._-]{1,10}){1,3}",
             ]
             .boxed(),
-            Shape::ChartVersion => "(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})(-[A-Za-z0-9.-]{1,10})?(\\+[A-Za-z0-9.-]{1,10})?".boxed(),
+            // SemVer 2: pre-release identifiers are non-empty and a numeric one has no leading
+            // zero (these start with a letter); build identifiers are non-empty.
+            Shape::ChartVersion => "(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})(-[A-Za-z-][0-9A-Za-z-]{0,4}(\\.[A-Za-z-][0-9A-Za-z-]{0,4}){0,2})?(\\+[0-9A-Za-z-]{1,5}(\\.[0-9A-Za-z-]{1,5}){0,2})?".boxed(),
             Shape::LoadBalancerName => "[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?"
                 .prop_filter("internal- is reserved", |s| !s.starts_with("internal-") && s.len() <= 32)
                 .boxed(),
