@@ -85,7 +85,7 @@ pub(crate) enum Command {
     /// Uninstall the releases; their volumes (the monitoring data) are kept unless --delete-data
     Uninstall(UninstallArgs),
     /// Show each release's chart, revision, status and address
-    Status(ReportArgs),
+    Status(StatusArgs),
     /// Print Grafana's admin password (from its Secret) and nothing else; --rotate sets a new one
     #[command(
         long_about = "Print Grafana's admin password (from its Secret) and nothing else.\n\n\
@@ -161,6 +161,9 @@ pub(crate) struct InstallArgs {
     /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
     #[arg(long)]
     pub allow_public: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +182,9 @@ pub(crate) struct DiffArgs {
     /// Exit 4 when install would change something (0 when not; 1 and 2 stay errors)
     #[arg(long)]
     pub exit_code: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +243,9 @@ pub(crate) struct UninstallArgs {
     /// Wait until the resources are gone
     #[arg(long)]
     pub wait: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// For commands that report on the cluster (`status`, `doctor`).
@@ -248,6 +257,33 @@ pub(crate) struct ReportArgs {
     /// Output format
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Many clusters at once, from a fleet file.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Fleet options")]
+pub(crate) struct FleetArgs {
+    /// Run against every cluster of this fleet file (each with its context, profiles and
+    /// `set`), in parallel; a failing cluster does not stop the others
+    #[arg(long, value_name = "FILE", conflicts_with = "profiles")]
+    pub fleet: Option<PathBuf>,
+
+    /// Only this cluster of the fleet (repeatable)
+    #[arg(long = "cluster", value_name = "NAME", requires = "fleet")]
+    pub clusters: Vec<String>,
+
+    /// Set by eksmon itself: run as this one cluster of the fleet, for the run that started it
+    #[arg(long, value_name = "NAME", hide = true, requires = "fleet")]
+    pub fleet_member: Option<String>,
 }
 
 /// A list a profile makes (`alerts`, `dashboards`), read without contacting anything.
@@ -361,6 +397,15 @@ pub(crate) struct ExportArgs {
     /// stream on stdout
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Write every cluster's objects of this fleet file, each cluster in its own directory
+    /// under --out-dir (Argo CD: each Application named and sent to its cluster)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profiles", "destination_server", "destination_name"], requires = "out_dir")]
+    pub fleet: Option<PathBuf>,
+
+    /// With --fleet: only this cluster (repeatable)
+    #[arg(long = "cluster", value_name = "NAME", requires = "fleet")]
+    pub clusters: Vec<String>,
 
     /// The namespace the Applications or the Flux objects live in [default: argocd, or
     /// flux-system]

@@ -30,6 +30,14 @@ pub(crate) struct Run {
     kubeconfig_files: Vec<PathBuf>,
     /// What [`Run::check_kube_context`] found, read once per run (every tool lookup asks).
     context_checked: std::sync::Arc<std::sync::OnceLock<Option<crate::error::UserError>>>,
+    /// Where the context was named (`--kube-context`, or a fleet file's line).
+    context_origin: crate::error::Origin,
+    /// A fleet cluster's profile layers, in place of `--profile` (a member run's).
+    member: Option<crate::fleet::Member>,
+    /// The words after `eksmon` on the command line, to run each fleet cluster with the same ones.
+    pub argv: Vec<std::ffi::OsString>,
+    /// This eksmon binary, to run each fleet cluster with.
+    pub exe: PathBuf,
 }
 
 /// The files kubectl reads: `--kubeconfig`, else each of `$KUBECONFIG`, else `~/.kube/config`.
@@ -74,7 +82,7 @@ fn context_names(files: &[PathBuf]) -> Option<Vec<String>> {
 }
 
 impl Run {
-    pub(crate) fn new(global: &GlobalArgs) -> Self {
+    pub(crate) fn new(global: &GlobalArgs, argv: Vec<std::ffi::OsString>) -> Self {
         Self {
             ui: Ui::new(global.quiet, global.verbose),
             target: Target {
@@ -87,12 +95,36 @@ impl Run {
             kubectl: global.kubectl.clone(),
             kubeconfig_files: kubeconfig_files(global.kubeconfig.as_deref()),
             context_checked: std::sync::Arc::default(),
+            context_origin: crate::error::Origin::Flag("--kube-context".into()),
+            member: None,
+            argv,
+            exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("eksmon")),
         }
+    }
+
+    /// The run for one cluster of a fleet: its context and kubeconfig, its profile layers.
+    pub(crate) fn for_member(&self, member: &crate::fleet::Member) -> Self {
+        Self {
+            target: Target {
+                context: member.context.clone(),
+                kubeconfig: member.kubeconfig.clone(),
+            },
+            kubeconfig_files: kubeconfig_files(member.kubeconfig.as_deref()),
+            context_checked: std::sync::Arc::default(),
+            context_origin: member.context_origin.clone(),
+            member: Some(member.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The fleet cluster this run is for, when it is one.
+    pub(crate) fn member(&self) -> Option<&crate::fleet::Member> {
+        self.member.as_ref()
     }
 
     /// A `--kube-context` the kubeconfig does not have is bad input: said before any helm or
     /// kubectl runs, with the contexts there are.
-    fn check_kube_context(&self) -> Result<()> {
+    pub(crate) fn check_kube_context(&self) -> Result<()> {
         match self
             .context_checked
             .get_or_init(|| self.unknown_kube_context())
@@ -122,7 +154,7 @@ impl Run {
             "no context `{context}` in {} ({known})",
             files.join(":")
         ))
-        .at(crate::error::Origin::Flag("--kube-context".into()))
+        .at(self.context_origin.clone())
         .hint("`kubectl config get-contexts` lists them; `aws eks update-kubeconfig --name CLUSTER` adds an EKS cluster's"))
     }
 
@@ -149,12 +181,22 @@ impl Run {
             });
         }
         let request = Request {
-            profiles: profile.profiles.clone(),
+            profiles: self
+                .member
+                .as_ref()
+                .map_or_else(|| profile.profiles.clone(), |m| m.profiles.clone()),
+            placed: self
+                .member
+                .as_ref()
+                .map(|m| m.layers.clone())
+                .unwrap_or_default(),
             sets: profile.sets.clone(),
             flags,
         };
         let loaded = profile::load(&request, &self.lookup, charts)?;
-        if let Some(picked) = self.lookup.picked_up(&profile.profiles) {
+        if self.member.is_none()
+            && let Some(picked) = self.lookup.picked_up(&profile.profiles)
+        {
             self.ui
                 .note(&format!("using {picked} (no --profile given)"));
         }

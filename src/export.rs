@@ -49,6 +49,9 @@ pub(crate) struct Options {
     pub destination: Destination,
     /// Argo CD syncs on its own (with pruning and self-heal); otherwise a person syncs.
     pub auto_sync: bool,
+    /// The fleet cluster the objects are for: Applications are then named `CLUSTER-RELEASE`
+    /// (one Argo CD holds every cluster's).
+    pub cluster: Option<String>,
 }
 
 /// One exported object, with the file it goes into under `--out-dir`.
@@ -144,6 +147,10 @@ fn application(s: &Settings, chart: Chart, values: Value, options: &Options) -> 
     let pinned = s.chart_ref(chart);
     let release = s.release(chart).as_str();
     let repo = oci_path(pinned).unwrap_or(pinned.repo.as_str());
+    let name = match &options.cluster {
+        Some(cluster) => format!("{cluster}-{release}"),
+        None => release.to_owned(),
+    };
     let destination = match &options.destination {
         Destination::Server(url) => json!({"server": url, "namespace": s.namespace.as_str()}),
         Destination::Name(name) => json!({"name": name, "namespace": s.namespace.as_str()}),
@@ -160,7 +167,7 @@ fn application(s: &Settings, chart: Chart, values: Value, options: &Options) -> 
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {
-            "name": release,
+            "name": name,
             "namespace": options.namespace.as_str(),
             "labels": managed_by(),
         },
@@ -284,6 +291,7 @@ mod tests {
             engine,
             namespace: Namespace::try_from(engine.default_namespace()).unwrap(),
             destination: Destination::Server("https://kubernetes.default.svc".into()),
+            cluster: None,
             auto_sync: false,
         }
     }

@@ -16,6 +16,7 @@ mod exit;
 mod export;
 mod field_path;
 mod files;
+mod fleet;
 mod guard;
 mod helm;
 mod iam;
@@ -81,7 +82,7 @@ pub fn main() -> ExitCode {
     };
     // Before any prompt or child process: an interrupt is then always handled the same way.
     signals::handle_signals();
-    let run = context::Run::new(&cli.global);
+    let run = context::Run::new(&cli.global, std::env::args_os().skip(1).collect());
     let status = match commands::run(&run, cli.command) {
         Ok(status) => status,
         Err(err) if error::is_broken_pipe(&err) => exit::ExitStatus::Success,

@@ -111,6 +111,11 @@ impl Drop for Progress {
 }
 
 impl Progress {
+    /// True when the lines are drawn live (spinners on a terminal), not printed one by one.
+    pub(crate) fn is_live(&self) -> bool {
+        self.multi.is_some()
+    }
+
     /// One line of progress, e.g. for one release.
     pub(crate) fn task(&self, name: &str) -> Task {
         let bar = self.multi.as_ref().map(|multi| {

@@ -6,6 +6,7 @@ mod dashboards;
 mod diff;
 mod doctor;
 mod export;
+mod fleet;
 mod grafana_password;
 mod iam;
 mod init;
@@ -23,6 +24,15 @@ use anyhow::Result;
 
 /// Runs one command with the run context `main` built; how the run ends when nothing failed.
 pub(crate) fn run(run: &Run, command: Command) -> Result<ExitStatus> {
+    if let Some(args) = fleet::fleet_args(&command) {
+        let args = args.clone();
+        return fleet::run(run, command, &args);
+    }
+    dispatch(run, command)
+}
+
+/// Runs one command against the one cluster `run` is for.
+fn dispatch(run: &Run, command: Command) -> Result<ExitStatus> {
     if let Command::Diff(args) = &command {
         return diff::run(run, args);
     }
@@ -38,7 +48,7 @@ fn finish(run: &Run, command: Command) -> Result<()> {
         Command::Diff(args) => diff::run(run, &args).map(drop),
         Command::Charts(command) => charts::run(run, &command),
         Command::Uninstall(args) => uninstall::run(run, &args),
-        Command::Status(args) => status::run(run, &args),
+        Command::Status(args) => status::run(run, &args.report),
         Command::GrafanaPassword(args) => grafana_password::run(run, &args),
         Command::Doctor(args) => doctor::run(run, &args),
         Command::Alerts(args) => alerts::run(run, &args),

@@ -5,11 +5,11 @@ use crate::context::Run;
 use crate::kube::{self, Address};
 use crate::tool::Invocation;
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// One release, as `status --output json` prints it.
-#[derive(Debug, Serialize)]
+/// One release, as `status --output json` prints it (and a fleet's run reads it back).
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Row {
     release: String,
@@ -36,7 +36,7 @@ struct Row {
 /// Said once per `status --output json` while the old keys are still written.
 const OLD_KEYS_WARNING: &str = "status --output json: the keys `app_version`, `url` and `address` are deprecated and go in the next release; read `appVersion`, `exposed.url` and `exposed.address`";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Exposed {
     /// `Ingress` or `Service`.
@@ -94,12 +94,14 @@ pub(super) fn run(run: &Run, args: &ReportArgs) -> Result<()> {
         })
         .collect();
 
-    let text = match args.output {
-        OutputFormat::Json => {
+    // A fleet's cluster answers the run that started it, in JSON; that run warns once.
+    let text = match (args.output, run.member()) {
+        (_, Some(_)) => serde_json::to_string_pretty(&rows)? + "\n",
+        (OutputFormat::Json, None) => {
             run.ui.warn(OLD_KEYS_WARNING);
             serde_json::to_string_pretty(&rows)? + "\n"
         }
-        OutputFormat::Text => table(&rows),
+        (OutputFormat::Text, None) => table(&rows),
     };
     super::write_stdout(text.as_bytes())?;
     // Like `helm status`: a script can tell from the exit code alone that something is off.
@@ -131,20 +133,55 @@ fn addresses(run: &Run, namespace: &str, releases: &[&str]) -> Vec<Address> {
     })
 }
 
+const HEADER: [&str; 7] = [
+    "RELEASE",
+    "CHART",
+    "APP VERSION",
+    "REVISION",
+    "STATUS",
+    "UPDATED",
+    "ADDRESS",
+];
+
 fn table(rows: &[Row]) -> String {
+    let header = HEADER.map(str::to_owned).to_vec();
+    crate::ui::table(
+        &std::iter::once(header)
+            .chain(cells(rows))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `status --fleet`: the same table with each cluster's name in front; a cluster that could
+/// not tell says why. `clusters` are `{name, releases, error}` as the fleet's JSON has them.
+pub(super) fn fleet_table(clusters: &[serde_json::Value]) -> String {
+    let mut lines = vec![
+        std::iter::once("CLUSTER")
+            .chain(HEADER)
+            .map(str::to_owned)
+            .collect(),
+    ];
+    for cluster in clusters {
+        let name = cluster["name"].as_str().unwrap_or_default().to_owned();
+        let rows: Vec<Row> =
+            serde_json::from_value(cluster["releases"].clone()).unwrap_or_default();
+        if rows.is_empty() {
+            let why = cluster["error"].as_str().unwrap_or("no release");
+            let mut line = vec![name.clone(), "-".to_owned()];
+            line.extend(["-"; 3].map(str::to_owned));
+            line.extend([format!("unknown: {why}"), "-".to_owned(), "-".to_owned()]);
+            lines.push(line);
+        }
+        for cells in cells(&rows) {
+            lines.push(std::iter::once(name.clone()).chain(cells).collect());
+        }
+    }
+    crate::ui::table(&lines)
+}
+
+fn cells(rows: &[Row]) -> impl Iterator<Item = Vec<String>> + '_ {
     let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
-    let header = [
-        "RELEASE",
-        "CHART",
-        "APP VERSION",
-        "REVISION",
-        "STATUS",
-        "UPDATED",
-        "ADDRESS",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let lines = rows.iter().map(|r| {
+    rows.iter().map(move |r| {
         let address = match &r.exposed {
             None if r.revision.is_none() => "-".to_owned(),
             None => "not exposed".to_owned(),
@@ -168,6 +205,5 @@ fn table(rows: &[Row]) -> String {
             dash(&r.updated),
             address,
         ]
-    });
-    crate::ui::table(&std::iter::once(header).chain(lines).collect::<Vec<_>>())
+    })
 }

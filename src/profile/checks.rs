@@ -545,6 +545,7 @@ mod tests {
             profiles: Vec::new(),
             sets: sets.iter().map(|s| (*s).to_owned()).collect(),
             flags: Vec::new(),
+            ..Request::default()
         };
         load(&request, &lookup, charts)
             .map(|l| l.settings)

@@ -21,6 +21,9 @@ pub use source::Lookup;
 pub struct Request {
     /// `--profile NAME|PATH`, in order.
     pub profiles: Vec<String>,
+    /// Layers with a place of their own (a fleet file's cluster: its name and `set` entries),
+    /// over the profiles and under `--set`.
+    pub placed: Vec<(Origin, Value)>,
     /// `--set key=value`, in order.
     pub sets: Vec<String>,
     /// Dedicated flags, already turned into a path and a value.
@@ -52,6 +55,8 @@ enum LayerOrigin {
     },
     Set(String),
     Flag(&'static str),
+    /// A layer that says where it came from itself.
+    Placed(Origin),
 }
 
 impl Layer {
@@ -63,6 +68,7 @@ impl Layer {
             },
             LayerOrigin::Set(arg) => Origin::Set(arg.clone()),
             LayerOrigin::Flag(flag) => Origin::Flag((*flag).to_owned()),
+            LayerOrigin::Placed(origin) => origin.clone(),
         }
     }
 }
@@ -156,6 +162,12 @@ pub fn load(request: &Request, lookup: &Lookup, charts: &[Chart]) -> Result<Load
     for profile in lookup.select(&request.profiles)? {
         layers.push(file_layer(profile)?);
     }
+    for (origin, value) in &request.placed {
+        layers.push(Layer {
+            origin: LayerOrigin::Placed(origin.clone()),
+            value: value.clone(),
+        });
+    }
     for arg in &request.sets {
         layers.push(Layer {
             origin: LayerOrigin::Set(arg.clone()),
@@ -245,7 +257,7 @@ fn file_layer(profile: source::ProfileText) -> Result<Layer, UserError> {
 }
 
 /// One line for a field that does not fit, with a suggestion for misspelt keys and values.
-fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
+pub fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
     fn names(names: &[String]) -> impl Iterator<Item = &str> {
         names.iter().map(String::as_str)
     }
@@ -324,6 +336,7 @@ mod tests {
             profiles: profiles.iter().map(|s| (*s).to_owned()).collect(),
             sets: sets.iter().map(|s| (*s).to_owned()).collect(),
             flags: Vec::new(),
+            ..Request::default()
         }
     }
 

@@ -25,7 +25,7 @@ pub fn parse(arg: &str) -> Result<Value, UserError> {
     Ok(yaml::nest(keys, value))
 }
 
-fn split_key(key: &str) -> Result<Vec<String>, String> {
+pub fn split_key(key: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     let mut current = String::new();
     let mut chars = key.chars();

@@ -20,6 +20,7 @@ mod dashboards;
 mod diff;
 mod export;
 mod fixture;
+mod fleet;
 mod helm_template;
 mod help;
 mod iam;

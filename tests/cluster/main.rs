@@ -20,6 +20,7 @@ mod diff;
 mod doctor;
 mod export;
 mod faults;
+mod fleet;
 mod lifecycle;
 
 use common::World;
