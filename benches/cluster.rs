@@ -18,6 +18,7 @@
     reason = "a scenario or a table of cases reads top to bottom"
 )]
 
+use eksmon_test_support::latency::LatencyProxy;
 use eksmon_test_support::{control_plane, pins, server};
 
 use control_plane::ControlPlane;
@@ -93,17 +94,73 @@ impl Bench {
     }
 
     fn eksmon_command(&self, home: &Path, name: &str, command: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
-        cmd.args([command, "--quiet", "--profile"])
+        let mut cmd = self.eksmon_in(home, command);
+        cmd.arg("--profile")
             .arg(self.profile(name))
+            .env("KUBECONFIG", &self.kubeconfig);
+        cmd
+    }
+
+    /// `eksmon COMMAND --quiet` with this bench's helm and caches under `home`.
+    fn eksmon_in(&self, home: &Path, command: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksmon"));
+        cmd.args([command, "--quiet"])
             .env("EKSMON_HELM", helm4())
             .env("EKSMON_CACHE_DIR", home.join("eksmon"))
-            .env("KUBECONFIG", &self.kubeconfig)
             .env("HELM_CACHE_HOME", home.join("cache"))
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
             .stdout(Stdio::null());
         cmd
+    }
+
+    /// `eksmon install` of `name`'s releases on the cluster `kubeconfig` reaches.
+    fn install_on(&self, home: &Path, name: &str, kubeconfig: &Path) -> Command {
+        let mut cmd = self.eksmon_in(home, "install");
+        cmd.arg("--profile")
+            .arg(self.profile(name))
+            .env("KUBECONFIG", kubeconfig);
+        cmd
+    }
+
+    /// `eksmon install --fleet` of `name`'s releases on the clusters `one` and `two` reach
+    /// (`extra` after it, e.g. `--cluster one`).
+    fn fleet_install(
+        &self,
+        home: &Path,
+        name: &str,
+        [one, two]: [&Path; 2],
+        extra: &[&str],
+    ) -> Command {
+        let fleet = self.dir.path().join(format!("{name}.fleet.yaml"));
+        std::fs::write(
+            &fleet,
+            format!(
+                "clusters:\n  - {{name: one, kubeconfig: {one}, profiles: [{p}]}}\n  - {{name: two, kubeconfig: {two}, profiles: [{p}]}}\n",
+                one = one.display(),
+                two = two.display(),
+                p = self.profile(name).display(),
+            ),
+        )
+        .expect("fleet file");
+        let mut cmd = self.eksmon_in(home, "install");
+        cmd.arg("--fleet").arg(&fleet).args(extra);
+        cmd
+    }
+
+    /// A copy of `cluster`'s kubeconfig that reaches it through a proxy `one_way` late each way.
+    fn distant(
+        &self,
+        cluster: &ControlPlane,
+        one_way: Duration,
+        name: &str,
+    ) -> (LatencyProxy, PathBuf) {
+        let upstream = cluster.server.trim_start_matches("https://");
+        let proxy = LatencyProxy::start(upstream, one_way);
+        let text = std::fs::read_to_string(&cluster.kubeconfig).expect("kubeconfig");
+        let path = self.dir.path().join(format!("{name}.kubeconfig"));
+        std::fs::write(&path, text.replace(upstream, &proxy.addr)).expect("kubeconfig copy");
+        (proxy, path)
     }
 
     /// The values eksmon renders for `name`, as files for the manual sequence.
@@ -344,6 +401,35 @@ fn main() {
         );
     }
 
+    // A fleet of two clusters against one cluster's install, each a first install of new
+    // releases: on loopback (bound by the two cores, which both API servers share), a fleet of
+    // one (what the fleet's own processes cost), and with each API server 25 ms away (bound by
+    // round trips, as a real cluster is). The second control plane is this bench's own.
+    let second = ControlPlane::start().expect("a second control plane");
+    let here = [cluster.kubeconfig.as_path(), second.kubeconfig.as_path()];
+    let far = Duration::from_millis(25);
+    let ((_near_proxy, far_one), (_far_proxy, far_two)) = (
+        bench.distant(cluster, far, "one"),
+        bench.distant(&second, far, "two"),
+    );
+    let (mut single, mut fleet, mut fleet_of_one) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut single_far, mut fleet_far) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let mut install = bench.install_on(&home, &format!("s{run}"), here[0]);
+        single.push(timed(|| ok(&mut install)));
+        let mut install = bench.fleet_install(&home, &format!("f{run}"), here, &[]);
+        fleet.push(timed(|| ok(&mut install)));
+        let mut install =
+            bench.fleet_install(&home, &format!("g{run}"), here, &["--cluster", "one"]);
+        fleet_of_one.push(timed(|| ok(&mut install)));
+        let mut install = bench.install_on(&home, &format!("t{run}"), &far_one);
+        single_far.push(timed(|| ok(&mut install)));
+        let mut install = bench.fleet_install(&home, &format!("h{run}"), [&far_one, &far_two], &[]);
+        fleet_far.push(timed(|| ok(&mut install)));
+    }
+    let mut single_again = single.clone(); // `row` sorts its samples
+    second.shutdown();
+
     let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
     let row = |case: &str, a: &mut Vec<Duration>, b: &mut Vec<Duration>, goal: &str| {
         let (a, b) = (median(a), median(b));
@@ -399,6 +485,24 @@ fn main() {
         &mut bare,
         &mut unchanged,
         "≤ 0.35",
+    );
+    row(
+        "first install on loopback: one cluster's `eksmon install` (a) vs `install --fleet` of 2 clusters (b)",
+        &mut single,
+        &mut fleet,
+        "≤ 1.5",
+    );
+    row(
+        "the same, `install --fleet` of 1 cluster (b): what the fleet's processes add",
+        &mut single_again,
+        &mut fleet_of_one,
+        "",
+    );
+    row(
+        "first install, each API server 25 ms away: one cluster (a) vs `install --fleet` of 2 (b)",
+        &mut single_far,
+        &mut fleet_far,
+        "≤ 1.5",
     );
     cluster.shutdown();
 }

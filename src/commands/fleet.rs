@@ -105,7 +105,7 @@ fn preflight(
         .hint("run `eksmon diff --fleet FILE` first, then `eksmon install --fleet FILE`")
         .into()),
         Command::Install(args) if !args.allow_public && !args.dry_run => {
-            confirm_public(run, members, loaded)
+            confirm_public(run, args.only.map(Chart::from), members, loaded)
         }
         Command::Uninstall(args) if !args.yes => confirm_uninstall(run, args, members, loaded),
         _ => Ok(Vec::new()),
@@ -114,13 +114,15 @@ fn preflight(
 
 /// Asks once for every cluster whose endpoints would be open to the internet; its members are
 /// then told `--allow-public` (they have no terminal to ask on).
-fn confirm_public(run: &Run, members: &[&Member], loaded: &[Loaded]) -> Result<Vec<OsString>> {
+fn confirm_public(
+    run: &Run,
+    only: Option<Chart>,
+    members: &[&Member],
+    loaded: &[Loaded],
+) -> Result<Vec<OsString>> {
     let mut open = Vec::new();
     for (member, loaded) in members.iter().zip(loaded) {
-        let charts: Vec<Chart> = Chart::ALL
-            .into_iter()
-            .filter(|&c| loaded.settings.installs(c))
-            .collect();
+        let charts = super::installed(loaded, only)?;
         for endpoint in crate::guard::public_endpoints(&loaded.settings, &charts) {
             run.ui
                 .warn(&format!("{}: {}", member.name, endpoint.warning));
@@ -253,7 +255,8 @@ fn run_all(run: &Run, fleet: &Fleet, members: &[&Member], extra: &[OsString]) ->
     std::thread::scope(|scope| {
         for _ in 0..fleet.parallel.min(members.len()) {
             scope.spawn(|| {
-                loop {
+                // After an interrupt no further cluster is started.
+                while crate::signals::cancelled().is_none() {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let (Some(member), Some(task)) = (members.get(index), tasks.get(index)) else {
                         break;
@@ -345,7 +348,10 @@ fn spawn(
 /// quiet too: what they say then is only warnings and errors.
 fn show(task: &crate::ui::Task, drawn: bool, cluster: &str, line: &str) {
     if drawn {
-        task.step(line);
+        // The hints and tool output under an error wait for the end; a long line is cut to fit.
+        if !line.starts_with("hint:") && !line.starts_with(char::is_whitespace) {
+            task.step(&shortened(line));
+        }
     } else {
         eprintln!("{cluster}: {line}");
     }

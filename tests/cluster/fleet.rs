@@ -129,8 +129,19 @@ fn a_fleet_runs_both_clusters_and_one_lost_half_way_fails_alone() {
             .output()
             .unwrap()
     };
-    let unchanged = diff(&[]);
+    let unchanged = diff(&["-o", "json"]);
     assert_eq!(unchanged.status.code(), Some(0), "{unchanged:?}");
+    let report: serde_json::Value = serde_json::from_slice(&unchanged.stdout).unwrap();
+    for (cluster, name) in report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["one", "two"])
+    {
+        assert_eq!(cluster["name"], name);
+        assert_eq!(cluster["diff"]["changed"], false, "{cluster}");
+        assert!(cluster["error"].is_null(), "{cluster}");
+    }
     let changed = diff(&["--set", "prometheus.retention=3d", "--cluster", "two"]);
     assert_eq!(changed.status.code(), Some(4), "{changed:?}");
     let text = String::from_utf8_lossy(&changed.stdout);

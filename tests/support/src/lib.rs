@@ -9,6 +9,7 @@
 
 pub mod common;
 pub mod control_plane;
+pub mod latency;
 pub mod pins;
 pub mod server;
 pub mod skip;
