@@ -18,6 +18,7 @@ use serde::Serialize;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("aws.j2", include_str!("../templates/aws.j2")),
+    ("security.j2", include_str!("../templates/security.j2")),
     (
         "prometheus.yaml.j2",
         include_str!("../templates/prometheus.yaml.j2"),

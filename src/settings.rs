@@ -455,8 +455,59 @@ pub struct Prometheus {
     pub load_balancer_name: Option<LoadBalancerName>,
     pub alertmanager: Alertmanager,
     pub node_exporter: NodeExporter,
+    pub kube_state_metrics: KubeStateMetrics,
+    pub pushgateway: Pushgateway,
+    /// The config reloader beside the server (and Alertmanager's, when it runs one).
+    pub reloader: Reloader,
     /// Raw chart values, deep-merged over the rendered ones.
     pub values: Mapping,
+}
+
+/// kube-state-metrics: its size grows with the number of objects in the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KubeStateMetrics {
+    pub resources: Resources,
+}
+
+impl Default for KubeStateMetrics {
+    fn default() -> Self {
+        Self {
+            resources: Resources::of("100m", "256Mi"),
+        }
+    }
+}
+
+/// The Pushgateway: for batch jobs that push their metrics; EKS set-ups rarely have them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Pushgateway {
+    pub enabled: bool,
+    pub resources: Resources,
+}
+
+impl Default for Pushgateway {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            resources: Resources::of("50m", "64Mi"),
+        }
+    }
+}
+
+/// The config reloader sidecar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Reloader {
+    pub resources: Resources,
+}
+
+impl Default for Reloader {
+    fn default() -> Self {
+        Self {
+            resources: Resources::of("20m", "32Mi"),
+        }
+    }
 }
 
 impl Default for Prometheus {
@@ -472,6 +523,9 @@ impl Default for Prometheus {
             load_balancer_name: None,
             alertmanager: Alertmanager::default(),
             node_exporter: NodeExporter::default(),
+            kube_state_metrics: KubeStateMetrics::default(),
+            pushgateway: Pushgateway::default(),
+            reloader: Reloader::default(),
             values: Mapping::new(),
         }
     }
@@ -482,6 +536,7 @@ impl Default for Prometheus {
 pub struct Alertmanager {
     pub enabled: bool,
     pub storage_size: VolumeSize,
+    pub resources: Resources,
 }
 
 impl Default for Alertmanager {
@@ -489,6 +544,7 @@ impl Default for Alertmanager {
         Self {
             enabled: true,
             storage_size: default_of!(VolumeSize, "20Gi"),
+            resources: Resources::of("100m", "128Mi"),
         }
     }
 }
@@ -884,6 +940,7 @@ pub struct Grafana {
     /// The role Grafana queries AMP with (IRSA); unset: `amp.roleArn`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<IamRoleArn>,
+    pub resources: Resources,
     /// Raw chart values, deep-merged over the rendered ones.
     pub values: Mapping,
 }
@@ -900,6 +957,7 @@ impl Default for Grafana {
             enabled: true,
             datasource: GrafanaDatasource::Local,
             role_arn: None,
+            resources: Resources::of("250m", "512Mi"),
             values: Mapping::new(),
         }
     }

@@ -147,7 +147,12 @@ fn missing(rendered: &Value, chart: &Value, path: &str, out: &mut Vec<String>) {
         .iter()
         .any(|f| path == *f || path.starts_with(&format!("{f}.")))
         || path.ends_with("annotations")
-        || path.ends_with("labels");
+        || path.ends_with("labels")
+        // Kubernetes objects the charts write out whole (`toYaml`), checked by the API server's
+        // schema instead (tests/cluster, and kubernetes-validate).
+        || ["securityContext", "SecurityContext", "resources"]
+            .iter()
+            .any(|object| path.ends_with(object));
     let Value::Mapping(rendered) = rendered else {
         return;
     };

@@ -119,7 +119,9 @@ fn defaults_alone_render_cluster_internal_values() {
         "ebs-sc-gp3"
     );
     assert!(
-        docs[1].get("grafana.ini").is_none(),
+        crate::common::at(&docs[1], &["grafana.ini"])
+            .get("server")
+            .is_none(),
         "no root_url without a host"
     );
 }
