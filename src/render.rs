@@ -19,6 +19,7 @@ use serde::Serialize;
 const TEMPLATES: &[(&str, &str)] = &[
     ("aws.j2", include_str!("../templates/aws.j2")),
     ("security.j2", include_str!("../templates/security.j2")),
+    ("network.j2", include_str!("../templates/network.j2")),
     (
         "prometheus.yaml.j2",
         include_str!("../templates/prometheus.yaml.j2"),
@@ -156,6 +157,60 @@ struct Derived {
     grafana_admin_secret: Option<String>,
     /// eksmon's Secret for the image renderer's token, when the raw values switch it on.
     renderer_token_secret: Option<String>,
+    /// What the NetworkPolicies need, when they are on.
+    network: Option<NetworkDerived>,
+}
+
+/// The NetworkPolicies' names, namespaces and address ranges (templates/network.j2).
+#[derive(Debug, Serialize)]
+struct NetworkDerived {
+    namespace: String,
+    /// Where node-exporter runs.
+    node_namespace: String,
+    /// The release names, which the charts' pods carry as `app.kubernetes.io/instance`.
+    prometheus: String,
+    grafana: String,
+    /// Admitted to Prometheus's and Grafana's ports from outside the namespace: the private
+    /// ranges a VPC's load balancers have their addresses in (when exposed), and the profile's.
+    app_cidrs: Vec<String>,
+    /// Grafana needs HTTPS out: AMP, or a board or plugin from grafana.com.
+    grafana_https: bool,
+}
+
+/// The private address ranges of a VPC (RFC 1918, and RFC 6598 for secondary CIDRs), where an
+/// ALB's or NLB's own addresses are.
+const VPC_RANGES: [&str; 4] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+];
+
+fn network(s: &Settings, amp_datasource: bool) -> Option<NetworkDerived> {
+    let policy = &s.network_policy;
+    if !policy.enabled {
+        return None;
+    }
+    let exposed = s.exposure != crate::settings::Exposure::None;
+    let mut app_cidrs: Vec<String> = if exposed {
+        VPC_RANGES.map(str::to_owned).to_vec()
+    } else {
+        Vec::new()
+    };
+    app_cidrs.extend(policy.extra_ingress_cidrs.iter().map(ToString::to_string));
+    let downloads = s
+        .grafana
+        .dashboards
+        .iter()
+        .any(|d| matches!(d, crate::settings::DashboardChoice::GrafanaCom(_)));
+    Some(NetworkDerived {
+        namespace: s.namespace.to_string(),
+        node_namespace: s.namespace.to_string(),
+        prometheus: s.prometheus.release.to_string(),
+        grafana: s.grafana.release.to_string(),
+        app_cidrs,
+        grafana_https: amp_datasource || downloads || s.grafana.values.contains_key("plugins"),
+    })
 }
 
 /// What the templates need of AMP besides the profile's own fields.
@@ -252,6 +307,7 @@ impl From<&Settings> for Derived {
                 .filter(|secret| secret.owned)
                 .map(|secret| secret.name),
             renderer_token_secret: crate::naming::renderer_token_secret(s),
+            network: network(s, amp_datasource.is_some()),
             prometheus_url,
             prometheus_service_port,
             grafana_service_port: https_port(nlb_tls),

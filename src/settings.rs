@@ -224,7 +224,28 @@ pub struct Settings {
     pub cluster: ClusterInfo,
     /// Remote write to Amazon Managed Service for Prometheus.
     pub amp: Option<Amp>,
+    pub network_policy: NetworkPolicy,
     pub charts: Charts,
+}
+
+/// A NetworkPolicy per component that admits only its real callers (enforced on EKS by the VPC
+/// CNI's network policy agent, or another enforcer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NetworkPolicy {
+    pub enabled: bool,
+    /// More address ranges admitted to Prometheus's and Grafana's ports: the load balancer's
+    /// subnets, a bastion, a VPN.
+    pub extra_ingress_cidrs: Vec<Cidr>,
+}
+
+impl Default for NetworkPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            extra_ingress_cidrs: Vec::new(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -241,6 +262,7 @@ impl Default for Settings {
             alerting: Alerting::default(),
             cluster: ClusterInfo::default(),
             amp: None,
+            network_policy: NetworkPolicy::default(),
             charts: Charts::default(),
         }
     }

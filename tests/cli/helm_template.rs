@@ -9,13 +9,23 @@ use std::process::Command;
 /// Renders both values files with `args`, runs `helm template` for each chart, returns the
 /// objects; `None` when the real charts are absent (skipped with one line).
 fn manifests(world: &World, helm_major: u8, args: &[&str]) -> Option<Vec<Value>> {
+    let mut objects = Vec::new();
+    for text in templated(world, helm_major, args)? {
+        objects.extend(yaml::parse_all(&text).unwrap());
+    }
+    Some(objects)
+}
+
+/// What `helm template` prints for each chart (prometheus, then grafana) over the values
+/// `eksmon render ARGS` writes; `None` when the real charts are absent.
+pub(crate) fn templated(world: &World, helm_major: u8, args: &[&str]) -> Option<Vec<String>> {
     world
         .eksmon()
         .args(["render", "--out-dir", "values"])
         .args(args)
         .assert()
         .success();
-    let mut objects = Vec::new();
+    let mut texts = Vec::new();
     for chart in ["prometheus", "grafana"] {
         let archive = real_chart(chart)?;
         let output = Command::new(helm(helm_major))
@@ -33,9 +43,9 @@ fn manifests(world: &World, helm_major: u8, args: &[&str]) -> Option<Vec<Value>>
             "helm {helm_major} template {chart}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        objects.extend(yaml::parse_all(&String::from_utf8(output.stdout).unwrap()).unwrap());
+        texts.push(String::from_utf8(output.stdout).unwrap());
     }
-    Some(objects)
+    Some(texts)
 }
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {

@@ -33,4 +33,5 @@ mod real_data;
 mod render;
 mod render_errors;
 mod rules;
+mod security;
 mod shell;
