@@ -157,6 +157,12 @@ pub(crate) struct InstallArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub reconcile: bool,
 
+    /// Leave the namespaces' Pod Security labels as they are (missing namespaces are created
+    /// without them). Without it the releases' namespace enforces `restricted` and
+    /// node-exporter's own namespace is `privileged`
+    #[arg(long)]
+    pub no_pod_security: bool,
+
     /// Install even when Prometheus or Grafana would be open to the whole internet
     /// (internet-facing, no allowed CIDRs, no ALB authentication) without asking
     #[arg(long)]

@@ -246,7 +246,7 @@ fn namespace(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding>
         Ok(out) if out.trim().is_empty() => Finding::warn(
             "namespace",
             format!("namespace {ns} does not exist yet"),
-            "install creates it (--create-namespace)",
+            "install creates it, enforcing Pod Security restricted",
         ),
         Ok(_) => Finding::ok("namespace", format!("namespace {ns} exists")),
         Err(why) => Finding::fail("namespace", why, "can this identity read namespaces?"),

@@ -135,6 +135,52 @@ pub fn secrets_get_args(namespace: &str, target: &Target, names: &[&str]) -> Vec
     args
 }
 
+/// `kubectl get namespace A B --ignore-not-found --output json`: the ones that exist.
+pub fn namespaces_get_args(names: &[&str], target: &Target) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["get".into(), "namespace".into()];
+    args.extend(names.iter().map(OsString::from));
+    args.extend(scope(None, target));
+    args.extend([
+        "--ignore-not-found".into(),
+        "--output".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+/// The namespaces of a `kubectl get namespace --output json` list, each with its labels.
+pub fn parse_namespaces(
+    json: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>
+{
+    if json.trim().is_empty() {
+        // `--ignore-not-found` with nothing found prints nothing at all.
+        return Ok(std::collections::BTreeMap::new());
+    }
+    // A List for several names; the object itself when one name was asked for.
+    let found: serde_json::Value = serde_json::from_str(json)?;
+    let items = match found.get("items").and_then(serde_json::Value::as_array) {
+        Some(items) => items.clone(),
+        None => vec![found],
+    };
+    Ok(items
+        .iter()
+        .filter_map(|item| {
+            let name = item["metadata"]["name"].as_str()?.to_owned();
+            let labels = item["metadata"]["labels"]
+                .as_object()
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some((name, labels))
+        })
+        .collect())
+}
+
 pub fn namespace_create_args(namespace: &str, target: &Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["create".into(), "namespace".into(), namespace.into()];
     args.extend(scope(None, target));

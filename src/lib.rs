@@ -24,6 +24,7 @@ pub mod kube;
 #[cfg(test)]
 mod layers;
 mod manifest_diff;
+mod namespaces;
 mod naming;
 mod printer;
 pub mod profile;

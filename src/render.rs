@@ -159,6 +159,8 @@ struct Derived {
     renderer_token_secret: Option<String>,
     /// What the NetworkPolicies need, when they are on.
     network: Option<NetworkDerived>,
+    /// node-exporter's own namespace (privileged).
+    node_namespace: String,
 }
 
 /// The NetworkPolicies' names, namespaces and address ranges (templates/network.j2).
@@ -205,7 +207,7 @@ fn network(s: &Settings, amp_datasource: bool) -> Option<NetworkDerived> {
         .any(|d| matches!(d, crate::settings::DashboardChoice::GrafanaCom(_)));
     Some(NetworkDerived {
         namespace: s.namespace.to_string(),
-        node_namespace: s.namespace.to_string(),
+        node_namespace: s.node_namespace(),
         prometheus: s.prometheus.release.to_string(),
         grafana: s.grafana.release.to_string(),
         app_cidrs,
@@ -308,6 +310,7 @@ impl From<&Settings> for Derived {
                 .map(|secret| secret.name),
             renderer_token_secret: crate::naming::renderer_token_secret(s),
             network: network(s, amp_datasource.is_some()),
+            node_namespace: s.node_namespace(),
             prometheus_url,
             prometheus_service_port,
             grafana_service_port: https_port(nlb_tls),

@@ -576,6 +576,9 @@ impl Default for Alertmanager {
 pub struct NodeExporter {
     pub exclude_fargate: bool,
     pub resources: Resources,
+    /// Its own namespace, labelled `privileged` (it needs the host's network, processes and
+    /// paths); the rest stays `restricted`. Unset: `<namespace>-node`.
+    pub namespace: Option<Namespace>,
 }
 
 impl Default for NodeExporter {
@@ -583,6 +586,7 @@ impl Default for NodeExporter {
         Self {
             exclude_fargate: true,
             resources: Resources::of("100m", "64Mi"),
+            namespace: None,
         }
     }
 }
@@ -1047,6 +1051,15 @@ impl Chart {
 
 /// The per-chart parts of the settings.
 impl Settings {
+    /// node-exporter's namespace: `prometheus.nodeExporter.namespace`, else `<namespace>-node`.
+    pub fn node_namespace(&self) -> String {
+        self.prometheus
+            .node_exporter
+            .namespace
+            .as_ref()
+            .map_or_else(|| format!("{}-node", self.namespace), ToString::to_string)
+    }
+
     /// Prometheus runs as an agent (`amp.agentMode`).
     pub fn agent_mode(&self) -> bool {
         self.amp.as_ref().is_some_and(|amp| amp.agent_mode)

@@ -42,6 +42,8 @@ struct Plan<'a> {
     /// Upgrade releases whose chart and values are as deployed, too.
     reconcile: bool,
     allow_public: bool,
+    /// Label the namespaces for Pod Security (not `--no-pod-security`).
+    pod_security: bool,
     /// The profile options as given, for the commands printed afterwards.
     profile: &'a ProfileArgs,
 }
@@ -63,6 +65,7 @@ impl<'a> Plan<'a> {
             reconcile: args.reconcile,
             diff: args.diff,
             allow_public: args.allow_public,
+            pod_security: !args.no_pod_security,
             profile: &args.profile,
         })
     }
@@ -139,6 +142,9 @@ fn install(run: &Run, args: &InstallArgs) -> Result<()> {
     let mut stdout_text = String::new();
     if settings.create_storage_class {
         stdout_text += &storage_class(run, settings, plan)?;
+    }
+    if !plan.dry_run {
+        namespaces(run, settings, plan)?;
     }
     let owned = if charts.contains(&Chart::Grafana) {
         crate::secrets::owned(settings)
@@ -614,6 +620,75 @@ fn say_made(ui: &Ui, settings: &Settings, made: &[MadeSecret]) {
         };
         ui.note(&format!("secret {namespace}/{}: {line}", secret.name));
     }
+}
+
+/// Creates the namespaces the charts go into, with their Pod Security labels, and labels
+/// existing ones that have none (saying so); a level someone else chose is left as it is.
+fn namespaces(run: &Run, settings: &Settings, plan: &Plan<'_>) -> Result<()> {
+    use crate::namespaces::Action;
+    let ui = &run.ui;
+    let wanted = crate::namespaces::wanted(settings, &plan.charts);
+    let names: Vec<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+    let kubectl = run.kubectl()?;
+    let get = Invocation::new(kube::namespaces_get_args(&names, &run.target))
+        .deadline(Duration::from_secs(60));
+    let listed = kubectl.run(&get).map_err(anyhow::Error::from);
+    // An identity limited to its namespace may not read Namespace objects: helm then makes
+    // the releases' namespace as before, and the labels are for someone who may.
+    if let Err(err) = &listed
+        && ApiFailure::of(err) == Some(ApiFailure::Forbidden)
+    {
+        ui.warn(&format!(
+            "cannot read namespaces {} (forbidden): their Pod Security labels are left to a cluster admin",
+            names.join(", ")
+        ));
+        return Ok(());
+    }
+    let live = kube::parse_namespaces(&listed?.stdout)?;
+    let mut objects = Vec::new();
+    for (namespace, action) in crate::namespaces::plan(&wanted, &live, plan.pod_security) {
+        let (name, level) = (&namespace.name, namespace.level);
+        match action {
+            Action::Create => {
+                objects.push(crate::namespaces::manifest(
+                    &namespace,
+                    plan.pod_security,
+                    true,
+                ));
+                ui.note(&format!(
+                    "namespace {name}: created{}",
+                    if plan.pod_security {
+                        format!(", Pod Security {level}")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            Action::Label => {
+                ui.warn(&format!("namespace {name} has no Pod Security labels: eksmon labels it {level} (enforce, warn, audit); --no-pod-security leaves it as it is"));
+                objects.push(crate::namespaces::manifest(&namespace, true, false));
+            }
+            Action::Leave { found } => ui.warn(&format!(
+                "namespace {name} enforces Pod Security `{found}`, not `{level}`: left as it is"
+            )),
+            Action::Keep => {}
+        }
+    }
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let mut stream = String::new();
+    for object in &objects {
+        stream += "---\n";
+        stream += &crate::yaml::emit(&crate::yaml::to_value(object));
+    }
+    let apply = Invocation::new(kube::apply_args(&run.target))
+        .stdin(stream.into_bytes())
+        .deadline(Duration::from_secs(60));
+    kubectl
+        .run(&apply)
+        .context("cannot create or label the namespaces")?;
+    Ok(())
 }
 
 /// Creates the profile's StorageClass when it is missing; never changes an existing one.

@@ -49,6 +49,7 @@ pub(super) fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> 
     if s.exposure == Exposure::Alb {
         rules.alb(&charts)?;
     }
+    rules.node_namespace()?;
     rules.alerting()?;
     rules.amp()?;
     rules.datasource()?;
@@ -68,6 +69,27 @@ struct Rules<'a> {
 }
 
 impl Rules<'_> {
+    /// node-exporter's own namespace is a valid name, and not the releases' one (that one is
+    /// `restricted`, which node-exporter cannot run under).
+    fn node_namespace(&self) -> Checked {
+        let s = self.settings;
+        let field = FieldPath::keys("prometheus.nodeExporter.namespace");
+        let name = s.node_namespace();
+        if name == s.namespace.as_str() {
+            return self.fail(
+                field,
+                format!("`{name}` is the releases' namespace, which is restricted; node-exporter needs one of its own (it runs privileged)"),
+            );
+        }
+        if let Err(why) = crate::validate::namespace(&name) {
+            return self.fail(
+                field,
+                format!("`{name}` (made from namespace) {why}; name one that fits"),
+            );
+        }
+        Ok(())
+    }
+
     #[allow(
         clippy::needless_pass_by_value,
         reason = "each rule builds its path and message for this one call"

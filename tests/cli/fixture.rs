@@ -86,6 +86,7 @@ impl Cluster {
         let dir = self.world.path();
         let mut cmd = self.world.std_eksmon();
         cmd.env("EKSMON_HELM", fixture("recording-helm"))
+            .env("EKSMON_KUBECTL", fixture("stand-in-kubectl"))
             .env("REAL_HELM", helm(self.helm_major))
             .env("EKSMON_TEST_LOG", dir.join("calls.log"))
             .env("HELM_CACHE_HOME", dir.join("helm/cache"))

@@ -17,7 +17,8 @@ fn manifests(world: &World, helm_major: u8, args: &[&str]) -> Option<Vec<Value>>
 }
 
 /// What `helm template` prints for each chart (prometheus, then grafana) over the values
-/// `eksmon render ARGS` writes; `None` when the real charts are absent.
+/// `eksmon render ARGS` writes, into namespace `monitoring` (ARGS say `-n monitoring` for the
+/// objects eksmon names itself); `None` when the real charts are absent.
 pub(crate) fn templated(world: &World, helm_major: u8, args: &[&str]) -> Option<Vec<String>> {
     world
         .eksmon()

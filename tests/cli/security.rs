@@ -12,12 +12,12 @@ use std::process::Command;
 const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "CKV_K8S_17",
-        "DaemonSet.monitoring.prometheus-prometheus-node-exporter",
+        "DaemonSet.monitoring-node.prometheus-prometheus-node-exporter",
         "node-exporter reads every process of its node: it needs the host's process namespace",
     ),
     (
         "CKV_K8S_19",
-        "DaemonSet.monitoring.prometheus-prometheus-node-exporter",
+        "DaemonSet.monitoring-node.prometheus-prometheus-node-exporter",
         "node-exporter reports the node's own network interfaces: it needs the host's network",
     ),
     (
@@ -69,14 +69,28 @@ fn variants() -> Vec<(String, Vec<&'static str>)> {
     ];
     let mut out = Vec::new();
     for profile in ["example", "internal", "small"] {
-        let mut alb = vec!["--profile", profile, "--exposure", "alb"];
+        let mut alb = vec![
+            "-n",
+            "monitoring",
+            "--profile",
+            profile,
+            "--exposure",
+            "alb",
+        ];
         if profile != "example" {
             alb.extend(hosts);
         }
         out.push((format!("{profile}-alb"), alb));
         out.push((
             format!("{profile}-nlb"),
-            vec!["--profile", profile, "--exposure", "nlb"],
+            vec![
+                "-n",
+                "monitoring",
+                "--profile",
+                profile,
+                "--exposure",
+                "nlb",
+            ],
         ));
     }
     out
@@ -213,10 +227,11 @@ fn workloads_and_policies(
             match kind.as_str() {
                 "Deployment" | "StatefulSet" | "DaemonSet" => {
                     let name = format!("{kind}/{}", object["metadata"]["name"].as_str().unwrap());
-                    workloads.insert(
-                        name,
-                        object["spec"]["template"]["metadata"]["labels"].clone(),
-                    );
+                    let pod = serde_json::json!({
+                        "labels": object["spec"]["template"]["metadata"]["labels"],
+                        "namespace": object["metadata"]["namespace"],
+                    });
+                    workloads.insert(name, pod);
                 }
                 "NetworkPolicy" => policies.push(object),
                 _ => {}
@@ -233,43 +248,67 @@ fn selects(selector: &serde_json::Value, labels: &serde_json::Value) -> bool {
         .is_some_and(|wanted| wanted.iter().all(|(k, v)| &labels[k] == v))
 }
 
-/// Whether the policies let a pod with labels `from` reach a pod with labels `to` on TCP `port`
-/// (both in the namespace; only the rules eksmon writes are read: podSelector peers).
+/// Whether a rule's peer (`podSelector`, with a `namespaceSelector` by name or else the
+/// policy's own namespace) is `pod` (`{labels, namespace}`).
+fn peer_is(
+    peer: &serde_json::Value,
+    policy_namespace: &serde_json::Value,
+    pod: &serde_json::Value,
+) -> bool {
+    let namespace_ok = match peer.get("namespaceSelector") {
+        Some(selector) => {
+            selector["matchLabels"]["kubernetes.io/metadata.name"] == pod["namespace"]
+        }
+        None => policy_namespace == &pod["namespace"],
+    };
+    namespace_ok
+        && peer
+            .get("podSelector")
+            .is_some_and(|s| selects(s, &pod["labels"]))
+}
+
+/// Whether the policies let pod `from` reach pod `to` on TCP `port` (pods as `{labels,
+/// namespace}`; only the kinds of rule eksmon writes are read).
 fn admits(
     policies: &[serde_json::Value],
     from: &serde_json::Value,
     to: &serde_json::Value,
     port: u64,
 ) -> bool {
-    let rule_admits = |rules: &serde_json::Value, peer_key: &str, peer: &serde_json::Value| {
-        rules.as_array().into_iter().flatten().any(|rule| {
-            let peer_ok = rule[peer_key].as_array().into_iter().flatten().any(|p| {
-                p.get("podSelector").is_some_and(|s| selects(s, peer))
-                    && p.get("namespaceSelector").is_none()
-            });
-            let port_ok = rule["ports"]
+    let rule_admits =
+        |policy: &serde_json::Value, rules: &str, peers: &str, peer: &serde_json::Value| {
+            let namespace = &policy["metadata"]["namespace"];
+            policy["spec"][rules]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .any(|p| p["port"] == port && p["protocol"] == "TCP");
-            peer_ok && port_ok
-        })
+                .any(|rule| {
+                    let open = rule.as_object().is_some_and(serde_json::Map::is_empty);
+                    let peer_ok = rule[peers]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| peer_is(p, namespace, peer));
+                    let port_ok = rule["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["port"] == port && p["protocol"] == "TCP");
+                    open || (peer_ok && port_ok)
+                })
+        };
+    let chooses = |policy: &serde_json::Value, pod: &serde_json::Value| {
+        policy["metadata"]["namespace"] == pod["namespace"]
+            && selects(&policy["spec"]["podSelector"], &pod["labels"])
     };
     let ingress = policies
         .iter()
-        .filter(|p| selects(&p["spec"]["podSelector"], to))
-        .any(|p| rule_admits(&p["spec"]["ingress"], "from", from));
+        .filter(|p| chooses(p, to))
+        .any(|p| rule_admits(p, "ingress", "from", from));
     let egress = policies
         .iter()
-        .filter(|p| selects(&p["spec"]["podSelector"], from))
-        .any(|p| {
-            let open = p["spec"]["egress"].as_array().is_some_and(|rules| {
-                rules
-                    .iter()
-                    .any(|r| r.as_object().is_some_and(serde_json::Map::is_empty))
-            });
-            open || rule_admits(&p["spec"]["egress"], "to", to)
-        });
+        .filter(|p| chooses(p, from))
+        .any(|p| rule_admits(p, "egress", "to", to));
     ingress && egress
 }
 
@@ -277,15 +316,19 @@ fn admits(
 fn network_policies_admit_only_the_real_callers() {
     crate::skip_without_helm!();
     let world = World::new();
-    let Some((workloads, policies)) = workloads_and_policies(&world, &["--profile", "small"])
+    let Some((workloads, policies)) =
+        workloads_and_policies(&world, &["-n", "monitoring", "--profile", "small"])
     else {
         return;
     };
     // Every pod is chosen by exactly one policy, which denies both ways unless it says so.
-    for (name, labels) in &workloads {
+    for (name, pod) in &workloads {
         let chosen = policies
             .iter()
-            .filter(|p| selects(&p["spec"]["podSelector"], labels))
+            .filter(|p| {
+                p["metadata"]["namespace"] == pod["namespace"]
+                    && selects(&p["spec"]["podSelector"], &pod["labels"])
+            })
             .count();
         assert_eq!(chosen, 1, "{name} is chosen by {chosen} policies");
     }

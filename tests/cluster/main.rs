@@ -22,6 +22,7 @@ mod export;
 mod faults;
 mod fleet;
 mod lifecycle;
+mod pod_security;
 
 use common::World;
 use control_plane::ControlPlane;
