@@ -118,6 +118,9 @@ pub(crate) fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
         Exposure::Nlb => checks.push(load_balancer_controller),
         Exposure::None => {}
     }
+    if cx.settings.network_policy.enabled {
+        checks.push(network_policy_enforcer);
+    }
     // Without AWS roles in the profile, aws_roles has nothing to check and reports nothing.
     checks.extend([aws_roles as CheckFn, existing_releases]);
     let results: Vec<Vec<Finding>> = std::thread::scope(|scope| {
@@ -132,6 +135,57 @@ pub(crate) fn run(run: &Run, settings: &Settings) -> Vec<Finding> {
     });
     findings.extend(results.into_iter().flatten());
     findings
+}
+
+/// What enforces NetworkPolicies, from the cluster's DaemonSets: the VPC CNI's network policy
+/// agent when it is switched on, Calico or Cilium; `None` when nothing does.
+fn enforcer(daemonsets: &serde_json::Value) -> Option<String> {
+    let items = daemonsets["items"].as_array()?;
+    items.iter().find_map(|ds| {
+        let name = ds["metadata"]["name"].as_str().unwrap_or_default();
+        let containers = ds["spec"]["template"]["spec"]["containers"].as_array()?;
+        let agent_on = containers.iter().any(|c| {
+            c["name"] == "aws-eks-nodeagent"
+                && c["args"].as_array().is_some_and(|args| {
+                    args.iter()
+                        .any(|a| a.as_str() == Some("--enable-network-policy=true"))
+                })
+        });
+        if name == "aws-node" && agent_on {
+            Some("the VPC CNI's network policy agent".to_owned())
+        } else if name == "calico-node" || name.starts_with("cilium") {
+            Some(name.to_owned())
+        } else {
+            None
+        }
+    })
+}
+
+/// The NetworkPolicies eksmon installs do nothing without an enforcer.
+fn network_policy_enforcer(cx: &Context<'_>, kubectl: &Tool, _: Option<&Helm>) -> Vec<Finding> {
+    let query = kube::list_args("daemonsets", None, cx.target);
+    let json = match kubectl_out(kubectl, query) {
+        Ok(json) => json,
+        Err(why) => {
+            return vec![Finding::warn(
+                "network-policy",
+                why,
+                "can this identity list DaemonSets?",
+            )];
+        }
+    };
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    vec![match enforcer(&parsed) {
+        Some(what) => Finding::ok(
+            "network-policy",
+            format!("NetworkPolicies are enforced by {what}"),
+        ),
+        None => Finding::warn(
+            "network-policy",
+            "nothing enforces NetworkPolicies: the ones eksmon installs are stored and do nothing",
+            "switch on the VPC CNI's network policy agent (the vpc-cni add-on's configuration `{\"enableNetworkPolicy\": \"true\"}`), or run Calico or Cilium",
+        ),
+    }]
 }
 
 /// One kubectl call; `Err` carries kubectl's last stderr line.
@@ -507,4 +561,42 @@ pub(crate) fn table(findings: &[Finding]) -> String {
         }
     }
     crate::ui::table(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::enforcer;
+
+    fn daemonset(name: &str, container: &str, args: &[&str]) -> serde_json::Value {
+        serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"template": {"spec": {"containers": [{"name": container, "args": args}]}}},
+        })
+    }
+
+    #[test]
+    fn the_vpc_cni_enforces_only_with_its_agent_switched_on() {
+        let list = |items: Vec<serde_json::Value>| serde_json::json!({"items": items});
+        let off = daemonset(
+            "aws-node",
+            "aws-eks-nodeagent",
+            &["--enable-network-policy=false"],
+        );
+        let on = daemonset(
+            "aws-node",
+            "aws-eks-nodeagent",
+            &["--enable-network-policy=true"],
+        );
+        assert_eq!(enforcer(&list(vec![off.clone()])), None);
+        assert_eq!(
+            enforcer(&list(vec![off, on])).as_deref(),
+            Some("the VPC CNI's network policy agent")
+        );
+        let calico = daemonset("calico-node", "calico-node", &[]);
+        assert_eq!(
+            enforcer(&list(vec![calico])).as_deref(),
+            Some("calico-node")
+        );
+        assert_eq!(enforcer(&list(vec![])), None);
+    }
 }

@@ -64,6 +64,7 @@ fn doctor_on_real_objects() {
     }
     assert_eq!(level_of(&rows, "namespace"), ["warn"]);
     assert_eq!(level_of(&rows, "nodes"), ["warn"]);
+    assert_eq!(level_of(&rows, "network-policy"), ["warn"]);
     assert_eq!(level_of(&rows, "releases"), ["ok", "ok"]);
     let cluster_row = rows.iter().find(|r| r.1 == "cluster").expect("cluster row");
     assert!(cluster_row.2.contains("cluster v1.35.6"), "{cluster_row:?}");
@@ -75,12 +76,14 @@ fn doctor_on_real_objects() {
         "apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata: {name: ebs.csi.aws.com}\nspec: {attachRequired: true}\n---\n",
         "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n---\n",
         "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: ebs-sc-gp3}\nprovisioner: ebs.csi.aws.com\n---\n",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: aws-node, namespace: kube-system}\nspec:\n  selector: {matchLabels: {k8s-app: aws-node}}\n  template:\n    metadata: {labels: {k8s-app: aws-node}}\n    spec: {containers: [{name: aws-eks-nodeagent, image: nodeagent, args: [--enable-network-policy=true]}]}\n---\n",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: aws-load-balancer-controller\n  namespace: kube-system\n  labels: {app.kubernetes.io/name: aws-load-balancer-controller}\n",
         "spec:\n  replicas: 1\n  selector: {matchLabels: {app: lbc}}\n  template:\n    metadata: {labels: {app: lbc}}\n    spec: {containers: [{name: controller, image: public.ecr.aws/eks/aws-load-balancer-controller}]}\n",
     ));
     // The controller is there but not ready yet.
     let (code, rows) = findings(&kube, &[]);
     assert_eq!(code, 1);
+    assert_eq!(level_of(&rows, "network-policy"), ["ok"], "{rows:?}");
     assert_eq!(level_of(&rows, "lb-controller"), ["fail"]);
     let lbc = rows.iter().find(|r| r.1 == "lb-controller").expect("row");
     assert!(lbc.2.contains("no ready pod"), "{lbc:?}");
