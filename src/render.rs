@@ -161,6 +161,112 @@ struct Derived {
     network: Option<NetworkDerived>,
     /// node-exporter's own namespace (privileged).
     node_namespace: String,
+    /// Grafana's single sign-on, when the profile has it.
+    sso: Option<SsoDerived>,
+}
+
+/// Grafana's SSO section (templates/grafana.yaml.j2), with the endpoints each provider type
+/// implies.
+#[derive(Debug, Serialize)]
+struct SsoDerived {
+    /// The grafana.ini section: `auth.generic_oauth`, or `auth.okta`.
+    section: &'static str,
+    /// The login button's text.
+    name: &'static str,
+    client_id: String,
+    /// The Secret with `clientSecret`, mounted for Grafana to read as a file.
+    secret_name: String,
+    auth_url: String,
+    token_url: String,
+    api_url: String,
+    scopes: &'static str,
+    /// Where the groups are in the claims (JMESPath), for `allowed_groups`.
+    groups_attribute_path: Option<&'static str>,
+    role_attribute_path: Option<String>,
+    /// Space-separated, as Grafana reads the list.
+    allowed_groups: Option<String>,
+    disable_login_form: bool,
+}
+
+fn sso(s: &Settings) -> Option<SsoDerived> {
+    use crate::settings::SsoType;
+    let sso = s.grafana.sso.as_ref()?;
+    let text = |url: &Option<crate::settings::SsoUrl>| {
+        url.as_ref().map(ToString::to_string).unwrap_or_default()
+    };
+    let (section, name, [auth_url, token_url, api_url], scopes, groups) = match sso.kind {
+        SsoType::Cognito => {
+            let base = format!(
+                "https://{}.auth.{}.amazoncognito.com/oauth2",
+                sso.user_pool_domain
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                sso.region
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            );
+            let urls = ["authorize", "token", "userInfo"].map(|path| format!("{base}/{path}"));
+            // Cognito puts a user's groups in the `cognito:groups` claim.
+            (
+                "auth.generic_oauth",
+                "Cognito",
+                urls,
+                "openid email profile",
+                Some("\"cognito:groups\""),
+            )
+        }
+        SsoType::Okta => {
+            let base = format!(
+                "https://{}/oauth2/v1",
+                sso.domain
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            );
+            let urls = ["authorize", "token", "userinfo"].map(|path| format!("{base}/{path}"));
+            (
+                "auth.okta",
+                "Okta",
+                urls,
+                "openid profile email groups",
+                None,
+            )
+        }
+        SsoType::Oidc => (
+            "auth.generic_oauth",
+            "SSO",
+            [
+                text(&sso.auth_url),
+                text(&sso.token_url),
+                text(&sso.api_url),
+            ],
+            "openid email profile",
+            Some("groups"),
+        ),
+    };
+    let groups_wanted = !sso.allowed_groups.is_empty();
+    Some(SsoDerived {
+        section,
+        name,
+        client_id: sso.client_id.to_string(),
+        secret_name: sso.client_secret_name.to_string(),
+        auth_url,
+        token_url,
+        api_url,
+        scopes,
+        groups_attribute_path: groups.filter(|_| groups_wanted),
+        role_attribute_path: sso.role_attribute_path.as_ref().map(ToString::to_string),
+        allowed_groups: groups_wanted.then(|| {
+            sso.allowed_groups
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        disable_login_form: sso.disable_login_form,
+    })
 }
 
 /// The NetworkPolicies' names, namespaces and address ranges (templates/network.j2).
@@ -211,7 +317,10 @@ fn network(s: &Settings, amp_datasource: bool) -> Option<NetworkDerived> {
         prometheus: s.prometheus.release.to_string(),
         grafana: s.grafana.release.to_string(),
         app_cidrs,
-        grafana_https: amp_datasource || downloads || s.grafana.values.contains_key("plugins"),
+        grafana_https: amp_datasource
+            || downloads
+            || s.grafana.sso.is_some()
+            || s.grafana.values.contains_key("plugins"),
     })
 }
 
@@ -311,6 +420,7 @@ impl From<&Settings> for Derived {
             renderer_token_secret: crate::naming::renderer_token_secret(s),
             network: network(s, amp_datasource.is_some()),
             node_namespace: s.node_namespace(),
+            sso: sso(s),
             prometheus_url,
             prometheus_service_port,
             grafana_service_port: https_port(nlb_tls),

@@ -165,6 +165,14 @@ checked_string! {
     AmpRemoteWriteUrl => validate::amp_remote_write_url;
     /// A regex over metric names.
     MetricRegex => validate::metric_regex;
+    /// An identity provider's https endpoint, with no credential in it.
+    SsoUrl => validate::sso_url;
+    /// An OAuth client ID.
+    OAuthClientId => validate::oauth_client_id;
+    /// A group name from the identity provider.
+    SsoGroup => validate::sso_group;
+    /// A JMESPath expression over the identity provider's claims.
+    JmesPath => validate::jmespath;
 }
 
 /// A built-in default; `defaults_pass_their_checks` proves each one valid.
@@ -746,6 +754,45 @@ impl DashboardChoice {
     }
 }
 
+/// Grafana's single sign-on. The client secret stays in a Secret (key `clientSecret`), which
+/// Grafana reads as a file; the profile only names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GrafanaSso {
+    #[serde(rename = "type")]
+    pub kind: SsoType,
+    pub client_id: OAuthClientId,
+    pub client_secret_name: SecretName,
+    /// Cognito: the user pool's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`).
+    pub user_pool_domain: Option<UserPoolDomain>,
+    /// Cognito: the user pool's region.
+    pub region: Option<AwsRegion>,
+    /// Okta: the org's domain (`example.okta.com`).
+    pub domain: Option<Host>,
+    /// OIDC: the issuer, and its endpoints (eksmon renders offline and reads no discovery
+    /// document: give the ones it lists).
+    pub issuer: Option<SsoUrl>,
+    pub auth_url: Option<SsoUrl>,
+    pub token_url: Option<SsoUrl>,
+    pub api_url: Option<SsoUrl>,
+    /// Which Grafana role a user gets, from the claims (JMESPath).
+    pub role_attribute_path: Option<JmesPath>,
+    /// Only members of these groups may log in (empty: everyone the provider lets in).
+    #[serde(default)]
+    pub allowed_groups: Vec<SsoGroup>,
+    /// Hide Grafana's own login form (the admin still has the password).
+    #[serde(default)]
+    pub disable_login_form: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SsoType {
+    Cognito,
+    Okta,
+    Oidc,
+}
+
 /// The EKS cluster these settings are for.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -967,6 +1014,8 @@ pub struct Grafana {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<IamRoleArn>,
     pub resources: Resources,
+    /// Single sign-on through an identity provider.
+    pub sso: Option<GrafanaSso>,
     /// Raw chart values, deep-merged over the rendered ones.
     pub values: Mapping,
 }
@@ -984,6 +1033,7 @@ impl Default for Grafana {
             datasource: GrafanaDatasource::Local,
             role_arn: None,
             resources: Resources::of("250m", "512Mi"),
+            sso: None,
             values: Mapping::new(),
         }
     }

@@ -821,6 +821,83 @@ pub(crate) fn user_pool_domain(s: &str) -> Check {
     dns_label_rule(s, 63).map_err(|why| format!("`{s}` is not a Cognito domain prefix: {why}"))
 }
 
+/// An identity provider's endpoint: https, and nothing in it that could be a credential (a
+/// `user:password@`, a query or fragment, where tokens travel). The errors never repeat the
+/// value: it may be one.
+pub(crate) fn sso_url(s: &str) -> Check {
+    let Some(rest) = s.strip_prefix("https://") else {
+        return Err("not an https:// URL (the value is not repeated here)".into());
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(
+            "carries credentials (user:password@): they belong in the Secret, not the profile (the value is not repeated here)".into(),
+        );
+    }
+    if s.contains(['?', '#']) {
+        return Err(
+            "has a query or fragment, where tokens travel: an endpoint needs neither (the value is not repeated here)".into(),
+        );
+    }
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    if dns_subdomain(host).is_err()
+        || s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "{}\"'\\<>".contains(c))
+    {
+        return Err("is not a valid https:// URL (the value is not repeated here)".into());
+    }
+    Ok(())
+}
+
+/// An OAuth client ID (Cognito app client, Okta, any OIDC provider): letters, digits, `.`,
+/// `_`, `~`, `-`.
+pub(crate) fn oauth_client_id(s: &str) -> Check {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_~".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an OAuth client ID (letters, digits, `.`, `_`, `~`, `-`)"
+        ))
+    }
+}
+
+/// A group name an identity provider sends: no spaces or commas (Grafana splits its list on
+/// them), no quotes or braces.
+pub(crate) fn sso_group(s: &str) -> Check {
+    let ok = !s.is_empty()
+        && s.len() <= 256
+        && s.chars().all(|c| {
+            c.is_ascii_graphic() && !",\"'\\{}".contains(c)
+                || !c.is_ascii() && !c.is_control() && !c.is_whitespace()
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a group name Grafana can match (no spaces, commas, quotes or braces)"
+        ))
+    }
+}
+
+/// A JMESPath expression (Grafana's `role_attribute_path`), parsed as JMESPath. `{{` and `}}`
+/// are refused: the chart templates grafana.ini (write `{ {` for nested hashes).
+pub(crate) fn jmespath(s: &str) -> Check {
+    if s.len() > 1024 || s.contains("{{") || s.contains("}}") || s.chars().any(char::is_control) {
+        return Err(format!(
+            "`{s}` cannot be passed to Grafana: at most 1024 characters, no `{{{{` or `}}}}`"
+        ));
+    }
+    jmespath::compile(s).map(drop).map_err(|err| {
+        let why = err.to_string();
+        let first = why.lines().next().unwrap_or("a syntax error").to_owned();
+        format!("`{s}` is not a JMESPath expression: {first}")
+    })
+}
+
 /// An OAuth scope list such as `openid email`.
 pub(crate) fn oauth_scope(s: &str) -> Check {
     let ok = !s.trim().is_empty()

@@ -50,6 +50,9 @@ pub(super) fn check(s: &Settings, charts: &[Chart], provenance: &Provenance) -> 
         rules.alb(&charts)?;
     }
     rules.node_namespace()?;
+    if charts.contains(&Chart::Grafana) {
+        rules.sso()?;
+    }
     rules.alerting()?;
     rules.amp()?;
     rules.datasource()?;
@@ -86,6 +89,58 @@ impl Rules<'_> {
                 field,
                 format!("`{name}` (made from namespace) {why}; name one that fits"),
             );
+        }
+        Ok(())
+    }
+
+    /// SSO: each type's own fields, and no other type's; a host for the callback.
+    fn sso(&self) -> Checked {
+        use crate::settings::SsoType;
+        let s = self.settings;
+        let Some(sso) = &s.grafana.sso else {
+            return Ok(());
+        };
+        let at = |key: &str| FieldPath::keys(&format!("grafana.sso.{key}"));
+        if s.grafana.host.is_none() || s.exposure == Exposure::None {
+            return self.fail(
+                at("type"),
+                "needs grafana.host and an alb or nlb exposure: the identity provider sends the browser back to Grafana's root_url (https://HOST/login/…), which must be that host".into(),
+            );
+        }
+        let given = [
+            ("userPoolDomain", sso.user_pool_domain.is_some()),
+            ("region", sso.region.is_some()),
+            ("domain", sso.domain.is_some()),
+            ("issuer", sso.issuer.is_some()),
+            ("authUrl", sso.auth_url.is_some()),
+            ("tokenUrl", sso.token_url.is_some()),
+            ("apiUrl", sso.api_url.is_some()),
+        ];
+        let (name, needed, allowed): (&str, &[&str], &[&str]) = match sso.kind {
+            SsoType::Cognito => (
+                "cognito",
+                &["userPoolDomain", "region"],
+                &["userPoolDomain", "region"],
+            ),
+            SsoType::Okta => ("okta", &["domain"], &["domain"]),
+            SsoType::Oidc => (
+                "oidc",
+                &["authUrl", "tokenUrl", "apiUrl"],
+                &["issuer", "authUrl", "tokenUrl", "apiUrl"],
+            ),
+        };
+        for (key, set) in given {
+            if needed.contains(&key) && !set {
+                let why = if sso.kind == SsoType::Oidc {
+                    "required for oidc: eksmon renders offline and reads no discovery document; copy it from the issuer's /.well-known/openid-configuration".to_owned()
+                } else {
+                    format!("required for {name}")
+                };
+                return self.fail(at(key), why);
+            }
+            if set && !allowed.contains(&key) {
+                return self.fail(at(key), format!("not a {name} setting"));
+            }
         }
         Ok(())
     }

@@ -271,7 +271,12 @@ pub fn describe(path: &FieldPath, problem: &FieldProblem) -> String {
                 .any(|w| flat.contains(w));
             // AWS keys have no Secret to point at: the answer is a role.
             let aws_key = flat.contains("accesskey") || flat.contains("secretkey");
-            if let Some(close) = suggest(key, names(expected)) {
+            let close = suggest(key, names(expected));
+            if let Some(close) = close.filter(|c| secret_like && c.ends_with("Name")) {
+                line += &format!(
+                    ": secrets never go in a profile; keep it in a Kubernetes Secret and name that with `{close}`"
+                );
+            } else if let Some(close) = close {
                 line += &format!(" (did you mean `{close}`?)");
             } else if aws_key {
                 line += ": eksmon never takes AWS keys; give Prometheus a role with amp.auth irsa (and amp.roleArn) or podIdentity";

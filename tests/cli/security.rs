@@ -59,7 +59,7 @@ fn checker(var: &str) -> Option<PathBuf> {
 }
 
 /// Every built-in profile with each load-balancer exposure (an ALB needs hosts where the
-/// profile has none).
+/// profile has none), and one with single sign-on.
 fn variants() -> Vec<(String, Vec<&'static str>)> {
     let hosts = [
         "--set",
@@ -93,6 +93,18 @@ fn variants() -> Vec<(String, Vec<&'static str>)> {
             ],
         ));
     }
+    // Single sign-on mounts one more Secret and opens HTTPS out.
+    out.push((
+        "example-alb-sso".to_owned(),
+        vec![
+            "-n",
+            "monitoring",
+            "--profile",
+            "example",
+            "--set",
+            "grafana.sso={type: okta, clientId: 0oa1example, clientSecretName: grafana-oauth, domain: example.okta.com}",
+        ],
+    ));
     out
 }
 
@@ -385,4 +397,126 @@ fn network_policies_admit_only_the_real_callers() {
         .unwrap();
     let text = grafana_policy.to_string();
     assert!(!text.contains("ipBlock"), "{text}");
+}
+
+/// A profile layer that signs in to Grafana through `sso` (YAML for `grafana.sso`).
+fn with_sso(world: &World, name: &str, sso: &str) -> String {
+    let path = world.write(
+        name,
+        &format!("grafana:\n  host: grafana.example.com\n  sso: {sso}\n"),
+    );
+    path.display().to_string()
+}
+
+#[test]
+fn sso_renders_each_provider_with_its_client_secret_read_from_a_file() {
+    crate::skip_without_helm!();
+    let world = World::new();
+    let cases = [
+        (
+            "{type: cognito, clientId: 1example23456789, clientSecretName: grafana-oauth, userPoolDomain: mon-auth, region: eu-west-1, allowedGroups: [admins]}",
+            "auth.generic_oauth",
+            "https://mon-auth.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        ),
+        (
+            "{type: okta, clientId: 0oa1example, clientSecretName: grafana-oauth, domain: example.okta.com, roleAttributePath: \"contains(groups[*], 'admins') && 'Admin' || 'Viewer'\"}",
+            "auth.okta",
+            "https://example.okta.com/oauth2/v1/token",
+        ),
+        (
+            "{type: oidc, clientId: grafana, clientSecretName: grafana-oauth, issuer: 'https://login.example.com', authUrl: 'https://login.example.com/authorize', tokenUrl: 'https://login.example.com/token', apiUrl: 'https://login.example.com/userinfo'}",
+            "auth.generic_oauth",
+            "https://login.example.com/token",
+        ),
+    ];
+    for (index, (sso, section, token_url)) in cases.into_iter().enumerate() {
+        let layer = with_sso(&world, &format!("sso{index}.yaml"), sso);
+        let args = [
+            "-n",
+            "monitoring",
+            "--profile",
+            "example",
+            "--profile",
+            &layer,
+        ];
+        let values =
+            crate::common::stdout_of(world.eksmon().args(["render", "grafana"]).args(args));
+        let values = eksmon::yaml::parse(&values).unwrap();
+        let ini = crate::common::at(&values, &["grafana.ini", section]);
+        assert_eq!(
+            crate::common::text(ini, &["token_url"]),
+            token_url,
+            "{section}"
+        );
+        assert_eq!(
+            crate::common::text(ini, &["client_secret"]),
+            "$__file{/etc/secrets/grafana-sso/clientSecret}"
+        );
+        // The chart's objects: the Secret is mounted, and no ConfigMap holds a secret.
+        let texts = crate::helm_template::templated(&world, 4, &args).unwrap();
+        let objects = eksmon::yaml::parse_all(&texts[1]).unwrap();
+        let deployment = objects
+            .iter()
+            .find(|o| crate::common::text(o, &["kind"]) == "Deployment")
+            .unwrap();
+        let volumes = serde_json::to_string(crate::common::at(
+            deployment,
+            &["spec", "template", "spec", "volumes"],
+        ))
+        .unwrap();
+        assert!(
+            volumes.contains("\"secretName\":\"grafana-oauth\""),
+            "{volumes}"
+        );
+        for config_map in objects
+            .iter()
+            .filter(|o| crate::common::text(o, &["kind"]) == "ConfigMap")
+        {
+            let text = serde_json::to_string(config_map).unwrap();
+            assert!(!text.to_lowercase().contains("password="), "{text}");
+            if text.contains("client_secret") {
+                assert!(
+                    text.contains("client_secret = $__file{/etc/secrets/grafana-sso/clientSecret}"),
+                    "{text}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_credential_in_an_sso_url_is_refused_and_never_repeated() {
+    let world = World::new();
+    for url in [
+        "https://grafana:s3cr3t-Pa55@login.example.com/token",
+        "https://login.example.com/token?access_token=s3cr3t-Pa55",
+    ] {
+        let layer = with_sso(
+            &world,
+            "leak.yaml",
+            &format!(
+                "{{type: oidc, clientId: grafana, clientSecretName: grafana-oauth, authUrl: 'https://login.example.com/a', apiUrl: 'https://login.example.com/u', tokenUrl: '{url}'}}"
+            ),
+        );
+        let out = world
+            .eksmon()
+            .args([
+                "render",
+                "grafana",
+                "--profile",
+                "example",
+                "--profile",
+                &layer,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("grafana.sso.tokenUrl"), "{stderr}");
+        assert!(
+            !stderr.contains("s3cr3t"),
+            "the secret was repeated: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
 }

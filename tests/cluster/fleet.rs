@@ -150,9 +150,9 @@ fn a_fleet_runs_both_clusters_and_one_lost_half_way_fails_alone() {
         "{text}"
     );
 
-    // `two` stalls in a pre-upgrade hook (a Pod that never runs: there is no kubelet); its API
-    // server is stopped half-way. `one` finishes, `two` is named, the run exits 1.
-    let stall = "    set:\n      prometheus.values.extraManifests:\n        - |\n          apiVersion: v1\n          kind: Pod\n          metadata:\n            name: fleet-stall\n            annotations: {\"helm.sh/hook\": \"pre-install,pre-upgrade\"}\n          spec: {containers: [{name: stall, image: busybox}]}\n";
+    // `two` stalls in a pre-upgrade hook (a Pod that never runs: there is no kubelet; restricted,
+    // as its namespace enforces); its API server is stopped half-way. `one` finishes, `two` is named, the run exits 1.
+    let stall = "    set:\n      prometheus.values.extraManifests:\n        - |\n          apiVersion: v1\n          kind: Pod\n          metadata:\n            name: fleet-stall\n            annotations: {\"helm.sh/hook\": \"pre-install,pre-upgrade\"}\n          spec:\n            securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}\n            containers: [{name: stall, image: busybox, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]\n";
     let stalling = fleet_file(&kube, two.0, "stall.yaml", stall);
     let run = kube
         .std_eksmon()
