@@ -105,14 +105,19 @@ pub(crate) fn check_gitops_safe(
 /// The objects for `charts`: the namespace, the StorageClass when the profile creates it, then
 /// each release's source and release object.
 pub(crate) fn objects(s: &Settings, charts: &[Chart], options: &Options) -> Result<Vec<Exported>> {
-    let mut out = vec![Exported {
-        file: "namespace.yaml".into(),
-        object: yaml::to_value(&json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": s.namespace.as_str(), "labels": managed_by()},
-        })),
-    }];
+    // The namespaces with their Pod Security levels, as install makes them: the engine's own
+    // CreateNamespace would make them unlabelled, and would not make node-exporter's at all.
+    let mut out: Vec<Exported> = crate::namespaces::wanted(s, charts)
+        .iter()
+        .map(|namespace| Exported {
+            file: if namespace.name == s.namespace.as_str() {
+                "namespace.yaml".into()
+            } else {
+                "node-exporter-namespace.yaml".into()
+            },
+            object: yaml::to_value(&crate::namespaces::manifest(namespace, true, true)),
+        })
+        .collect();
     if s.create_storage_class {
         out.push(Exported {
             file: "storageclass.yaml".into(),
@@ -305,11 +310,12 @@ mod tests {
             files,
             [
                 "namespace.yaml",
+                "node-exporter-namespace.yaml",
                 "prometheus.application.yaml",
                 "grafana.application.yaml"
             ]
         );
-        let app = &exported[1].object;
+        let app = &exported[2].object;
         let source = yaml::get(app, &["spec", "source"]).unwrap();
         assert_eq!(
             source.get("chart").and_then(Value::as_str),
@@ -358,18 +364,19 @@ mod tests {
             files,
             [
                 "namespace.yaml",
+                "node-exporter-namespace.yaml",
                 "prometheus.helmrepository.yaml",
                 "prometheus.helmrelease.yaml",
                 "grafana.ocirepository.yaml",
                 "grafana.helmrelease.yaml",
             ]
         );
-        let oci = &exported[3].object;
+        let oci = &exported[4].object;
         assert_eq!(
             yaml::get(oci, &["spec", "url"]).and_then(Value::as_str),
             Some("oci://ghcr.io/grafana/helm-charts/grafana")
         );
-        let release = &exported[4].object;
+        let release = &exported[5].object;
         assert_eq!(
             yaml::get(release, &["spec", "chartRef", "kind"]).and_then(Value::as_str),
             Some("OCIRepository")

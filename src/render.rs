@@ -191,21 +191,16 @@ struct SsoDerived {
 fn sso(s: &Settings) -> Option<SsoDerived> {
     use crate::settings::SsoType;
     let sso = s.grafana.sso.as_ref()?;
-    let text = |url: &Option<crate::settings::SsoUrl>| {
-        url.as_ref().map(ToString::to_string).unwrap_or_default()
-    };
+    // Each type's own fields are there (the profile checks say so); unset ones read as "".
+    fn shown<T: std::fmt::Display>(value: Option<&T>) -> String {
+        value.map(ToString::to_string).unwrap_or_default()
+    }
     let (section, name, [auth_url, token_url, api_url], scopes, groups) = match sso.kind {
         SsoType::Cognito => {
             let base = format!(
                 "https://{}.auth.{}.amazoncognito.com/oauth2",
-                sso.user_pool_domain
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                sso.region
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                shown(sso.user_pool_domain.as_ref()),
+                shown(sso.region.as_ref()),
             );
             let urls = ["authorize", "token", "userInfo"].map(|path| format!("{base}/{path}"));
             // Cognito puts a user's groups in the `cognito:groups` claim.
@@ -218,13 +213,7 @@ fn sso(s: &Settings) -> Option<SsoDerived> {
             )
         }
         SsoType::Okta => {
-            let base = format!(
-                "https://{}/oauth2/v1",
-                sso.domain
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            );
+            let base = format!("https://{}/oauth2/v1", shown(sso.domain.as_ref()));
             let urls = ["authorize", "token", "userinfo"].map(|path| format!("{base}/{path}"));
             (
                 "auth.okta",
@@ -238,9 +227,9 @@ fn sso(s: &Settings) -> Option<SsoDerived> {
             "auth.generic_oauth",
             "SSO",
             [
-                text(&sso.auth_url),
-                text(&sso.token_url),
-                text(&sso.api_url),
+                shown(sso.auth_url.as_ref()),
+                shown(sso.token_url.as_ref()),
+                shown(sso.api_url.as_ref()),
             ],
             "openid email profile",
             Some("groups"),
@@ -281,8 +270,10 @@ struct NetworkDerived {
     /// Admitted to Prometheus's and Grafana's ports from outside the namespace: the private
     /// ranges a VPC's load balancers have their addresses in (when exposed), and the profile's.
     app_cidrs: Vec<String>,
-    /// Grafana needs HTTPS out: AMP, or a board or plugin from grafana.com.
+    /// Grafana needs HTTPS out: AMP, SSO, or a board or plugin from grafana.com.
     grafana_https: bool,
+    /// Alertmanager has receivers to call (over HTTPS).
+    alertmanager_https: bool,
 }
 
 /// The private address ranges of a VPC (RFC 1918, and RFC 6598 for secondary CIDRs), where an
@@ -321,6 +312,7 @@ fn network(s: &Settings, amp_datasource: bool) -> Option<NetworkDerived> {
             || downloads
             || s.grafana.sso.is_some()
             || s.grafana.values.contains_key("plugins"),
+        alertmanager_https: !s.alerting.receivers.is_empty(),
     })
 }
 

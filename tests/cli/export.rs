@@ -37,8 +37,20 @@ fn argo_cd_applications_hold_the_rendered_values_and_the_pins() {
     let (stream, stderr) = export(&world, &args);
     let docs = documents(&stream);
     let kinds: Vec<&str> = docs.iter().map(kind).collect();
-    assert_eq!(kinds, ["Namespace", "Application", "Application"]);
-    for (app, chart) in docs[1..].iter().zip(["prometheus", "grafana"]) {
+    assert_eq!(
+        kinds,
+        ["Namespace", "Namespace", "Application", "Application"]
+    );
+    let enforce = |doc: &Value| {
+        crate::common::text(
+            doc,
+            &["metadata", "labels", "pod-security.kubernetes.io/enforce"],
+        )
+        .to_owned()
+    };
+    assert_eq!(enforce(&docs[0]), "restricted");
+    assert_eq!(enforce(&docs[1]), "privileged");
+    for (app, chart) in docs[2..].iter().zip(["prometheus", "grafana"]) {
         let source = crate::common::at(app, &["spec", "source"]);
         assert_eq!(crate::common::text(source, &["chart"]), chart);
         assert_eq!(
@@ -88,6 +100,7 @@ fn flux_objects_land_one_per_file() {
             "grafana.helmrelease.yaml",
             "grafana.helmrepository.yaml",
             "namespace.yaml",
+            "node-exporter-namespace.yaml",
             "prometheus.helmrelease.yaml",
             "prometheus.helmrepository.yaml",
             "storageclass.yaml",
